@@ -1,0 +1,1 @@
+"""Adaptation Advisor: recommends how to close an LLM's gap."""
