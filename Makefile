@@ -1,0 +1,51 @@
+# The two commands: `make run` serves the app, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HTMX := static/vendor/htmx.min.js
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench install install-test assets migrate clean
+
+run: install assets migrate
+	$(BIN)/advisor serve --host $(HOST) --port $(PORT)
+
+test: install-test assets
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/mypy
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test assets
+	$(BIN)/python -m bench
+
+lint: install-test
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app tests bench migrations
+	$(BIN)/mypy
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+assets: $(HTMX)
+
+migrate: install
+	$(BIN)/advisor db upgrade
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The test extras include the training stack; torch==2.13.0 is the CPU build on this machine's disk.
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,train]'
+	touch $@
+
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,127 @@
+"""The `advisor` command: serve, migrate, decide (and recipes when installed)."""
+
+from __future__ import annotations
+
+
+import sys
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+cli = typer.Typer(
+    help="Adaptation Advisor: which fix closes your LLM's gap.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print a clear error on stderr; the caller raises the returned exit (code 2)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply migrations to DATABASE_URL (default: the SQLite file ./advisor.db)."""
+    from app.migrate import upgrade
+    from app.settings import Settings
+
+    upgrade(Settings().database_url, revision)
+    typer.echo(f"database at {revision}", err=True)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
+    """Take the schema back to an earlier revision."""
+    from app.migrate import downgrade
+    from app.settings import Settings
+
+    downgrade(Settings().database_url, revision)
+    typer.echo(f"database at {revision}", err=True)
+
+
+@cli.command()
+def recommend(
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="A profile as JSON ('-' for stdin).")
+    ] = None,
+    batch: Annotated[
+        Path | None, typer.Option("--batch", help="Profiles as JSONL, one a line ('-' for stdin).")
+    ] = None,
+) -> None:
+    """Print the recommendation for one profile, or one per line for a batch, in order."""
+    from app.decision.batch import recommend_batch_json, recommend_json
+    from app.decision.errors import ProfileError
+
+    if (profile is None) == (batch is None):
+        raise _fail("give exactly one of --profile FILE or --batch FILE")
+    source = profile if profile is not None else batch
+    assert source is not None
+    try:
+        with _open_input(source) as stream:
+            if profile is not None:
+                sys.stdout.write(recommend_json(stream.read()) + "\n")
+            else:
+                out = sys.stdout
+                for line in recommend_batch_json(stream):
+                    out.write(line)
+                    out.write("\n")
+    except ProfileError as exc:
+        raise _fail(exc.message) from None
+    except OSError as exc:
+        raise _fail(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _open_input(path: Path) -> TextIO:
+    """Open a file for reading, or wrap stdin for '-'."""
+    if str(path) == "-":
+        return open(sys.stdin.fileno(), encoding="utf-8", closefd=False)  # noqa: SIM115
+    return path.open(encoding="utf-8")
+
+
+def _add_optional_commands() -> None:
+    """Commands of later capabilities, present when their modules are."""
+    try:
+        from app.recipes_cli import dataset_app, recipe_app
+    except ImportError:
+        return
+    cli.add_typer(recipe_app, name="recipe")
+    cli.add_typer(dataset_app, name="dataset")
+
+
+_add_optional_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,93 @@
+"""The app factory: `create_app(settings)` wires storage, middleware and routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+
+from app.db import make_engine, make_session_factory
+from app.decision.bank import AnswerError
+from app.services.assessments import AssessmentNotFound
+from app.settings import Settings
+from app.web import api, health
+from app.web.errors import describe_errors
+from app.web.middleware import BodyLimit, SecurityHeaders
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build one app instance around its own settings and database engine."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Adaptation Advisor",
+        version="0.1.0",
+        summary="Which fix closes your LLM's gap: prompting, long context, RAG, "
+        "fine-tuning, preference tuning or distillation.",
+    )
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+
+    app.include_router(health.router)
+    app.include_router(api.router)
+    _mount_optional_routers(app)
+    settings.static_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(AnswerError, _answer_error)
+    app.add_exception_handler(AssessmentNotFound, _not_found)
+
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _mount_optional_routers(app: FastAPI) -> None:
+    """Routers of later capabilities, included when their modules are present."""
+    try:
+        from app.web import api_recipes
+    except ImportError:
+        return
+    app.include_router(api_recipes.router)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each bad field and the allowed values."""
+    assert isinstance(exc, RequestValidationError)
+    route = request.scope.get("route")
+    model = None
+    if isinstance(route, APIRoute) and route.body_field is not None:
+        model = route.body_field.field_info.annotation
+    return JSONResponse(
+        {"detail": describe_errors(exc.errors(), model=model if isinstance(model, type) else None)},
+        status_code=422,
+    )
+
+
+async def _answer_error(_request: Request, exc: Exception) -> JSONResponse:
+    """422 for an answer the question does not allow; nothing was stored."""
+    assert isinstance(exc, AnswerError)
+    return JSONResponse(
+        {
+            "detail": [
+                {
+                    "field": exc.question_id,
+                    "message": exc.message,
+                    "allowed": exc.allowed,
+                    "type": "answer_error",
+                }
+            ]
+        },
+        status_code=422,
+    )
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    """404 for an unknown assessment id."""
+    return JSONResponse({"detail": str(exc)}, status_code=404)

@@ -1,0 +1,96 @@
+"""SQLAlchemy tables: assessments, their answer revisions and recommendation snapshots."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+ASSESSMENT_STATUSES = ("in_progress", "completed")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, so SQLite and PostgreSQL store the same thing."""
+    return datetime.now(UTC)
+
+
+def new_token() -> str:
+    """An unguessable id for anything reachable by link: 160 random bits."""
+    return secrets.token_urlsafe(20)
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Assessment(Base):
+    """One team's questionnaire run, its status and the ruleset it was made with."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    ruleset: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    title: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="assessment", order_by="Answer.id", cascade="all, delete-orphan"
+    )
+    snapshots: Mapped[list[RecommendationSnapshot]] = relationship(
+        back_populates="assessment",
+        order_by="RecommendationSnapshot.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class Answer(Base):
+    """One revision of one answer; the newest revision per question is the current answer."""
+
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_assessment_question", "assessment_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assessment_id: Mapped[str] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="answers")
+
+
+class RecommendationSnapshot(Base):
+    """The recommendation as the engine gave it, with the profile it decided on."""
+
+    __tablename__ = "recommendation_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assessment_id: Mapped[str] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    ruleset: Mapped[str] = mapped_column(String(32))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recommendation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="snapshots")

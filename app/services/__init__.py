@@ -1,0 +1,1 @@
+"""Services: plain functions with keyword-only arguments, each taking a session."""

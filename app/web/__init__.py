@@ -1,0 +1,1 @@
+"""The web layer: thin routers that parse, call a service, render."""

@@ -1,0 +1,145 @@
+"""JSON API: decide on a profile, and create, answer and read assessments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.decision.engine import recommend
+from app.decision.profile import Profile
+from app.decision.recommendation import Recommendation
+from app.services import assessments
+from app.web.deps import DbSession
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class NewAssessment(BaseModel):
+    """Body of `POST /api/assessments`: everything optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=200)
+    answers: dict[str, Any] = Field(
+        default_factory=dict, description="Answers to give at once, by question id."
+    )
+
+
+class AnswerIn(BaseModel):
+    """Body of `PUT /api/assessments/{id}/answers/{question}`; null means "not sure"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Any = Field(description="The answer in the question's type; null for 'not sure'.")
+
+
+class AnswerRevision(BaseModel):
+    """One stored revision of one answer."""
+
+    question: str
+    value: Any
+    at: datetime
+
+
+class AssessmentOut(BaseModel):
+    """An assessment as the API shows it."""
+
+    id: str
+    title: str | None
+    status: str
+    ruleset: str
+    created_at: datetime
+    updated_at: datetime
+    answers: dict[str, Any] = Field(description="Current answer per question id.")
+    not_applicable: list[str] = Field(
+        description="Answered questions on branches no longer taken: kept, not used."
+    )
+    next_question: str | None = Field(description="The next unanswered question, if any.")
+    profile: Profile
+    recommendation: Recommendation
+
+
+class Problem(BaseModel):
+    """An error body."""
+
+    detail: Any
+
+
+def _assessment_out(state: assessments.AssessmentState) -> AssessmentOut:
+    """Shape an assessment state for the API."""
+    a = state.assessment
+    return AssessmentOut(
+        id=a.id,
+        title=a.title,
+        status=a.status,
+        ruleset=a.ruleset,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+        answers=state.answers,
+        not_applicable=list(state.not_applicable),
+        next_question=state.next_question,
+        profile=state.profile,
+        recommendation=state.recommendation,
+    )
+
+
+NOT_FOUND = {404: {"model": Problem, "description": "No assessment with that id."}}
+
+
+@router.post("/recommend", response_model=Recommendation)
+def post_recommend(profile: Profile) -> Recommendation:
+    """Decide on one profile; nothing is stored."""
+    return recommend(profile)
+
+
+@router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut)
+def post_assessment(body: NewAssessment, session: DbSession) -> AssessmentOut:
+    """Start an assessment, optionally with some answers already given."""
+    created = assessments.create_assessment(session=session, title=body.title, answers=body.answers)
+    return _assessment_out(assessments.assessment_state(session=session, assessment_id=created.id))
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_FOUND)
+def get_assessment(assessment_id: str, session: DbSession) -> AssessmentOut:
+    """Answers, profile and recommendation of one assessment."""
+    return _assessment_out(assessments.assessment_state(session=session, assessment_id=assessment_id))
+
+
+@router.put(
+    "/assessments/{assessment_id}/answers/{question_id}",
+    response_model=AssessmentOut,
+    responses=NOT_FOUND,
+)
+def put_answer(
+    assessment_id: str, question_id: str, body: AnswerIn, session: DbSession
+) -> AssessmentOut:
+    """Give or change one answer; the old value stays in the history."""
+    assessments.record_answer(
+        session=session, assessment_id=assessment_id, question_id=question_id, raw=body.value
+    )
+    return _assessment_out(assessments.assessment_state(session=session, assessment_id=assessment_id))
+
+
+@router.get(
+    "/assessments/{assessment_id}/history",
+    response_model=list[AnswerRevision],
+    responses=NOT_FOUND,
+)
+def get_history(assessment_id: str, session: DbSession) -> list[AnswerRevision]:
+    """Every revision of every answer, oldest first."""
+    return [
+        AnswerRevision(question=a.question_id, value=a.value, at=a.created_at)
+        for a in assessments.answer_history(session=session, assessment_id=assessment_id)
+    ]
+
+
+@router.post(
+    "/assessments/{assessment_id}/complete", response_model=AssessmentOut, responses=NOT_FOUND
+)
+def post_complete(assessment_id: str, session: DbSession) -> AssessmentOut:
+    """Mark the assessment completed and snapshot its recommendation."""
+    assessments.complete_assessment(session=session, assessment_id=assessment_id)
+    return _assessment_out(assessments.assessment_state(session=session, assessment_id=assessment_id))
