@@ -1,0 +1,1 @@
+"""Recipes: catalog, parameters, estimates, exporters and dataset checks (pure)."""
