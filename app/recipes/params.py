@@ -225,7 +225,7 @@ def resolve_params(
     source = "given" if "params_b" in given else "default"
     config = read_local_config(merged["base_model"])
     if config is not None and "params_b" not in given:
-        merged["params_b"], source = round(params_from_config(config), 4), "config.json"
+        merged["params_b"], source = params_from_config(config), "config.json"
     elif "params_b" not in given and merged["base_model"] != recipe.defaults.get("base_model"):
         guessed = params_from_name(merged["base_model"])
         if guessed is None:
@@ -241,7 +241,7 @@ def resolve_params(
     ):
         teacher_cfg = read_local_config(merged["teacher_model"])
         merged["teacher_params_b"] = (
-            round(params_from_config(teacher_cfg), 4) if teacher_cfg else params_from_name(merged["teacher_model"])
+            params_from_config(teacher_cfg) if teacher_cfg else params_from_name(merged["teacher_model"])
         )
     if recipe.method == "distillation" and not (merged["teacher_model"] and merged["teacher_params_b"]):
         raise BadValue("teacher_model: logit distillation needs teacher_model and teacher_params_b", key="teacher_model")

@@ -1,0 +1,120 @@
+"""One entry point for every export format, and the explained view of a recipe for the page."""
+
+from __future__ import annotations
+
+from string import Template
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict
+
+from app.recipes import export_hosted, export_trainers
+from app.recipes.catalog import Recipe, load_catalog
+from app.recipes.errors import NotAvailable, UnknownFormat
+from app.recipes.params import PARAM_KEYS, RecipeParams
+
+Format = Literal["trl", "axolotl", "llamafactory", "openai", "together", "fireworks", "eval"]
+FORMATS: tuple[str, ...] = get_args(Format)
+TRAINER_FORMATS = ("trl", "axolotl", "llamafactory")
+
+
+class Rendered(BaseModel):
+    """An exported file: its content, a suggested file name, media type and notes for the user."""
+
+    model_config = ConfigDict(frozen=True)
+
+    recipe: str
+    format: str
+    filename: str
+    media_type: str
+    content: str
+    command: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def check_format(fmt: str) -> Format:
+    """The format if known, else UnknownFormat naming it and the allowed ones."""
+    if fmt not in FORMATS:
+        raise UnknownFormat(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}", key="format")
+    return fmt  # type: ignore[return-value]
+
+
+def eval_starter(recipe: Recipe, params: RecipeParams) -> Rendered:
+    """The recipe's eval starter with its placeholders filled from the parameters."""
+    starter = load_catalog().starters[recipe.eval_starter]
+    model_args = (
+        f"pretrained={params.base_model},peft={params.output_dir}"
+        if recipe.trains_adapter else f"pretrained={params.output_dir}"
+    )
+    eval_file = "data/eval.csv" if starter.tool == "promptfoo" else "data/eval.jsonl"
+    values = {"base_model": params.base_model, "output_dir": params.output_dir,
+              "model_args": model_args, "eval_file": eval_file}
+    return Rendered(
+        recipe=recipe.id, format="eval", filename=starter.filename,
+        media_type="text/x-python" if starter.filename.endswith(".py") else "application/yaml",
+        content=Template(starter.content).safe_substitute(values),
+        command=Template(starter.command).safe_substitute(values),
+        notes=(f"Runs with {starter.tool}.",),
+    )
+
+
+def render(recipe: Recipe, params: RecipeParams, fmt: str) -> Rendered:
+    """Export the recipe in one format; NotAvailable when the method does not exist there."""
+    fmt = check_format(fmt)
+    if fmt == "eval":
+        return eval_starter(recipe, params)
+    if not recipe.is_training:
+        raise NotAvailable(
+            f"{recipe.id} is a playbook: only --format eval applies (its eval starter)", key="format"
+        )
+    if fmt in TRAINER_FORMATS:
+        writer = {"trl": export_trainers.trl_yaml, "axolotl": export_trainers.axolotl_yaml,
+                  "llamafactory": export_trainers.llamafactory_yaml}[fmt]
+        command = {
+            "trl": f"trl {recipe.method} --config {recipe.id}.trl.yaml",
+            "axolotl": f"axolotl train {recipe.id}.axolotl.yaml",
+            "llamafactory": f"llamafactory-cli train {recipe.id}.llamafactory.yaml",
+        }[fmt]
+        return Rendered(recipe=recipe.id, format=fmt, filename=f"{recipe.id}.{fmt}.yaml",
+                        media_type="application/yaml", content=writer(recipe, params), command=command)
+    job = {"openai": export_hosted.openai_job, "together": export_hosted.together_job,
+           "fireworks": export_hosted.fireworks_job}[fmt]
+    content, notes = job(recipe, params)
+    return Rendered(recipe=recipe.id, format=fmt, filename=f"{recipe.id}.{fmt}.json",
+                    media_type="application/json", content=content, notes=tuple(notes))
+
+
+def available_formats(recipe: Recipe) -> list[str]:
+    """Formats this recipe can be exported to (eval always)."""
+    if not recipe.is_training:
+        return ["eval"]
+    out = ["trl"]
+    if recipe.method != "distillation":
+        out += ["axolotl", "llamafactory"]
+    out += [p for p in ("openai", "together", "fireworks") if recipe.id in export_hosted.AVAILABLE[p]]
+    return [*out, "eval"]
+
+
+def describe(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
+    """The recipe with every parameter and hyperparameter explained in one line (for the page/API)."""
+    explain = load_catalog().explain
+    values = params.model_dump()
+    return {
+        "id": recipe.id,
+        "kind": recipe.kind,
+        "title": recipe.title,
+        "summary": recipe.summary,
+        "when": recipe.when,
+        "method": recipe.method,
+        "adapter": recipe.adapter,
+        "dataset_format": recipe.dataset_format,
+        "steps": list(recipe.steps),
+        "params": [{"key": k, "value": values[k], "explanation": explain[k]} for k in PARAM_KEYS],
+        "params_b_source": params.params_source,
+        "hyperparameters": [
+            {"key": k, "value": v, "explanation": explain[k]} for k, v in recipe.hyper.items()
+        ],
+        "formats": available_formats(recipe),
+        "eval_starter": {"tool": load_catalog().starters[recipe.eval_starter].tool,
+                         "filename": load_catalog().starters[recipe.eval_starter].filename},
+        "catalog_version": load_catalog().version,
+    }
