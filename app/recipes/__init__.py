@@ -7,6 +7,7 @@ from app.recipes.catalog import (
     load_catalog,
     recipe_for_step,
 )
+from app.recipes.dataset import METHODS, DatasetReport, check_bytes, check_file, check_lines
 from app.recipes.errors import (
     BadValue,
     DatasetError,
@@ -16,19 +17,46 @@ from app.recipes.errors import (
     UnknownKey,
     UnknownRecipe,
 )
+from app.recipes.estimate import Estimate, estimate
 from app.recipes.params import (
     PARAM_KEYS,
     RecipeParams,
-    parse_assignments,
     params_from_config,
     params_from_profile,
+    parse_assignments,
     resolve_params,
 )
 from app.recipes.render import FORMATS, Rendered, available_formats, describe, render
 
 __all__ = [
-    "FORMATS", "PARAM_KEYS", "BadValue", "DatasetError", "NotAvailable", "Recipe", "RecipeError",
-    "RecipeParams", "Rendered", "UnknownFormat", "UnknownKey", "UnknownRecipe", "available_formats",
-    "describe", "get_recipe", "list_ids", "load_catalog", "params_from_config", "params_from_profile",
-    "parse_assignments", "recipe_for_step", "render", "resolve_params",
+    "FORMATS",
+    "METHODS",
+    "PARAM_KEYS",
+    "BadValue",
+    "DatasetError",
+    "DatasetReport",
+    "Estimate",
+    "NotAvailable",
+    "Recipe",
+    "RecipeError",
+    "RecipeParams",
+    "Rendered",
+    "UnknownFormat",
+    "UnknownKey",
+    "UnknownRecipe",
+    "available_formats",
+    "check_bytes",
+    "check_file",
+    "check_lines",
+    "describe",
+    "estimate",
+    "get_recipe",
+    "list_ids",
+    "load_catalog",
+    "params_from_config",
+    "params_from_profile",
+    "parse_assignments",
+    "recipe_for_step",
+    "render",
+    "resolve_params",
 ]

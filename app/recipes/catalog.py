@@ -17,10 +17,25 @@ Adapter = Literal["lora", "qlora", "full"]
 
 # Hyperparameter names a recipe may set; exporters translate them to each trainer's spelling.
 HYPER_NAMES = (
-    "learning_rate", "lora_r", "lora_alpha", "lora_dropout", "lora_target", "quantization",
-    "double_quant", "per_device_train_batch_size", "gradient_accumulation_steps",
-    "lr_scheduler_type", "warmup_ratio", "gradient_checkpointing", "sharding", "packing",
-    "loss_on", "dpo_beta", "divergence_beta", "temperature", "max_completion_length",
+    "learning_rate",
+    "lora_r",
+    "lora_alpha",
+    "lora_dropout",
+    "lora_target",
+    "quantization",
+    "double_quant",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "lr_scheduler_type",
+    "warmup_ratio",
+    "gradient_checkpointing",
+    "sharding",
+    "packing",
+    "loss_on",
+    "dpo_beta",
+    "divergence_beta",
+    "temperature",
+    "max_completion_length",
 )
 
 
@@ -58,7 +73,9 @@ class Recipe(BaseModel):
     def _training_fields(self) -> Recipe:
         if self.kind == "training":
             if self.method is None or self.adapter is None or self.dataset_format is None:
-                raise ValueError(f"{self.id}: training recipes need method, adapter, dataset_format")
+                raise ValueError(
+                    f"{self.id}: training recipes need method, adapter, dataset_format"
+                )
             unknown = set(self.hyper) - set(HYPER_NAMES)
             if unknown:
                 raise ValueError(f"{self.id}: unknown hyperparameters {sorted(unknown)}")
@@ -100,7 +117,9 @@ class Catalog(BaseModel):
 
 
 def _read_toml(name: str) -> dict[str, Any]:
-    text = resources.files("app.recipes").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    text = (
+        resources.files("app.recipes").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    )
     return tomllib.loads(text)
 
 

@@ -42,25 +42,40 @@ def _dump(body: dict[str, Any]) -> str:
 def openai_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]:
     """Body of POST /v1/fine_tuning/jobs, plus notes for the user."""
     _require("openai", recipe)
-    notes = [f"Upload {params.dataset} with purpose 'fine-tune' and put the returned id in training_file."]
+    notes = [
+        f"Upload {params.dataset} with purpose 'fine-tune' and put the returned id in "
+        f"training_file."
+    ]
     model = params.base_model
     if not model.startswith(_OPENAI_PREFIXES):
-        notes.append(f"OpenAI tunes only its own models: {model} replaced by {OPENAI_DEFAULT_MODEL}.")
+        notes.append(
+            f"OpenAI tunes only its own models: {model} replaced by {OPENAI_DEFAULT_MODEL}."
+        )
         model = OPENAI_DEFAULT_MODEL
     if recipe.adapter == "full" or recipe.trains_adapter:
         notes.append("OpenAI chooses how the weights are adapted; LoRA or full is not selectable.")
-    hyper: dict[str, Any] = {"n_epochs": max(1, round(params.epochs)), "batch_size": "auto",
-                             "learning_rate_multiplier": "auto"}
+    hyper: dict[str, Any] = {
+        "n_epochs": max(1, round(params.epochs)),
+        "batch_size": "auto",
+        "learning_rate_multiplier": "auto",
+    }
     if recipe.method == "dpo":
         hyper["beta"] = recipe.hyper["dpo_beta"]
         method: dict[str, Any] = {"type": "dpo", "dpo": {"hyperparameters": hyper}}
-        notes.append("DPO lines use OpenAI's layout: input.messages, preferred_output, non_preferred_output.")
+        notes.append(
+            "DPO lines use OpenAI's layout: input.messages, preferred_output, non_preferred_output."
+        )
     else:
         method = {"type": "supervised", "supervised": {"hyperparameters": hyper}}
     if params.max_steps:
         notes.append("max_steps has no equivalent on OpenAI; n_epochs is used.")
-    body = {"model": model, "training_file": "file-REPLACE_WITH_UPLOADED_FILE_ID",
-            "suffix": recipe.id, "seed": 42, "method": method}
+    body = {
+        "model": model,
+        "training_file": "file-REPLACE_WITH_UPLOADED_FILE_ID",
+        "suffix": recipe.id,
+        "seed": 42,
+        "method": method,
+    }
     return _dump(body), notes
 
 
@@ -69,7 +84,8 @@ def together_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]:
     _require("together", recipe)
     h = recipe.hyper
     notes = [
-        f"Upload {params.dataset} (together files upload) and put the returned id in training_file.",
+        f"Upload {params.dataset} (together files upload) and put the returned id in "
+        f"training_file.",
         "model must be one of Together's fine-tunable models (often the id ending in -Reference).",
     ]
     body: dict[str, Any] = {
@@ -84,8 +100,12 @@ def together_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]:
         "lora": recipe.trains_adapter,
     }
     if recipe.trains_adapter:
-        body |= {"lora_r": h["lora_r"], "lora_alpha": h["lora_alpha"],
-                 "lora_dropout": h["lora_dropout"], "lora_trainable_modules": "all-linear"}
+        body |= {
+            "lora_r": h["lora_r"],
+            "lora_alpha": h["lora_alpha"],
+            "lora_dropout": h["lora_dropout"],
+            "lora_trainable_modules": "all-linear",
+        }
     if recipe.method == "dpo":
         body["training_method"] = {"method": "dpo", "dpo_beta": h["dpo_beta"]}
     else:
@@ -102,12 +122,17 @@ def fireworks_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]
     resource = "dpoJobs" if recipe.method == "dpo" else "supervisedFineTuningJobs"
     notes = [
         f"POST https://api.fireworks.ai/v1/accounts/ACCOUNT_ID/{resource}",
-        f"Create the dataset from {params.dataset} first (firectl create dataset) and name it in dataset.",
-        "baseModel must be a Fireworks model id (accounts/fireworks/models/...); Fireworks trains LoRA adapters.",
+        f"Create the dataset from {params.dataset} first (firectl create dataset) and name it "
+        f"in dataset.",
+        "baseModel must be a Fireworks model id (accounts/fireworks/models/...); Fireworks "
+        "trains LoRA adapters.",
     ]
     if recipe.method == "dpo":
-        notes.append("DPO lines use input.messages, preferred_output, non_preferred_output; check field names "
-                     "against Fireworks' current API reference.")
+        notes.append(
+            "DPO lines use input.messages, preferred_output, non_preferred_output; check field "
+            "names "
+            "against Fireworks' current API reference."
+        )
     model = params.base_model
     if not model.startswith("accounts/"):
         model = "accounts/fireworks/models/" + model.split("/")[-1].lower()

@@ -12,7 +12,8 @@ from app.recipes.yamlout import emit
 
 def _header(recipe: Recipe, run: str) -> list[str]:
     return [
-        f"{recipe.title}: recipe {recipe.id} (catalog {load_catalog().version}), by Adaptation Advisor.",
+        f"{recipe.title}: recipe {recipe.id} (catalog {load_catalog().version}), by Adaptation "
+        f"Advisor.",
         f"Run: {run}",
         f"Data: {recipe.dataset_format}",
     ]
@@ -27,7 +28,9 @@ def _explain(pairs: dict[str, str]) -> dict[str, str]:
 def _check_cpu(recipe: Recipe, params: RecipeParams) -> bool:
     cpu = params.gpu == "cpu"
     if cpu and recipe.adapter == "qlora":
-        raise BadValue("gpu: cpu is not possible for sft-qlora (4-bit loading needs a CUDA GPU)", key="gpu")
+        raise BadValue(
+            "gpu: cpu is not possible for sft-qlora (4-bit loading needs a CUDA GPU)", key="gpu"
+        )
     return cpu
 
 
@@ -53,8 +56,11 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
             "lora_target_modules": h["lora_target"],
         }
     if recipe.adapter == "qlora":
-        model |= {"load_in_4bit": True, "bnb_4bit_quant_type": h["quantization"],
-                  "use_bnb_nested_quant": h["double_quant"]}
+        model |= {
+            "load_in_4bit": True,
+            "bnb_4bit_quant_type": h["quantization"],
+            "use_bnb_nested_quant": h["double_quant"],
+        }
     if recipe.method == "distillation":
         model |= {"teacher_model_name_or_path": params.teacher_model}
 
@@ -68,8 +74,11 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     if recipe.method == "dpo":
         data["beta"] = h["dpo_beta"]
     if recipe.method == "distillation":
-        data |= {"max_completion_length": h["max_completion_length"], "temperature": h["temperature"],
-                 "beta": h["divergence_beta"]}
+        data |= {
+            "max_completion_length": h["max_completion_length"],
+            "temperature": h["temperature"],
+            "beta": h["divergence_beta"],
+        }
 
     train: dict[str, Any] = {
         "output_dir": params.output_dir,
@@ -88,63 +97,107 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     }
     if cpu:
         train["use_cpu"] = True
-    train |= {"logging_steps": 1 if cpu else 10, "save_strategy": "epoch", "report_to": "none", "seed": 42}
+    train |= {
+        "logging_steps": 1 if cpu else 10,
+        "save_strategy": "epoch",
+        "report_to": "none",
+        "seed": 42,
+    }
     if recipe.adapter == "full" and recipe.method == "sft" and not cpu:
         train["accelerate_config"] = h["sharding"]
 
-    comments = _explain({
-        "model_name_or_path": "base_model", "lora_r": "lora_r", "lora_alpha": "lora_alpha",
-        "lora_dropout": "lora_dropout", "lora_target_modules": "lora_target",
-        "load_in_4bit": "quantization", "use_bnb_nested_quant": "double_quant",
-        "teacher_model_name_or_path": "teacher_model", "max_length": "max_length",
-        "packing": "packing", "assistant_only_loss": "loss_on",
-        "max_completion_length": "max_completion_length", "temperature": "temperature",
-        "output_dir": "output_dir", "num_train_epochs": "epochs", "max_steps": "max_steps",
-        "per_device_train_batch_size": "per_device_train_batch_size",
-        "gradient_accumulation_steps": "gradient_accumulation_steps",
-        "learning_rate": "learning_rate", "lr_scheduler_type": "lr_scheduler_type",
-        "warmup_steps": "warmup_ratio", "gradient_checkpointing": "gradient_checkpointing",
-        "accelerate_config": "sharding",
-        "beta": "dpo_beta" if recipe.method == "dpo" else "divergence_beta",
-    })
+    comments = _explain(
+        {
+            "model_name_or_path": "base_model",
+            "lora_r": "lora_r",
+            "lora_alpha": "lora_alpha",
+            "lora_dropout": "lora_dropout",
+            "lora_target_modules": "lora_target",
+            "load_in_4bit": "quantization",
+            "use_bnb_nested_quant": "double_quant",
+            "teacher_model_name_or_path": "teacher_model",
+            "max_length": "max_length",
+            "packing": "packing",
+            "assistant_only_loss": "loss_on",
+            "max_completion_length": "max_completion_length",
+            "temperature": "temperature",
+            "output_dir": "output_dir",
+            "num_train_epochs": "epochs",
+            "max_steps": "max_steps",
+            "per_device_train_batch_size": "per_device_train_batch_size",
+            "gradient_accumulation_steps": "gradient_accumulation_steps",
+            "learning_rate": "learning_rate",
+            "lr_scheduler_type": "lr_scheduler_type",
+            "warmup_steps": "warmup_ratio",
+            "gradient_checkpointing": "gradient_checkpointing",
+            "accelerate_config": "sharding",
+            "beta": "dpo_beta" if recipe.method == "dpo" else "divergence_beta",
+        }
+    )
     comments["datasets"] = "Local JSONL loaded with the datasets `json` builder."
     if cpu:
         comments["use_cpu"] = "Local CPU run: no CUDA, so no bf16 (float32 weights)."
     header = _header(recipe, f"trl {command} --config {recipe.id}.trl.yaml")
     if recipe.method == "distillation":
-        header.append("Teacher and student must share a tokenizer: logits are compared token by token.")
-    return emit([("model", model), ("data", data), ("training", train)], header=header, comments=comments)
+        header.append(
+            "Teacher and student must share a tokenizer: logits are compared token by token."
+        )
+    return emit(
+        [("model", model), ("data", data), ("training", train)], header=header, comments=comments
+    )
 
 
 def _axolotl_dataset(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
     if recipe.method == "dpo":
         family = "llama3" if "llama-3" in params.base_model.lower() else "chatml"
-        return {"path": params.dataset, "ds_type": "json", "split": "train", "type": f"{family}.prompt_pairs"}
-    return {"path": params.dataset, "ds_type": "json", "type": "chat_template",
-            "field_messages": "messages", "roles_to_train": ["assistant"]}
+        return {
+            "path": params.dataset,
+            "ds_type": "json",
+            "split": "train",
+            "type": f"{family}.prompt_pairs",
+        }
+    return {
+        "path": params.dataset,
+        "ds_type": "json",
+        "type": "chat_template",
+        "field_messages": "messages",
+        "roles_to_train": ["assistant"],
+    }
 
 
 def axolotl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     """Axolotl config: runs as `axolotl train FILE`."""
     if recipe.method == "distillation":
         raise NotAvailable(
-            f"{recipe.id} is not available for axolotl: its knowledge distillation needs pre-computed "
-            "teacher log-probabilities; use --format trl", key="format")
+            f"{recipe.id} is not available for axolotl: its knowledge distillation needs "
+            f"pre-computed "
+            "teacher log-probabilities; use --format trl",
+            key="format",
+        )
     cpu = _check_cpu(recipe, params)
     h = recipe.hyper
     model: dict[str, Any] = {"base_model": params.base_model}
     if recipe.adapter == "qlora":
         model["load_in_4bit"] = True
     if recipe.trains_adapter:
-        model |= {"adapter": recipe.adapter, "lora_r": h["lora_r"], "lora_alpha": h["lora_alpha"],
-                  "lora_dropout": h["lora_dropout"], "lora_target_linear": True}
+        model |= {
+            "adapter": recipe.adapter,
+            "lora_r": h["lora_r"],
+            "lora_alpha": h["lora_alpha"],
+            "lora_dropout": h["lora_dropout"],
+            "lora_target_linear": True,
+        }
     data: dict[str, Any] = {}
     if recipe.method == "dpo":
         data |= {"rl": "dpo", "rl_beta": h["dpo_beta"]}
     else:
         data["chat_template"] = "tokenizer_default"
-    data |= {"datasets": [_axolotl_dataset(recipe, params)], "val_set_size": 0.1,
-             "sequence_len": params.max_length, "sample_packing": bool(h.get("packing", False))}
+    data |= {
+        "datasets": [_axolotl_dataset(recipe, params)],
+        "val_set_size": 0.1,
+        "sequence_len": params.max_length,
+        "sample_packing": bool(h.get("packing", False)),
+    }
     train: dict[str, Any] = {"output_dir": params.output_dir, "num_epochs": params.epochs}
     if params.max_steps:
         train["max_steps"] = params.max_steps
@@ -162,24 +215,48 @@ def axolotl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     }
     if recipe.adapter == "full" and not cpu:
         train["deepspeed"] = "deepspeed_configs/zero3_bf16.json"
-    comments = _explain({
-        "base_model": "base_model", "load_in_4bit": "quantization", "lora_r": "lora_r",
-        "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout", "lora_target_linear": "lora_target",
-        "rl_beta": "dpo_beta", "sequence_len": "max_length", "sample_packing": "packing",
-        "num_epochs": "epochs", "max_steps": "max_steps", "micro_batch_size": "per_device_train_batch_size",
-        "gradient_accumulation_steps": "gradient_accumulation_steps", "learning_rate": "learning_rate",
-        "lr_scheduler": "lr_scheduler_type", "warmup_ratio": "warmup_ratio",
-        "gradient_checkpointing": "gradient_checkpointing", "deepspeed": "sharding",
-        "output_dir": "output_dir",
-    })
+    comments = _explain(
+        {
+            "base_model": "base_model",
+            "load_in_4bit": "quantization",
+            "lora_r": "lora_r",
+            "lora_alpha": "lora_alpha",
+            "lora_dropout": "lora_dropout",
+            "lora_target_linear": "lora_target",
+            "rl_beta": "dpo_beta",
+            "sequence_len": "max_length",
+            "sample_packing": "packing",
+            "num_epochs": "epochs",
+            "max_steps": "max_steps",
+            "micro_batch_size": "per_device_train_batch_size",
+            "gradient_accumulation_steps": "gradient_accumulation_steps",
+            "learning_rate": "learning_rate",
+            "lr_scheduler": "lr_scheduler_type",
+            "warmup_ratio": "warmup_ratio",
+            "gradient_checkpointing": "gradient_checkpointing",
+            "deepspeed": "sharding",
+            "output_dir": "output_dir",
+        }
+    )
     comments["val_set_size"] = "Held-out share of the data for eval loss during training."
-    return emit([("model", model), ("data", data), ("training", train)],
-                header=_header(recipe, f"axolotl train {recipe.id}.axolotl.yaml"), comments=comments)
+    return emit(
+        [("model", model), ("data", data), ("training", train)],
+        header=_header(recipe, f"axolotl train {recipe.id}.axolotl.yaml"),
+        comments=comments,
+    )
 
 
 # LLaMA-Factory needs its prompt template by name; matched on the model id.
-_LF_TEMPLATES = (("llama-3", "llama3"), ("qwen3", "qwen3"), ("qwen", "qwen"), ("mistral", "mistral"),
-                 ("gemma", "gemma"), ("phi-3", "phi"), ("phi-4", "phi4"), ("deepseek", "deepseek3"))
+_LF_TEMPLATES = (
+    ("llama-3", "llama3"),
+    ("qwen3", "qwen3"),
+    ("qwen", "qwen"),
+    ("mistral", "mistral"),
+    ("gemma", "gemma"),
+    ("phi-3", "phi"),
+    ("phi-4", "phi4"),
+    ("deepseek", "deepseek3"),
+)
 
 
 def llamafactory_template(base_model: str) -> str:
@@ -189,60 +266,109 @@ def llamafactory_template(base_model: str) -> str:
 
 
 def llamafactory_yaml(recipe: Recipe, params: RecipeParams) -> str:
-    """LLaMA-Factory config: runs as `llamafactory-cli train FILE` with a dataset_info.json entry."""
+    """LLaMA-Factory config: runs as `llamafactory-cli train FILE` (plus a dataset_info entry)."""
     if recipe.method == "distillation":
-        raise NotAvailable(f"{recipe.id} is not available for llamafactory: it has no logit distillation; "
-                           "use --format trl", key="format")
+        raise NotAvailable(
+            f"{recipe.id} is not available for llamafactory: it has no logit distillation; "
+            "use --format trl",
+            key="format",
+        )
     cpu = _check_cpu(recipe, params)
     h = recipe.hyper
     model: dict[str, Any] = {"model_name_or_path": params.base_model}
     if recipe.adapter == "qlora":
-        model |= {"quantization_bit": 4, "quantization_method": "bnb", "double_quantization": h["double_quant"]}
-    method: dict[str, Any] = {"stage": recipe.method, "do_train": True,
-                              "finetuning_type": "full" if recipe.adapter == "full" else "lora"}
+        model |= {
+            "quantization_bit": 4,
+            "quantization_method": "bnb",
+            "double_quantization": h["double_quant"],
+        }
+    method: dict[str, Any] = {
+        "stage": recipe.method,
+        "do_train": True,
+        "finetuning_type": "full" if recipe.adapter == "full" else "lora",
+    }
     if recipe.trains_adapter:
-        method |= {"lora_rank": h["lora_r"], "lora_alpha": h["lora_alpha"],
-                   "lora_dropout": h["lora_dropout"], "lora_target": "all"}
+        method |= {
+            "lora_rank": h["lora_r"],
+            "lora_alpha": h["lora_alpha"],
+            "lora_dropout": h["lora_dropout"],
+            "lora_target": "all",
+        }
     if recipe.method == "dpo":
         method |= {"pref_beta": h["dpo_beta"], "pref_loss": "sigmoid"}
     if recipe.adapter == "full" and not cpu:
         method["deepspeed"] = "examples/deepspeed/ds_z3_config.json"
     name = "advisor_" + recipe.method.replace("distillation", "sft") if recipe.method else "advisor"
-    data = {"dataset": name, "dataset_dir": "data", "template": llamafactory_template(params.base_model),
-            "cutoff_len": params.max_length, "val_size": 0.1, "preprocessing_num_workers": 8}
+    data = {
+        "dataset": name,
+        "dataset_dir": "data",
+        "template": llamafactory_template(params.base_model),
+        "cutoff_len": params.max_length,
+        "val_size": 0.1,
+        "preprocessing_num_workers": 8,
+    }
     train: dict[str, Any] = {"output_dir": params.output_dir, "num_train_epochs": params.epochs}
     if params.max_steps:
         train["max_steps"] = params.max_steps
     train |= {
         "per_device_train_batch_size": h["per_device_train_batch_size"],
         "gradient_accumulation_steps": h["gradient_accumulation_steps"],
-        "learning_rate": h["learning_rate"], "lr_scheduler_type": h["lr_scheduler_type"],
-        "warmup_ratio": h["warmup_ratio"], "bf16": not cpu,
+        "learning_rate": h["learning_rate"],
+        "lr_scheduler_type": h["lr_scheduler_type"],
+        "warmup_ratio": h["warmup_ratio"],
+        "bf16": not cpu,
         "gradient_checkpointing": h["gradient_checkpointing"] and not cpu,
-        "logging_steps": 10, "save_strategy": "epoch", "plot_loss": True, "report_to": "none",
+        "logging_steps": 10,
+        "save_strategy": "epoch",
+        "plot_loss": True,
+        "report_to": "none",
     }
     if cpu:
         train["use_cpu"] = True
     file_name = params.dataset.rsplit("/", 1)[-1]
     if recipe.method == "dpo":
-        entry = (f'"{name}": {{"file_name": "{file_name}", "ranking": true, "columns": '
-                 '{"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}}')
+        entry = (
+            f'"{name}": {{"file_name": "{file_name}", "ranking": true, "columns": '
+            '{"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}}'
+        )
     else:
-        entry = (f'"{name}": {{"file_name": "{file_name}", "formatting": "sharegpt", "columns": '
-                 '{"messages": "messages"}, "tags": {"role_tag": "role", "content_tag": "content", '
-                 '"user_tag": "user", "assistant_tag": "assistant", "system_tag": "system"}}')
-    header = [*_header(recipe, f"llamafactory-cli train {recipe.id}.llamafactory.yaml"),
-              f"Add to data/dataset_info.json: {entry}"]
-    comments = _explain({
-        "model_name_or_path": "base_model", "quantization_bit": "quantization",
-        "double_quantization": "double_quant", "lora_rank": "lora_r", "lora_alpha": "lora_alpha",
-        "lora_dropout": "lora_dropout", "lora_target": "lora_target", "pref_beta": "dpo_beta",
-        "deepspeed": "sharding", "cutoff_len": "max_length", "num_train_epochs": "epochs",
-        "max_steps": "max_steps", "per_device_train_batch_size": "per_device_train_batch_size",
-        "gradient_accumulation_steps": "gradient_accumulation_steps", "learning_rate": "learning_rate",
-        "lr_scheduler_type": "lr_scheduler_type", "warmup_ratio": "warmup_ratio",
-        "gradient_checkpointing": "gradient_checkpointing", "output_dir": "output_dir",
-    })
-    comments["template"] = "LLaMA-Factory prompt template matching the model family; check it for your model."
-    return emit([("model", model), ("method", method), ("dataset", data), ("train", train)],
-                header=header, comments=comments)
+        entry = (
+            f'"{name}": {{"file_name": "{file_name}", "formatting": "sharegpt", "columns": '
+            '{"messages": "messages"}, "tags": {"role_tag": "role", "content_tag": "content", '
+            '"user_tag": "user", "assistant_tag": "assistant", "system_tag": "system"}}'
+        )
+    header = [
+        *_header(recipe, f"llamafactory-cli train {recipe.id}.llamafactory.yaml"),
+        f"Add to data/dataset_info.json: {entry}",
+    ]
+    comments = _explain(
+        {
+            "model_name_or_path": "base_model",
+            "quantization_bit": "quantization",
+            "double_quantization": "double_quant",
+            "lora_rank": "lora_r",
+            "lora_alpha": "lora_alpha",
+            "lora_dropout": "lora_dropout",
+            "lora_target": "lora_target",
+            "pref_beta": "dpo_beta",
+            "deepspeed": "sharding",
+            "cutoff_len": "max_length",
+            "num_train_epochs": "epochs",
+            "max_steps": "max_steps",
+            "per_device_train_batch_size": "per_device_train_batch_size",
+            "gradient_accumulation_steps": "gradient_accumulation_steps",
+            "learning_rate": "learning_rate",
+            "lr_scheduler_type": "lr_scheduler_type",
+            "warmup_ratio": "warmup_ratio",
+            "gradient_checkpointing": "gradient_checkpointing",
+            "output_dir": "output_dir",
+        }
+    )
+    comments["template"] = (
+        "LLaMA-Factory prompt template matching the model family; check it for your model."
+    )
+    return emit(
+        [("model", model), ("method", method), ("dataset", data), ("train", train)],
+        header=header,
+        comments=comments,
+    )

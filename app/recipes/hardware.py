@@ -75,7 +75,10 @@ class Hardware(BaseModel):
 
     def nearest_shape(self, params_b: float) -> Shape:
         """The reference shape closest in size (by ratio) to params_b."""
-        return min(self.shapes, key=lambda s: abs(s.params_b / params_b - 1) + abs(params_b / s.params_b - 1))
+        return min(
+            self.shapes,
+            key=lambda s: abs(s.params_b / params_b - 1) + abs(params_b / s.params_b - 1),
+        )
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Recipe parameters: the contract's keys, defaults, validation, config.json sizes, profile mapping."""
+"""Recipe parameters: contract keys, defaults, validation, config.json sizes, profile mapping."""
 
 from __future__ import annotations
 
@@ -16,9 +16,19 @@ from app.recipes.errors import BadValue, UnknownKey
 from app.recipes.hardware import gpu_names, load_hardware
 
 PARAM_KEYS: tuple[str, ...] = (
-    "base_model", "params_b", "dataset", "examples", "tokens_per_example", "epochs",
-    "max_steps", "max_length", "gpu", "price_per_gpu_hour", "teacher_model",
-    "teacher_params_b", "output_dir",
+    "base_model",
+    "params_b",
+    "dataset",
+    "examples",
+    "tokens_per_example",
+    "epochs",
+    "max_steps",
+    "max_length",
+    "gpu",
+    "price_per_gpu_hour",
+    "teacher_model",
+    "teacher_params_b",
+    "output_dir",
 )
 
 # Used where a recipe (e.g. a playbook) sets no default of its own.
@@ -139,7 +149,9 @@ def check_keys(keys: Iterable[str]) -> None:
     """Raise UnknownKey for the first key that is not a parameter key."""
     for key in keys:
         if key not in PARAM_KEYS:
-            raise UnknownKey(f"unknown parameter {key!r}; allowed: {', '.join(PARAM_KEYS)}", key=key)
+            raise UnknownKey(
+                f"unknown parameter {key!r}; allowed: {', '.join(PARAM_KEYS)}", key=key
+            )
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
@@ -170,7 +182,14 @@ def params_from_config(config: Mapping[str, Any]) -> float:
     head_dim = int(cfg.get("head_dim") or h // heads)
     attention = h * heads * head_dim * 2 + h * kv_heads * head_dim * 2  # q, o and k, v
     # Gated MLPs (SwiGLU: gate, up, down) have three matrices; classic GELU MLPs have two.
-    plain_mlp = str(cfg.get("model_type", "")) in {"gpt2", "gpt_neox", "opt", "bloom", "falcon", "phi"}
+    plain_mlp = str(cfg.get("model_type", "")) in {
+        "gpt2",
+        "gpt_neox",
+        "opt",
+        "bloom",
+        "falcon",
+        "phi",
+    }
     experts = int(cfg.get("num_local_experts") or cfg.get("num_experts") or 1)
     mlp = (2 if plain_mlp else 3) * h * inter * experts
     norms = 2 * h
@@ -230,26 +249,41 @@ def resolve_params(
         guessed = params_from_name(merged["base_model"])
         if guessed is None:
             raise BadValue(
-                f"params_b: cannot tell the size of {merged['base_model']!r} (no local config.json, "
+                f"params_b: cannot tell the size of {merged['base_model']!r} (no local "
+                f"config.json, "
                 "no size in its name); set params_b",
                 key="params_b",
             )
         merged["params_b"], source = guessed, "name"
 
-    if "teacher_params_b" not in given and merged["teacher_model"] and (
-        merged["teacher_model"] != recipe.defaults.get("teacher_model")
+    if (
+        "teacher_params_b" not in given
+        and merged["teacher_model"]
+        and (merged["teacher_model"] != recipe.defaults.get("teacher_model"))
     ):
         teacher_cfg = read_local_config(merged["teacher_model"])
         merged["teacher_params_b"] = (
-            params_from_config(teacher_cfg) if teacher_cfg else params_from_name(merged["teacher_model"])
+            params_from_config(teacher_cfg)
+            if teacher_cfg
+            else params_from_name(merged["teacher_model"])
         )
-    if recipe.method == "distillation" and not (merged["teacher_model"] and merged["teacher_params_b"]):
-        raise BadValue("teacher_model: logit distillation needs teacher_model and teacher_params_b", key="teacher_model")
+    if recipe.method == "distillation" and not (
+        merged["teacher_model"] and merged["teacher_params_b"]
+    ):
+        raise BadValue(
+            "teacher_model: logit distillation needs teacher_model and teacher_params_b",
+            key="teacher_model",
+        )
     return RecipeParams(**merged, params_source=source, config_json=config)
 
 
 # Decision-profile values -> parameter defaults (see app/decision/profile.py).
-_PROFILE_GPU = {"none": "auto", "consumer_24gb": "L4", "datacenter_80gb": "A100-80GB", "multi_gpu": "H100"}
+_PROFILE_GPU = {
+    "none": "auto",
+    "consumer_24gb": "L4",
+    "datacenter_80gb": "A100-80GB",
+    "multi_gpu": "H100",
+}
 _TASK_TOKENS = {
     "extraction_classification": (256, 1024),
     "question_answering": (512, 2048),

@@ -43,13 +43,20 @@ def eval_starter(recipe: Recipe, params: RecipeParams) -> Rendered:
     starter = load_catalog().starters[recipe.eval_starter]
     model_args = (
         f"pretrained={params.base_model},peft={params.output_dir}"
-        if recipe.trains_adapter else f"pretrained={params.output_dir}"
+        if recipe.trains_adapter
+        else f"pretrained={params.output_dir}"
     )
     eval_file = "data/eval.csv" if starter.tool == "promptfoo" else "data/eval.jsonl"
-    values = {"base_model": params.base_model, "output_dir": params.output_dir,
-              "model_args": model_args, "eval_file": eval_file}
+    values = {
+        "base_model": params.base_model,
+        "output_dir": params.output_dir,
+        "model_args": model_args,
+        "eval_file": eval_file,
+    }
     return Rendered(
-        recipe=recipe.id, format="eval", filename=starter.filename,
+        recipe=recipe.id,
+        format="eval",
+        filename=starter.filename,
         media_type="text/x-python" if starter.filename.endswith(".py") else "application/yaml",
         content=Template(starter.content).safe_substitute(values),
         command=Template(starter.command).safe_substitute(values),
@@ -64,23 +71,42 @@ def render(recipe: Recipe, params: RecipeParams, fmt: str) -> Rendered:
         return eval_starter(recipe, params)
     if not recipe.is_training:
         raise NotAvailable(
-            f"{recipe.id} is a playbook: only --format eval applies (its eval starter)", key="format"
+            f"{recipe.id} is a playbook: only --format eval applies (its eval starter)",
+            key="format",
         )
     if fmt in TRAINER_FORMATS:
-        writer = {"trl": export_trainers.trl_yaml, "axolotl": export_trainers.axolotl_yaml,
-                  "llamafactory": export_trainers.llamafactory_yaml}[fmt]
+        writer = {
+            "trl": export_trainers.trl_yaml,
+            "axolotl": export_trainers.axolotl_yaml,
+            "llamafactory": export_trainers.llamafactory_yaml,
+        }[fmt]
         command = {
             "trl": f"trl {recipe.method} --config {recipe.id}.trl.yaml",
             "axolotl": f"axolotl train {recipe.id}.axolotl.yaml",
             "llamafactory": f"llamafactory-cli train {recipe.id}.llamafactory.yaml",
         }[fmt]
-        return Rendered(recipe=recipe.id, format=fmt, filename=f"{recipe.id}.{fmt}.yaml",
-                        media_type="application/yaml", content=writer(recipe, params), command=command)
-    job = {"openai": export_hosted.openai_job, "together": export_hosted.together_job,
-           "fireworks": export_hosted.fireworks_job}[fmt]
+        return Rendered(
+            recipe=recipe.id,
+            format=fmt,
+            filename=f"{recipe.id}.{fmt}.yaml",
+            media_type="application/yaml",
+            content=writer(recipe, params),
+            command=command,
+        )
+    job = {
+        "openai": export_hosted.openai_job,
+        "together": export_hosted.together_job,
+        "fireworks": export_hosted.fireworks_job,
+    }[fmt]
     content, notes = job(recipe, params)
-    return Rendered(recipe=recipe.id, format=fmt, filename=f"{recipe.id}.{fmt}.json",
-                    media_type="application/json", content=content, notes=tuple(notes))
+    return Rendered(
+        recipe=recipe.id,
+        format=fmt,
+        filename=f"{recipe.id}.{fmt}.json",
+        media_type="application/json",
+        content=content,
+        notes=tuple(notes),
+    )
 
 
 def available_formats(recipe: Recipe) -> list[str]:
@@ -90,12 +116,14 @@ def available_formats(recipe: Recipe) -> list[str]:
     out = ["trl"]
     if recipe.method != "distillation":
         out += ["axolotl", "llamafactory"]
-    out += [p for p in ("openai", "together", "fireworks") if recipe.id in export_hosted.AVAILABLE[p]]
+    out += [
+        p for p in ("openai", "together", "fireworks") if recipe.id in export_hosted.AVAILABLE[p]
+    ]
     return [*out, "eval"]
 
 
 def describe(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
-    """The recipe with every parameter and hyperparameter explained in one line (for the page/API)."""
+    """The recipe with every parameter and hyperparameter explained in one line (page/API)."""
     explain = load_catalog().explain
     values = params.model_dump()
     return {
@@ -114,7 +142,9 @@ def describe(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
             {"key": k, "value": v, "explanation": explain[k]} for k, v in recipe.hyper.items()
         ],
         "formats": available_formats(recipe),
-        "eval_starter": {"tool": load_catalog().starters[recipe.eval_starter].tool,
-                         "filename": load_catalog().starters[recipe.eval_starter].filename},
+        "eval_starter": {
+            "tool": load_catalog().starters[recipe.eval_starter].tool,
+            "filename": load_catalog().starters[recipe.eval_starter].filename,
+        },
         "catalog_version": load_catalog().version,
     }

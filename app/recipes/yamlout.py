@@ -74,7 +74,7 @@ def emit(
     header: Sequence[str] = (),
     comments: Mapping[str, str] | None = None,
 ) -> str:
-    """YAML text of the blocks (optional title, mapping); comments[key] goes above each top-level key."""
+    """YAML text of (title, mapping) blocks; comments[key] goes above that top-level key."""
     comments = comments or {}
     out = [f"# {line}".rstrip() for line in header]
     for title, mapping in blocks:

@@ -1,4 +1,4 @@
-"""A real tiny training run: offline model + tokenizer, rendered TRL configs, `trl ... --config` on CPU."""
+"""A real tiny training run: offline model and tokenizer, rendered TRL configs, trl CLI on CPU."""
 
 from __future__ import annotations
 
@@ -32,8 +32,33 @@ CHAT_TEMPLATE = (
     "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
 )
 SPECIALS = ["<|pad|>", "<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-WORDS = ("invoice refund order shipping account password reset delivery status label "
-         "customer agent polite answer question please thanks date number total error").split()
+WORDS = [
+    *[
+        "invoice",
+        "refund",
+        "order",
+        "shipping",
+        "account",
+        "password",
+        "reset",
+        "delivery",
+        "status",
+        "label",
+    ],
+    *[
+        "customer",
+        "agent",
+        "polite",
+        "answer",
+        "question",
+        "please",
+        "thanks",
+        "date",
+        "number",
+        "total",
+        "error",
+    ],
+]
 
 
 def _sentence(rng: random.Random, n: int = 8) -> str:
@@ -49,12 +74,19 @@ def _build_tokenizer(directory: Path) -> Any:
     tok = Tokenizer(models.BPE(unk_token=None))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIALS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=SPECIALS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(corpus, trainer=trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<|pad|>", eos_token="<|im_end|>", bos_token=None,
-        unk_token=None, additional_special_tokens=["<|im_start|>", "<|endoftext|>"],
+        tokenizer_object=tok,
+        pad_token="<|pad|>",
+        eos_token="<|im_end|>",
+        bos_token=None,
+        unk_token=None,
+        additional_special_tokens=["<|im_start|>", "<|endoftext|>"],
     )
     fast.chat_template = CHAT_TEMPLATE
     fast.save_pretrained(directory)
@@ -67,10 +99,17 @@ def _build_model(directory: Path, tokenizer: Any, hidden: int) -> int:
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
-        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=256, tie_word_embeddings=False,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, bos_token_id=None,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        tie_word_embeddings=False,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
     )
     model = LlamaForCausalLM(config)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
@@ -85,8 +124,14 @@ def _write_datasets(directory: Path) -> dict[str, Path]:
     sft, dpo, prompts = [], [], []
     for _ in range(50):
         question, answer = _sentence(rng, 6), _sentence(rng, 5)
-        sft.append({"messages": [{"role": "user", "content": question},
-                                 {"role": "assistant", "content": answer}]})
+        sft.append(
+            {
+                "messages": [
+                    {"role": "user", "content": question},
+                    {"role": "assistant", "content": answer},
+                ]
+            }
+        )
         dpo.append({"prompt": question, "chosen": answer, "rejected": _sentence(rng, 5)})
         prompts.append({"prompt": [{"role": "user", "content": question}]})
     paths = {}
@@ -98,7 +143,7 @@ def _write_datasets(directory: Path) -> dict[str, Path]:
 
 
 def _patch_for_speed(text: str, **changes: Any) -> str:
-    """Shrink batch and generation sizes so the run takes seconds; the rest is the rendered recipe."""
+    """Shrink batch and generation sizes so the run takes seconds; the rest is as rendered."""
     import yaml
 
     config = yaml.safe_load(text)
@@ -119,15 +164,26 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "sizes": sizes, "data": _write_datasets(root)}
 
 
-def _run_trl(command: str, config_text: str, root: Path, name: str) -> subprocess.CompletedProcess[str]:
+def _run_trl(
+    command: str, config_text: str, root: Path, name: str
+) -> subprocess.CompletedProcess[str]:
     config = root / f"{name}.yaml"
     config.write_text(config_text, encoding="utf-8")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "HF_HOME": str(root / "hf-home"), "WANDB_DISABLED": "true", "TOKENIZERS_PARALLELISM": "false",
-           "CUDA_VISIBLE_DEVICES": ""}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HOME": str(root / "hf-home"),
+        "WANDB_DISABLED": "true",
+        "TOKENIZERS_PARALLELISM": "false",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
     trl = Path(sys.executable).with_name("trl")
     argv = [str(trl), command, "--config", str(config)]
-    return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        argv, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def _losses(output_dir: Path) -> list[float]:
@@ -145,29 +201,55 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("recipe_id", "command", "data", "extra"), CASES, ids=[c[0] for c in CASES])
-def test_tiny_run(require_module, workspace, recipe_id, command, data, extra) -> None:  # type: ignore[no-untyped-def]
-    """Render the recipe for the tiny model, train 3 steps with the trl CLI, check outputs and loss."""
-    for module in ("torch", "transformers", "peft", "trl", "datasets", "accelerate", "tokenizers", "yaml"):
+@pytest.mark.parametrize(
+    ("recipe_id", "command", "data", "extra"), CASES, ids=[c[0] for c in CASES]
+)
+def test_tiny_run(require_module, workspace, recipe_id, command, data, extra):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Render the recipe for the tiny model, train 3 steps with the trl CLI, check files and loss."""
+    for module in (
+        "torch",
+        "transformers",
+        "peft",
+        "trl",
+        "datasets",
+        "accelerate",
+        "tokenizers",
+        "yaml",
+    ):
         require_module(module)
     root: Path = workspace["root"]
     recipe = get_recipe(recipe_id)
     out = root / "out" / recipe_id
-    params = resolve_params(recipe, {
-        "base_model": str(root / "student"), "dataset": str(workspace["data"][data]),
-        "gpu": "cpu", "max_steps": "3", "max_length": "128", "output_dir": str(out),
-        "teacher_model": str(root / "teacher"),
-    })
+    params = resolve_params(
+        recipe,
+        {
+            "base_model": str(root / "student"),
+            "dataset": str(workspace["data"][data]),
+            "gpu": "cpu",
+            "max_steps": "3",
+            "max_length": "128",
+            "output_dir": str(out),
+            "teacher_model": str(root / "teacher"),
+        },
+    )
     # params_b comes from the local config.json: a few hundred thousand parameters.
     assert params.params_source == "config.json"
     assert params.params_b == pytest.approx(workspace["sizes"]["student"] / 1e9, rel=0.05)
     rendered = render(recipe, params, "trl")
-    text = _patch_for_speed(rendered.content, gradient_accumulation_steps=1, per_device_train_batch_size=2,
-                            save_strategy="steps", save_steps=3, **extra)
+    text = _patch_for_speed(
+        rendered.content,
+        gradient_accumulation_steps=1,
+        per_device_train_batch_size=2,
+        save_strategy="steps",
+        save_steps=3,
+        **extra,
+    )
     started = time.monotonic()
     result = _run_trl(command, text, root, recipe_id)
     elapsed = time.monotonic() - started
-    assert result.returncode == 0, f"trl {command} failed after {elapsed:.0f}s:\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, (
+        f"trl {command} failed after {elapsed:.0f}s:\n{result.stderr[-4000:]}"
+    )
     if recipe.trains_adapter:
         assert (out / "adapter_model.safetensors").is_file()
         assert (out / "adapter_config.json").is_file()
