@@ -1,0 +1,123 @@
+"""CLI for recipes and dataset checks: `advisor recipe ...` and `advisor dataset check ...`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from app.recipes import (
+    METHODS,
+    RecipeError,
+    check_file,
+    describe,
+    estimate,
+    get_recipe,
+    list_ids,
+    parse_assignments,
+    render,
+    resolve_params,
+)
+from app.recipes.render import check_format
+
+recipe_app = typer.Typer(help="Training recipes and playbooks: list, show, render, estimate.")
+dataset_app = typer.Typer(help="Check training datasets (JSONL) before a run.")
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Parameter override KEY=VALUE (repeatable), e.g. --set gpu=H100."),
+]
+
+
+def _fail(exc: RecipeError) -> NoReturn:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(2)
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@recipe_app.callback()
+def _recipe_group() -> None:
+    """Training recipes and playbooks."""
+
+
+@dataset_app.callback()
+def _dataset_group() -> None:
+    """Dataset checks."""
+
+
+@recipe_app.command("list")
+def list_command() -> None:
+    """Print the JSON list of recipe and playbook ids."""
+    _json(list_ids())
+
+
+@recipe_app.command("show")
+def show_command(
+    recipe_id: Annotated[str, typer.Argument(metavar="ID")], sets: SetOption = None
+) -> None:
+    """Print the recipe with every parameter and hyperparameter explained (JSON)."""
+    try:
+        recipe = get_recipe(recipe_id)
+        _json(describe(recipe, resolve_params(recipe, parse_assignments(sets or []))))
+    except RecipeError as exc:
+        _fail(exc)
+
+
+@recipe_app.command("render")
+def render_command(
+    recipe_id: Annotated[str, typer.Argument(metavar="ID")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="trl, axolotl, llamafactory, openai, together, fireworks or eval."
+        ),
+    ] = "trl",
+    sets: SetOption = None,
+) -> None:
+    """Print the recipe exported in one format (the file itself on stdout, notes on stderr)."""
+    try:
+        recipe = get_recipe(recipe_id)
+        check_format(fmt)
+        rendered = render(recipe, resolve_params(recipe, parse_assignments(sets or [])), fmt)
+    except RecipeError as exc:
+        _fail(exc)
+    typer.echo(rendered.content, nl=False)
+    for note in rendered.notes:
+        typer.echo(f"note: {note}", err=True)
+
+
+@recipe_app.command("estimate")
+def estimate_command(
+    recipe_id: Annotated[str, typer.Argument(metavar="ID")], sets: SetOption = None
+) -> None:
+    """Print memory, GPU pick, tokens, FLOPs, hours and cost with their assumptions (JSON)."""
+    try:
+        recipe = get_recipe(recipe_id)
+        result = estimate(recipe, resolve_params(recipe, parse_assignments(sets or [])))
+    except RecipeError as exc:
+        _fail(exc)
+    _json(result.model_dump())
+
+
+@dataset_app.command("check")
+def check_command(
+    file: Annotated[Path, typer.Argument(help="JSONL file to check.")],
+    method: Annotated[str, typer.Option("--method", help="sft, dpo or distill.")] = "sft",
+    max_length: Annotated[int, typer.Option("--max-length", min=16)] = 2048,
+) -> None:
+    """Print the dataset report (JSON); exit 2 when the file has errors."""
+    if method not in METHODS:
+        typer.echo(f"error: method: expected one of {', '.join(METHODS)}, got {method!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        report = check_file(file, method, max_length=max_length)
+    except RecipeError as exc:
+        _fail(exc)
+    _json(report.model_dump())
+    if not report.ok:
+        raise typer.Exit(2)
