@@ -1,0 +1,244 @@
+"""The question bank: versioned questions that map one-to-one onto profile fields."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from app.decision.conditions import Condition
+from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET
+from app.decision.profile import Profile
+from app.decision.rules import DATA_DIR, RULESET_VERSION
+
+QUESTIONS_PATH = DATA_DIR / "questions.toml"
+AnswerValue = str | int | bool | tuple[str, ...] | None
+NOT_SURE = "not_sure"  # the form value of the "Not sure" choice
+Kind = Literal["single", "multi", "number", "yes_no"]
+_KIND_FOR_FIELD = {ENUM: "single", SET: "multi", INT: "number", BOOL: "yes_no"}
+
+
+class BankError(ValueError):
+    """The question bank file is malformed."""
+
+
+class AnswerError(ValueError):
+    """An answer the question does not accept; names the question and the allowed values."""
+
+    def __init__(self, question_id: str, message: str, allowed: list[Any] | None = None) -> None:
+        self.question_id = question_id
+        self.allowed = allowed
+        self.message = f"question '{question_id}': {message}"
+        if allowed:
+            shown = ", ".join(str(a).lower() if isinstance(a, bool) else str(a) for a in allowed)
+            self.message += f"; allowed values: {shown}"
+        super().__init__(self.message)
+
+
+class Option(BaseModel):
+    """One answer choice: the stored value and a one-line human label."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: bool | int | str
+    label: str = Field(min_length=1)
+
+
+class Question(BaseModel):
+    """One step of the questionnaire; `field` is the profile field the answer fills."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    section: str
+    kind: Kind
+    title: str
+    help: str
+    example: str
+    options: tuple[Option, ...] = ()
+    not_sure: bool = False
+    not_sure_label: str = "Not sure"
+    show_if: tuple[Condition, ...] = ()
+    unit: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The profile field this question fills (its id, by design)."""
+        return self.id
+
+    @property
+    def values(self) -> list[Any]:
+        """The values of the listed options."""
+        return [o.value for o in self.options]
+
+    def label_for(self, value: Any) -> str | None:
+        """The label of an option value, if listed."""
+        return next((o.label for o in self.options if o.value == value), None)
+
+    @model_validator(mode="after")
+    def _check(self) -> Question:
+        """The question must fit its profile field: kind, and every allowed value labelled."""
+        info = FIELDS.get(self.id)
+        if info is None:
+            raise ValueError(f"question {self.id!r} is not a profile field; known: {', '.join(FIELDS)}")
+        if _KIND_FOR_FIELD[info.kind] != self.kind:
+            raise ValueError(f"question {self.id!r} must be kind {_KIND_FOR_FIELD[info.kind]!r}")
+        values = self.values
+        if info.kind == INT:
+            bad = [v for v in values if not info.check_value(v)]
+        else:
+            bad = [v for v in values if not info.check_value(v) or type(v) is not type(info.allowed[0])]  # type: ignore[index]
+            missing = [v for v in info.allowed or () if v not in values]
+            if missing:
+                raise ValueError(f"question {self.id!r} has no label for: {missing}")
+        if bad or len(set(map(repr, values))) != len(values):
+            raise ValueError(f"question {self.id!r} has invalid or repeated option values: {bad}")
+        return self
+
+
+class QuestionBank(BaseModel):
+    """All questions in asking order, with the ruleset version they belong to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = Field(alias="ruleset")
+    questions: tuple[Question, ...] = Field(alias="question", min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> QuestionBank:
+        """Unique ids, same version as the rules, skip logic only on earlier questions."""
+        if self.version != RULESET_VERSION:
+            raise ValueError(f"bank version {self.version} differs from rules {RULESET_VERSION}")
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"question id {q.id!r} is used twice")
+            for c in q.show_if:
+                if c.field not in seen:
+                    raise ValueError(f"question {q.id!r}: show_if uses {c.field!r}, not asked before it")
+            seen.add(q.id)
+        return self
+
+    @cached_property
+    def _by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    def get(self, question_id: str) -> Question:
+        """The question with this id; AnswerError if there is none."""
+        q = self._by_id.get(question_id)
+        if q is None:
+            raise AnswerError(question_id, "no such question", list(self._by_id))
+        return q
+
+
+def load_bank(path: Path = QUESTIONS_PATH) -> QuestionBank:
+    """Read and validate a question bank file."""
+    try:
+        return QuestionBank.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise BankError(f"{path.name}: invalid question bank: {exc}") from None
+
+
+BANK: QuestionBank = load_bank()
+
+
+def _whole(question: Question, raw: Any) -> int:
+    """A whole number >= 0, or AnswerError."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise AnswerError(question.id, f"{raw!r} is not valid: give a whole number >= 0")
+    return raw
+
+
+def parse_answer(question_id: str, raw: Any) -> AnswerValue:
+    """Validate a typed answer (as from JSON); None means "not sure"."""
+    q = BANK.get(question_id)
+    if raw is None:
+        if q.not_sure:
+            return None
+        raise AnswerError(q.id, "an answer is required", q.values)
+    if q.kind == "number":
+        return _whole(q, raw)
+    if q.kind == "multi":
+        if not isinstance(raw, list | tuple):
+            raise AnswerError(q.id, f"{raw!r} is not a list", q.values)
+        bad = [v for v in raw if v not in q.values or not isinstance(v, str)]
+        if bad:
+            raise AnswerError(q.id, f"{bad[0]!r} is not allowed", q.values)
+        return tuple(v for v in q.values if v in raw)
+    if q.kind == "yes_no":
+        if not isinstance(raw, bool):
+            raise AnswerError(q.id, f"{raw!r} is not valid: answer true or false", q.values)
+        return raw
+    if not isinstance(raw, str) or raw not in q.values:
+        raise AnswerError(q.id, f"{raw!r} is not allowed", q.values)
+    return raw
+
+
+_YES = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def parse_form_answer(question_id: str, values: list[str]) -> AnswerValue:
+    """Validate an answer from an HTML form (all strings); "not_sure" means unknown."""
+    q = BANK.get(question_id)
+    items = [v.strip() for v in values if v.strip()]
+    if NOT_SURE in items:
+        return parse_answer(q.id, None)
+    if q.kind == "multi":
+        return parse_answer(q.id, items)
+    if len(items) != 1:
+        raise AnswerError(q.id, "choose exactly one answer", q.values)
+    text = items[0]
+    if q.kind == "number":
+        digits = text.replace(",", "").replace("_", "")
+        if not digits.isdigit():
+            raise AnswerError(q.id, f"{text!r} is not valid: give a whole number >= 0")
+        return int(digits)
+    if q.kind == "yes_no":
+        if text.lower() not in _YES:
+            raise AnswerError(q.id, f"{text!r} is not valid: answer yes or no", q.values)
+        return _YES[text.lower()]
+    return parse_answer(q.id, text)
+
+
+def _effective(answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
+    """Walk the bank in order: the visible questions and the answers that count."""
+    visible: list[Question] = []
+    values: dict[str, Any] = {}
+    for q in BANK.questions:
+        if all(c.test(values.get(c.field)) for c in q.show_if):
+            visible.append(q)
+            if answers.get(q.id) is not None:
+                values[q.id] = answers[q.id]
+    return visible, values
+
+
+def visible_questions(answers: Mapping[str, Any]) -> list[Question]:
+    """The questions on the branch these answers take, in asking order."""
+    return _effective(answers)[0]
+
+
+def next_question(answers: Mapping[str, Any], after: str | None = None) -> Question | None:
+    """The first visible question after `after` (or the first one), or None at the end."""
+    position = -1 if after is None else BANK.questions.index(BANK.get(after))
+    for q in visible_questions(answers):
+        if BANK.questions.index(q) > position:
+            return q
+    return None
+
+
+def profile_from_answers(answers: Mapping[str, Any]) -> Profile:
+    """The profile for stored answers; answers off the taken branch are ignored."""
+    for qid, raw in answers.items():
+        parse_answer(qid, list(raw) if isinstance(raw, tuple) else raw)
+    values = _effective(answers)[1]
+    return Profile.model_validate({k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})
+
+
+def answers_from_profile(profile: Profile) -> dict[str, AnswerValue]:
+    """The answers that produce this profile (fields off the taken branch are dropped)."""
+    known = {q.id: getattr(profile, q.field) for q in BANK.questions}
+    return _effective({k: v for k, v in known.items() if v is not None})[1]

@@ -1,0 +1,42 @@
+"""JSON in, JSON out: the engine behind `advisor recommend --profile` and `--batch`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from pydantic import ValidationError
+
+from app.decision.engine import decide, profile_values
+from app.decision.errors import ProfileError
+from app.decision.profile import Profile
+from app.decision.render import to_json
+
+
+def parse_profile(text: str | bytes, line: int | None = None) -> Profile:
+    """Validate one profile given as JSON; raise ProfileError naming the field and values."""
+    try:
+        return Profile.model_validate_json(text)
+    except ValidationError as exc:
+        raise ProfileError.from_validation(exc, line) from None
+
+
+def recommend_json(text: str | bytes) -> str:
+    """One profile as JSON -> its recommendation as one JSON line (no trailing newline)."""
+    return to_json(decide(profile_values(parse_profile(text))))
+
+
+def recommend_batch_json(lines: Iterable[str | bytes]) -> Iterator[str]:
+    """One recommendation JSON line per non-blank input line, in order; blank lines are skipped.
+
+    Raises ProfileError (with .line, 1-based) at the first invalid line; the lines before it
+    have already been yielded, so a caller that streams output keeps them.
+    """
+    validate = Profile.model_validate_json
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            profile = validate(line)
+        except ValidationError as exc:
+            raise ProfileError.from_validation(exc, number) from None
+        yield to_json(decide(profile_values(profile)))

@@ -1,0 +1,96 @@
+"""Benchmark the decision engine: profiles/s through the batch JSON path, in one process.
+
+Usage: python bench/engine_bench.py [N] [--seed S] [--profile]
+Exit code 1 when throughput is below the 20,000 profiles/s budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.decision.batch import recommend_batch_json  # noqa: E402
+from app.decision.engine import recommend  # noqa: E402
+from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET  # noqa: E402
+from app.decision.profile import Profile  # noqa: E402
+
+BUDGET = 20_000  # profiles per second, from DESIGN.md
+INT_RANGES = {
+    "corpus_tokens": (1_000, 50_000_000),
+    "labeled_examples": (1, 100_000),
+    "prompt_tokens": (50, 20_000),
+    "monthly_requests": (10, 100_000_000),
+    "latency_budget_ms": (50, 20_000),
+}
+
+
+def random_profile(rng: random.Random, present: float = 0.6) -> dict[str, Any]:
+    """A random valid profile: each field answered with probability `present`."""
+    out: dict[str, Any] = {}
+    for name, info in FIELDS.items():
+        if rng.random() >= present:
+            continue
+        if info.kind in (ENUM, BOOL):
+            out[name] = rng.choice(info.allowed or ())
+        elif info.kind == SET:
+            allowed = info.allowed or ()
+            out[name] = [v for v in allowed if rng.random() < 0.3]
+        elif info.kind == INT:
+            lo, hi = INT_RANGES.get(name, (1, 1_000_000))
+            # Log-uniform, with some exact zeros, so every rule threshold is crossed.
+            out[name] = 0 if rng.random() < 0.05 else int(lo * (hi / lo) ** rng.random())
+    return out
+
+
+def make_lines(n: int, seed: int) -> list[str]:
+    """N seeded random profiles as JSON lines."""
+    rng = random.Random(seed)
+    return [json.dumps(random_profile(rng, rng.choice((0.3, 0.6, 0.9)))) for _ in range(n)]
+
+
+def main() -> int:
+    """Run the benchmark and report against the budget."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("n", nargs="?", type=int, default=50_000)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--profile", action="store_true", help="print a cProfile of the batch run")
+    args = ap.parse_args()
+
+    lines = make_lines(args.n, args.seed)
+    list(recommend_batch_json(lines[:2000]))  # warm the caches the engine fills lazily
+
+    start = time.perf_counter()
+    out = sum(1 for _ in recommend_batch_json(lines))
+    elapsed = time.perf_counter() - start
+    rate = out / elapsed
+
+    profiles = [Profile.model_validate_json(line) for line in lines[:20_000]]
+    start = time.perf_counter()
+    for p in profiles:
+        recommend(p)
+    per = (time.perf_counter() - start) / len(profiles) * 1e6
+
+    print(f"batch: {out} profiles in {elapsed:.2f} s = {rate:,.0f} profiles/s "
+          f"({rate / BUDGET:.2f}x the {BUDGET:,}/s budget)")
+    print(f"recommend() alone: {per:.1f} us per profile (model output, what_would_change included)")
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in recommend_batch_json(lines[:20_000]):
+            pass
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(15)
+    return 0 if rate >= BUDGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
