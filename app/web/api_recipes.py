@@ -1,0 +1,169 @@
+"""JSON API for recipes: list, explained recipe, exports, estimates and dataset checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
+
+from app.recipes import (
+    METHODS,
+    PARAM_KEYS,
+    Estimate,
+    Recipe,
+    RecipeError,
+    RecipeParams,
+    check_bytes,
+    describe,
+    estimate,
+    get_recipe,
+    list_ids,
+    render,
+    resolve_params,
+)
+from app.recipes.hardware import gpu_names
+from app.recipes.render import FORMATS
+
+router = APIRouter(prefix="/api/recipes", tags=["recipes"])
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+_RESERVED_QUERY = {"format", "download"}
+
+
+def _allowed(field: str, kind: str) -> list[str] | None:
+    """The allowed values to show next to an error on this field, when there is a closed set."""
+    if kind == "unknown_key":
+        return list(PARAM_KEYS)
+    if kind == "not_available":
+        return None
+    return {
+        "recipe": list_ids(),
+        "format": list(FORMATS),
+        "method": list(METHODS),
+        "gpu": gpu_names(),
+    }.get(field)
+
+
+def _problem(
+    field: str, message: str, status: int = 422, kind: str = "value_error"
+) -> JSONResponse:
+    """An error body in the app's 422 shape: field, message, allowed values, type."""
+    item = {"field": field, "message": message, "allowed": _allowed(field, kind), "type": kind}
+    return JSONResponse({"detail": [item]}, status_code=status)
+
+
+def _error(exc: RecipeError) -> JSONResponse:
+    kind = type(exc).__name__
+    kind = {
+        "UnknownKey": "unknown_key",
+        "UnknownRecipe": "unknown_recipe",
+        "UnknownFormat": "unknown_format",
+        "NotAvailable": "not_available",
+    }.get(kind, "value_error")
+    return _problem(exc.key or "params", exc.message, kind=kind)
+
+
+def _params(recipe: Recipe, request: Request) -> RecipeParams:
+    """Parameters from the query string; every key but format/download must be a parameter key."""
+    overrides = {k: v for k, v in request.query_params.items() if k not in _RESERVED_QUERY}
+    return resolve_params(recipe, overrides)
+
+
+@router.get("", summary="Recipe and playbook ids")
+def list_recipes() -> list[str]:
+    """Every recipe and playbook id, in catalog order (mirrors `advisor recipe list`)."""
+    return list_ids()
+
+
+@router.get("/{recipe_id}", summary="A recipe with every field explained")
+def show_recipe(recipe_id: str, request: Request) -> Any:
+    """The recipe, its resolved parameters and hyperparameters, each with a one-line explanation."""
+    try:
+        recipe = get_recipe(recipe_id)
+        return describe(recipe, _params(recipe, request))
+    except RecipeError as exc:
+        return _error(exc)
+
+
+@router.get("/{recipe_id}/render", summary="The recipe exported in one format")
+def render_recipe(
+    recipe_id: str, request: Request, format: str = "trl", download: bool = False
+) -> Response:
+    """The exported file (TRL/Axolotl/LLaMA-Factory YAML, hosted job JSON or eval starter)."""
+    try:
+        recipe = get_recipe(recipe_id)
+        rendered = render(recipe, _params(recipe, request), format)
+    except RecipeError as exc:
+        return _error(exc)
+    headers = {}
+    if download:
+        headers["Content-Disposition"] = (
+            f'attachment; filename="{rendered.filename.rsplit("/", 1)[-1]}"'
+        )
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)
+
+
+@router.get("/{recipe_id}/estimate", summary="Memory, GPU, time and cost", response_model=Estimate)
+def estimate_recipe(recipe_id: str, request: Request) -> Any:
+    """The estimate with its assumptions (mirrors `advisor recipe estimate`)."""
+    try:
+        recipe = get_recipe(recipe_id)
+        return estimate(recipe, _params(recipe, request))
+    except RecipeError as exc:
+        return _error(exc)
+
+
+async def _read_body(request: Request) -> bytes | JSONResponse:
+    """The JSONL bytes from an uploaded file, a JSON array of records, or a raw JSONL body."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            return _problem("file", "multipart body needs a `file` field holding the JSONL file")
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    else:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks) if size <= MAX_UPLOAD_BYTES else b"x" * (MAX_UPLOAD_BYTES + 1)
+        if content_type.startswith("application/json") and len(data) <= MAX_UPLOAD_BYTES:
+            try:
+                records = json.loads(data)
+            except json.JSONDecodeError as exc:
+                return _problem("body", f"the body is not valid JSON: {exc.msg}")
+            if not isinstance(records, list):
+                return _problem("body", "a JSON body must be an array of records (one per example)")
+            data = "\n".join(json.dumps(r) for r in records).encode()
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _problem(
+            "file", f"the dataset is over the {MAX_UPLOAD_BYTES}-byte limit", status=413
+        )
+    return data
+
+
+@router.post("/dataset-check", summary="Check a JSONL dataset for a training method")
+async def dataset_check(request: Request, method: str = "sft", max_length: int = 2048) -> Any:
+    """The dataset report; 422 with the first errors listed when the file has errors."""
+    if method not in METHODS:
+        return _problem("method", f"expected one of {', '.join(METHODS)}, got {method!r}")
+    body = await _read_body(request)
+    if isinstance(body, JSONResponse):
+        return body
+    try:
+        report = check_bytes(body, method, max_length=max_length, max_bytes=MAX_UPLOAD_BYTES)
+    except RecipeError as exc:
+        return _error(exc)
+    if not report.ok:
+        detail = [
+            {"field": f"line {e.line}", "message": e.message, "allowed": None, "type": e.code}
+            for e in report.errors[:20]
+        ]
+        return JSONResponse({"detail": detail, "report": report.model_dump()}, status_code=422)
+    return report.model_dump()
