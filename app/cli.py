@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import sys
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -58,7 +57,9 @@ def db_upgrade(
 
 
 @db_cli.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")],
+) -> None:
     """Take the schema back to an earlier revision."""
     from app.migrate import downgrade
     from app.settings import Settings
@@ -102,7 +103,7 @@ def recommend(
 def _open_input(path: Path) -> TextIO:
     """Open a file for reading, or wrap stdin for '-'."""
     if str(path) == "-":
-        return open(sys.stdin.fileno(), encoding="utf-8", closefd=False)  # noqa: SIM115
+        return open(sys.stdin.fileno(), encoding="utf-8", closefd=False)
     return path.open(encoding="utf-8")
 
 

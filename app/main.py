@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.db import make_engine, make_session_factory
-from app.decision.bank import AnswerError
+from app.decision.bank import BANK, AnswerError
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
-from app.web import api, health
+from app.web import api, health, pages
+from app.web.csrf import CsrfError
 from app.web.errors import describe_errors
 from app.web.middleware import BodyLimit, SecurityHeaders
+from app.web.rendering import Pages
+from app.web.views import PageNotFound
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,9 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.pages = Pages(settings.templates_dir)
 
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(pages.router)
     _mount_optional_routers(app)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
@@ -41,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(AnswerError, _answer_error)
     app.add_exception_handler(AssessmentNotFound, _not_found)
+    app.add_exception_handler(PageNotFound, _not_found)
+    app.add_exception_handler(CsrfError, _csrf_failed)
 
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -88,6 +95,29 @@ async def _answer_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
-    """404 for an unknown assessment id."""
-    return JSONResponse({"detail": str(exc)}, status_code=404)
+def _wants_json(request: Request) -> bool:
+    """API clients get JSON errors; browsers get a page."""
+    return request.url.path.startswith("/api")
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """404 for an unknown assessment, question or recipe."""
+    if _wants_json(request):
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+    return _error_page(request, 404, "Not found", str(exc))
+
+
+async def _csrf_failed(request: Request, exc: Exception) -> Response:
+    """403 for a form without a valid CSRF token; nothing was changed."""
+    return _error_page(request, 403, "This form has expired", str(exc))
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    """A small page explaining what went wrong, with a way back."""
+    pages: Pages = request.app.state.pages
+    return pages.render(
+        request,
+        "error.html",
+        {"title": title, "message": message, "ruleset": BANK.version},
+        status_code=status,
+    )

@@ -6,7 +6,18 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -63,17 +74,27 @@ class Assessment(Base):
 
 
 class Answer(Base):
-    """One revision of one answer; the newest revision per question is the current answer."""
+    """One revision of one answer; exactly one revision per question is flagged current."""
 
     __tablename__ = "answers"
-    __table_args__ = (Index("ix_answers_assessment_question", "assessment_id", "question_id"),)
+    __table_args__ = (
+        Index("ix_answers_assessment_question", "assessment_id", "question_id"),
+        # At most one current revision per question, and a cheap lookup of the current set.
+        Index(
+            "uq_answers_current",
+            "assessment_id",
+            "question_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    assessment_id: Mapped[str] = mapped_column(
-        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
-    )
+    assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")

@@ -18,7 +18,6 @@ from app.settings import Settings
 from tests.support import require
 
 
-
 @pytest.fixture(scope="session")
 def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One SQLite file migrated to head; each test copies it instead of migrating again."""
@@ -70,9 +69,7 @@ def postgres_url(migrated_postgres_url: str) -> Iterator[str]:
     yield migrated_postgres_url
     engine = create_engine(migrated_postgres_url)
     with engine.begin() as connection:
-        connection.execute(
-            text("TRUNCATE recommendation_snapshots, answers, assessments CASCADE")
-        )
+        connection.execute(text("TRUNCATE recommendation_snapshots, answers, assessments CASCADE"))
     engine.dispose()
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.decision.bank import BANK, parse_answer, profile_from_answers, visible_questions
+from app.decision.bank import BANK, profile_from_answers, visible_questions
 from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
@@ -43,11 +43,10 @@ class AssessmentState:
 def create_assessment(
     *, session: Session, title: str | None = None, answers: dict[str, Any] | None = None
 ) -> Assessment:
-    """Start an assessment, optionally with answers already given (validated first)."""
-    parsed = {question_id: parse_answer(question_id, raw) for question_id, raw in (answers or {}).items()}
+    """Start an assessment, optionally with answers already parsed by the bank."""
     assessment = Assessment(ruleset=BANK.version, title=title)
     session.add(assessment)
-    for question_id, value in parsed.items():
+    for question_id, value in (answers or {}).items():
         session.add(Answer(assessment=assessment, question_id=question_id, value=value))
     session.flush()
     return assessment
@@ -62,16 +61,13 @@ def get_assessment(*, session: Session, assessment_id: str) -> Assessment:
 
 
 def current_answers(*, session: Session, assessment_id: str) -> dict[str, Any]:
-    """The newest revision of every answered question, in answer order."""
+    """The current revision of every answered question, in answer order."""
     rows = session.execute(
         select(Answer.question_id, Answer.value)
-        .where(Answer.assessment_id == assessment_id)
+        .where(Answer.assessment_id == assessment_id, Answer.is_current)
         .order_by(Answer.id)
     )
-    answers: dict[str, Any] = {}
-    for question_id, value in rows:
-        answers[question_id] = value
-    return answers
+    return {question_id: value for question_id, value in rows}
 
 
 def answer_history(*, session: Session, assessment_id: str) -> list[Answer]:
@@ -84,18 +80,23 @@ def answer_history(*, session: Session, assessment_id: str) -> list[Answer]:
     )
 
 
-def record_answer(
-    *, session: Session, assessment_id: str, question_id: str, raw: Any
-) -> Any:
-    """Validate and store a new revision of one answer; an invalid one stores nothing."""
-    value = parse_answer(question_id, raw)
+def record_answer(*, session: Session, assessment_id: str, question_id: str, value: Any) -> None:
+    """Store a new current revision of one answer, already parsed by the bank."""
     assessment = get_assessment(session=session, assessment_id=assessment_id)
+    session.execute(
+        update(Answer)
+        .where(
+            Answer.assessment_id == assessment.id,
+            Answer.question_id == question_id,
+            Answer.is_current,
+        )
+        .values(is_current=False)
+    )
     session.add(Answer(assessment_id=assessment.id, question_id=question_id, value=value))
     assessment.updated_at = utcnow()
     if assessment.status == "completed":
         session.flush()
         _snapshot(session=session, assessment=assessment)
-    return value
 
 
 def assessment_state(*, session: Session, assessment_id: str) -> AssessmentState:

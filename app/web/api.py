@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.decision.bank import parse_answer
 from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
@@ -98,14 +99,19 @@ def post_recommend(profile: Profile) -> Recommendation:
 @router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut)
 def post_assessment(body: NewAssessment, session: DbSession) -> AssessmentOut:
     """Start an assessment, optionally with some answers already given."""
-    created = assessments.create_assessment(session=session, title=body.title, answers=body.answers)
+    answers = {
+        question_id: parse_answer(question_id, raw) for question_id, raw in body.answers.items()
+    }
+    created = assessments.create_assessment(session=session, title=body.title, answers=answers)
     return _assessment_out(assessments.assessment_state(session=session, assessment_id=created.id))
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_FOUND)
 def get_assessment(assessment_id: str, session: DbSession) -> AssessmentOut:
     """Answers, profile and recommendation of one assessment."""
-    return _assessment_out(assessments.assessment_state(session=session, assessment_id=assessment_id))
+    return _assessment_out(
+        assessments.assessment_state(session=session, assessment_id=assessment_id)
+    )
 
 
 @router.put(
@@ -117,10 +123,14 @@ def put_answer(
     assessment_id: str, question_id: str, body: AnswerIn, session: DbSession
 ) -> AssessmentOut:
     """Give or change one answer; the old value stays in the history."""
+    assessments.get_assessment(session=session, assessment_id=assessment_id)
+    value = parse_answer(question_id, body.value)
     assessments.record_answer(
-        session=session, assessment_id=assessment_id, question_id=question_id, raw=body.value
+        session=session, assessment_id=assessment_id, question_id=question_id, value=value
     )
-    return _assessment_out(assessments.assessment_state(session=session, assessment_id=assessment_id))
+    return _assessment_out(
+        assessments.assessment_state(session=session, assessment_id=assessment_id)
+    )
 
 
 @router.get(
@@ -142,4 +152,6 @@ def get_history(assessment_id: str, session: DbSession) -> list[AnswerRevision]:
 def post_complete(assessment_id: str, session: DbSession) -> AssessmentOut:
     """Mark the assessment completed and snapshot its recommendation."""
     assessments.complete_assessment(session=session, assessment_id=assessment_id)
-    return _assessment_out(assessments.assessment_state(session=session, assessment_id=assessment_id))
+    return _assessment_out(
+        assessments.assessment_state(session=session, assessment_id=assessment_id)
+    )

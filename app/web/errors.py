@@ -25,7 +25,9 @@ def describe_errors(
         message = str(error.get("msg", "is not valid"))
         if kind == "literal_error":
             allowed = _QUOTED.findall(str(ctx.get("expected", "")))
-            message = f"{_shown(error.get('input'))} is not allowed; allowed values: {', '.join(allowed)}"
+            message = (
+                f"{_shown(error.get('input'))} is not allowed; allowed values: {', '.join(allowed)}"
+            )
         elif kind == "extra_forbidden":
             allowed = list(model.model_fields) if model is not None and len(loc) == 1 else None
             message = "is not a known field" + (

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("assessment_id", sa.String(length=64), nullable=False),
         sa.Column("question_id", sa.String(length=64), nullable=False),
         sa.Column("value", sa.JSON(), nullable=True),
+        sa.Column("is_current", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assessment_id"],
@@ -49,10 +50,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("answers", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_answers_assessment_id"), ["assessment_id"], unique=False
+            "ix_answers_assessment_question", ["assessment_id", "question_id"], unique=False
         )
         batch_op.create_index(
-            "ix_answers_assessment_question", ["assessment_id", "question_id"], unique=False
+            "uq_answers_current",
+            ["assessment_id", "question_id"],
+            unique=True,
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
         )
 
     op.create_table(
@@ -84,8 +89,12 @@ def downgrade() -> None:
 
     op.drop_table("recommendation_snapshots")
     with op.batch_alter_table("answers", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_answers_current",
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
+        )
         batch_op.drop_index("ix_answers_assessment_question")
-        batch_op.drop_index(batch_op.f("ix_answers_assessment_id"))
 
     op.drop_table("answers")
     op.drop_table("assessments")

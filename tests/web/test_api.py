@@ -32,8 +32,16 @@ def test_recommend_returns_the_contract_fields(client: TestClient) -> None:
     body = response.json()
     assert body["primary"] == "rag"
     assert set(body["scores"]) == set(APPROACHES)
-    for key in ("plan", "prerequisites", "confidence", "reasons", "what_would_change",
-                "technique", "recipe", "ruleset"):
+    for key in (
+        "plan",
+        "prerequisites",
+        "confidence",
+        "reasons",
+        "what_would_change",
+        "technique",
+        "recipe",
+        "ruleset",
+    ):
         assert key in body
     assert body["ruleset"] == BANK.version
 
@@ -149,9 +157,9 @@ def test_creating_with_invalid_answers_stores_nothing(client: TestClient) -> Non
 
 
 def test_completed_assessment_keeps_its_snapshot(client: TestClient) -> None:
-    assessment_id = client.post(
-        "/api/assessments", json={"answers": {"gap": "knowledge"}}
-    ).json()["id"]
+    assessment_id = client.post("/api/assessments", json={"answers": {"gap": "knowledge"}}).json()[
+        "id"
+    ]
     completed = client.post(f"/api/assessments/{assessment_id}/complete")
     assert completed.status_code == 200
     assert completed.json()["status"] == "completed"
@@ -172,8 +180,12 @@ def test_body_limit(client: TestClient) -> None:
 def test_healthz_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     spec = client.get("/openapi.json").json()
-    for path in ("/api/recommend", "/api/assessments", "/api/assessments/{assessment_id}",
-                 "/api/assessments/{assessment_id}/answers/{question_id}"):
+    for path in (
+        "/api/recommend",
+        "/api/assessments",
+        "/api/assessments/{assessment_id}",
+        "/api/assessments/{assessment_id}/answers/{question_id}",
+    ):
         assert path in spec["paths"]
 
 

@@ -1,0 +1,170 @@
+"""HTML pages: start, one URL per step, review, result, exports. Forms post, redirect, get."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from app.decision.bank import BANK, AnswerError, parse_form_answer
+from app.services import assessments
+from app.web import views
+from app.web.csrf import check_csrf
+from app.web.deps import DbSession
+
+router = APIRouter(include_in_schema=False)
+
+RESUME_COOKIE = "advisor_resume"
+CsrfToken = Annotated[str | None, Form(alias="csrf_token")]
+
+
+def _pages(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.pages
+
+
+def _see_other(url: str) -> RedirectResponse:
+    """Post/redirect/get."""
+    return RedirectResponse(url, status_code=303)
+
+
+def _remember(request: Request, response: Response, assessment_id: str) -> Response:
+    """Set the resume cookie so the start page can bring the user back."""
+    response.set_cookie(
+        RESUME_COOKIE,
+        assessment_id,
+        max_age=60 * 60 * 24 * 90,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, session: DbSession) -> Response:
+    """What the advisor does, a start button, and a resume link when there is one."""
+    resume = None
+    resume_id = request.cookies.get(RESUME_COOKIE)
+    if resume_id:
+        try:
+            resume = assessments.get_assessment(session=session, assessment_id=resume_id)
+        except assessments.AssessmentNotFound:
+            resume = None
+    return _pages(request).render(
+        request,
+        "index.html",
+        {"resume": resume, "questions": BANK.questions, "ruleset": BANK.version},
+    )
+
+
+@router.post("/assessments")
+def start(request: Request, session: DbSession, csrf_token: CsrfToken = None) -> Response:
+    """Create an assessment and go to its first step."""
+    check_csrf(request, csrf_token)
+    assessment = assessments.create_assessment(session=session)
+    first = BANK.questions[0].id
+    return _remember(
+        request, _see_other(f"/assessments/{assessment.id}/steps/{first}"), assessment.id
+    )
+
+
+@router.get("/assessments/{assessment_id}")
+def resume(assessment_id: str, request: Request, session: DbSession) -> Response:
+    """Send the user to where they left off: the next unanswered step, else the review."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    target = views.resume_url(state)
+    return _remember(request, _see_other(target), assessment_id)
+
+
+@router.get("/assessments/{assessment_id}/steps/{question_id}", response_class=HTMLResponse)
+def step(assessment_id: str, question_id: str, request: Request, session: DbSession) -> Response:
+    """One question on its own page."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    question = views.question_or_404(question_id)
+    if not views.applies(state, question_id):
+        return _see_other(views.resume_url(state))
+    context = views.step_context(state, question, submitted=None, error=None)
+    return _remember(request, _pages(request).render(request, "step.html", context), assessment_id)
+
+
+@router.post("/assessments/{assessment_id}/steps/{question_id}")
+async def answer(
+    assessment_id: str, question_id: str, request: Request, session: DbSession
+) -> Response:
+    """Store the answer and go to the next step, or re-render with the error (422)."""
+    form = await request.form()
+    check_csrf(request, _text(form.get("csrf_token")))
+    values = [v for v in form.getlist("value") if isinstance(v, str)]
+    exact = _text(form.get("exact"))
+    if exact and exact.strip():
+        values = [exact]  # a typed number wins over a suggested one
+    question = views.question_or_404(question_id)
+    assessments.get_assessment(session=session, assessment_id=assessment_id)
+    try:
+        value = parse_form_answer(question_id, values)
+    except AnswerError as error:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        context = views.step_context(state, question, submitted=values, error=error.message)
+        return _pages(request).render(request, "step.html", context, status_code=422)
+    assessments.record_answer(
+        session=session, assessment_id=assessment_id, question_id=question_id, value=value
+    )
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    if form.get("return") == "review":
+        return _see_other(f"/assessments/{assessment_id}/review")
+    return _see_other(views.url_after(state, question_id))
+
+
+@router.get("/assessments/{assessment_id}/review", response_class=HTMLResponse)
+def review(assessment_id: str, request: Request, session: DbSession) -> Response:
+    """Every answer on the branch taken, each with a link to change it."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    return _pages(request).render(request, "review.html", views.review_context(state))
+
+
+@router.post("/assessments/{assessment_id}/review")
+async def finish(assessment_id: str, request: Request, session: DbSession) -> Response:
+    """Complete the assessment (snapshotting its recommendation) and show the result."""
+    form = await request.form()
+    check_csrf(request, _text(form.get("csrf_token")))
+    assessments.complete_assessment(session=session, assessment_id=assessment_id)
+    return _see_other(f"/assessments/{assessment_id}/result")
+
+
+@router.get("/assessments/{assessment_id}/result", response_class=HTMLResponse)
+def result(assessment_id: str, request: Request, session: DbSession) -> Response:
+    """The plan, why, what to do first, and what would change it."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    return _pages(request).render(request, "result.html", views.result_context(state))
+
+
+@router.get("/assessments/{assessment_id}/export.json")
+def export_json(assessment_id: str, session: DbSession) -> Response:
+    """The assessment as a JSON download."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    return Response(
+        views.export_json(state),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="assessment-{assessment_id[:8]}.json"'
+        },
+    )
+
+
+@router.get("/assessments/{assessment_id}/export.md")
+def export_markdown(assessment_id: str, session: DbSession) -> Response:
+    """The assessment as a Markdown download."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    return PlainTextResponse(
+        views.export_markdown(state),
+        media_type="text/markdown; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="assessment-{assessment_id[:8]}.md"'
+        },
+    )
+
+
+def _text(value: object) -> str | None:
+    """A form value as text, or None for missing/uploaded values."""
+    return value if isinstance(value, str) else None

@@ -1,0 +1,67 @@
+"""Pages and fragments: the full page normally, the page's blocks for htmx requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2_fragments import render_block
+
+from app.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
+
+SITE_NAME = "Adaptation Advisor"
+
+
+def is_htmx(request: Request) -> bool:
+    """A request made by htmx for a fragment (not a history restore, which needs the page)."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+
+
+class Pages:
+    """Renders templates from one folder with autoescaping on everywhere."""
+
+    def __init__(self, directory: Path) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        """Render the whole page, or its fragment blocks when htmx asks."""
+        context = {
+            "request": request,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(request),
+            **context,
+        }
+        if is_htmx(request):
+            # The page's title and content blocks, and the progress bar swapped out of band.
+            title = render_block(self.env, template, "title", oob=True, **context)
+            content = render_block(self.env, template, "content", oob=True, **context)
+            progress = self.env.get_template("_progress.html").render(oob=True, **context)
+            html = f"<title>{title} · {SITE_NAME}</title>\n{content}{progress}"
+        else:
+            html = self.env.get_template(template).render(oob=False, **context)
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Vary"] = "HX-Request"
+        if is_htmx(request):
+            # The URL after any redirect is the one the user should be able to bookmark.
+            response.headers["HX-Push-Url"] = str(request.url.path)
+        set_csrf_cookie(request, response)
+        return response

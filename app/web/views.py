@@ -1,0 +1,357 @@
+"""What the pages show: context for each template, built from an assessment's state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.decision.bank import (
+    BANK,
+    NOT_SURE,
+    AnswerError,
+    Question,
+    next_question,
+    visible_questions,
+)
+from app.decision.profile import APPROACHES
+from app.services.assessments import AssessmentState
+
+APPROACH_LABELS = {
+    "prompting": "Prompting",
+    "long_context": "Long-context prompting",
+    "rag": "Retrieval (RAG)",
+    "fine_tuning": "Fine-tuning",
+    "preference_tuning": "Preference tuning",
+    "distillation": "Distillation",
+}
+APPROACH_SUMMARIES = {
+    "prompting": "Sharper instructions, few-shot examples, structured outputs or a stronger model.",
+    "long_context": "Put the whole reference material in the prompt, with prompt caching.",
+    "rag": "Retrieve the relevant passages from an index of your material for each question.",
+    "fine_tuning": "Train the model on input/output demonstrations of the wanted behaviour.",
+    "preference_tuning": "Train on preferred-versus-rejected answers (DPO) or a grader's scores.",
+    "distillation": "Let a strong teacher model's outputs train a smaller, cheaper student.",
+}
+PREREQUISITE_LABELS = {
+    "build_evals": "Build an eval set and measure a baseline before changing anything.",
+    "fix_training_data": "Fix the training data so the examples show exactly the wanted output.",
+    "try_prompting_first": "Try prompting seriously first: it is the cheapest fix.",
+    "safety_review": "Plan a safety review: changing weights can erode a model's safety behaviour.",
+}
+# The playbook that helps with each prerequisite.
+PREREQUISITE_RECIPES = {
+    "build_evals": "prompt-eval",
+    "fix_training_data": None,
+    "try_prompting_first": "prompt-eval",
+    "safety_review": None,
+}
+
+
+class PageNotFound(LookupError):
+    """A URL naming a question or recipe that does not exist."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a step stands in the branch actually taken."""
+
+    position: int
+    total: int
+
+
+def step_url(assessment_id: str, question_id: str) -> str:
+    """The bookmarkable URL of one step."""
+    return f"/assessments/{assessment_id}/steps/{question_id}"
+
+
+def question_or_404(question_id: str) -> Question:
+    """The question with that id, or a 404."""
+    try:
+        return BANK.get(question_id)
+    except AnswerError:
+        raise PageNotFound(f"there is no question {question_id!r}") from None
+
+
+def applies(state: AssessmentState, question_id: str) -> bool:
+    """Whether the question is on the branch the current answers take."""
+    return any(q.id == question_id for q in visible_questions(state.answers))
+
+
+def resume_url(state: AssessmentState) -> str:
+    """The next unanswered step, else the review page."""
+    a = state.assessment
+    if state.next_question is not None:
+        return step_url(a.id, state.next_question)
+    return f"/assessments/{a.id}/review"
+
+
+def url_after(state: AssessmentState, question_id: str) -> str:
+    """The step after this one on the current branch, else the review page."""
+    following = next_question(state.answers, after=question_id)
+    a = state.assessment
+    return step_url(a.id, following.id) if following else f"/assessments/{a.id}/review"
+
+
+def answer_label(question: Question, value: Any) -> str:
+    """An answer as the user chose it, in words."""
+    if value is None:
+        return question.not_sure_label
+    labels = {option.value: option.label for option in question.options}
+    if isinstance(value, list | tuple):
+        return ", ".join(labels.get(v, str(v)) for v in value) or "None of these"
+    if value in labels:
+        return labels[value]
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int):
+        return f"{value:,}" + (f" {question.unit}" if question.unit else "")
+    return str(value)
+
+
+def step_context(
+    state: AssessmentState,
+    question: Question,
+    *,
+    submitted: list[str] | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """Context of one step page: the question, the answer so far, progress and Back."""
+    visible = visible_questions(state.answers)
+    ids = [q.id for q in visible]
+    position = ids.index(question.id) + 1 if question.id in ids else len(ids)
+    back = step_url(state.assessment.id, ids[position - 2]) if position > 1 else "/"
+    if submitted is not None:
+        chosen = submitted
+    elif question.id in state.answers:
+        chosen = _form_values(state.answers[question.id])
+    else:
+        chosen = []
+    listed = {_form_value(o.value) for o in question.options} | {NOT_SURE}
+    exact = next((c for c in chosen if c not in listed), "")
+    return {
+        "assessment": state.assessment,
+        "question": question,
+        "chosen": chosen,
+        "exact": exact,
+        "options": [(_form_value(o.value), o.label) for o in question.options],
+        "not_sure_value": NOT_SURE,
+        "answered": question.id in state.answers,
+        "error": error,
+        "progress": Progress(position, len(ids)),
+        "back_url": back,
+        "action": step_url(state.assessment.id, question.id),
+        "ruleset": BANK.version,
+    }
+
+
+def _form_value(value: Any) -> str:
+    """One answer value as its form field carries it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _form_values(value: Any) -> list[str]:
+    """A stored answer as the strings its form fields would carry."""
+    if value is None:
+        return [NOT_SURE]
+    if isinstance(value, list | tuple):
+        return [_form_value(v) for v in value]
+    return [_form_value(value)]
+
+
+def review_context(state: AssessmentState) -> dict[str, Any]:
+    """Context of the review page: answers on the branch, and those kept but not applying."""
+    a = state.assessment
+    rows = []
+    for question in visible_questions(state.answers):
+        rows.append(
+            {
+                "question": question,
+                "answered": question.id in state.answers,
+                "answer": answer_label(question, state.answers.get(question.id)),
+                "edit": step_url(a.id, question.id) + "?return=review",
+            }
+        )
+    stale = [
+        {"question": BANK.get(q), "answer": answer_label(BANK.get(q), state.answers[q])}
+        for q in state.not_applicable
+    ]
+    return {
+        "assessment": a,
+        "rows": rows,
+        "stale": stale,
+        "missing": sum(1 for r in rows if not r["answered"]),
+        "ruleset": BANK.version,
+    }
+
+
+def _question_for_field() -> dict[str, str]:
+    """Which question sets each profile field, so a reason can link to its answer."""
+    return {question.field: question.id for question in BANK.questions}
+
+
+QUESTION_FOR_FIELD = _question_for_field()
+
+
+def result_context(state: AssessmentState) -> dict[str, Any]:
+    """Context of the result page: plan with reasons, checklist, chart, what would change."""
+    a = state.assessment
+    rec = state.recommendation
+
+    def change_link(field: str) -> str | None:
+        question_id = QUESTION_FOR_FIELD.get(field)
+        return step_url(a.id, question_id) + "?return=review" if question_id else None
+
+    plan = []
+    for approach in rec.plan:
+        reasons = [
+            {"text": r.text, "effect": r.effect, "link": change_link(r.field)}
+            for r in rec.reasons
+            if r.approach == approach
+        ]
+        plan.append(
+            {
+                "id": approach,
+                "label": APPROACH_LABELS[approach],
+                "summary": APPROACH_SUMMARIES[approach],
+                "primary": approach == rec.primary,
+                "technique": rec.technique.get(approach),
+                "reasons": reasons,
+            }
+        )
+    others = [
+        {"text": r.text, "link": change_link(r.field)}
+        for r in rec.reasons
+        if r.approach is not None and r.approach not in rec.plan and r.effect == "-"
+    ]
+    prerequisites = [
+        {"id": p, "text": PREREQUISITE_LABELS[p], "recipe": PREREQUISITE_RECIPES.get(p)}
+        for p in rec.prerequisites
+    ]
+    prerequisite_reasons = [
+        {"text": r.text, "link": change_link(r.field)} for r in rec.reasons if r.effect == "!"
+    ]
+    changes = [
+        {
+            "field": c.field,
+            "question": BANK.get(QUESTION_FOR_FIELD[c.field])
+            if c.field in QUESTION_FOR_FIELD
+            else None,
+            "to": c.to,
+            "primary": APPROACH_LABELS[c.primary],
+            "link": change_link(c.field),
+        }
+        for c in rec.what_would_change
+    ]
+    for change in changes:
+        question = change["question"]
+        change["to_label"] = answer_label(question, change["to"]) if question else str(change["to"])
+    return {
+        "assessment": a,
+        "rec": rec,
+        "primary_label": APPROACH_LABELS[rec.primary],
+        "plan": plan,
+        "others": others,
+        "prerequisites": prerequisites,
+        "prerequisite_reasons": prerequisite_reasons,
+        "changes": changes,
+        "chart": score_chart(rec.scores, rec.primary),
+        "confidence_pct": round(rec.confidence * 100),
+        "confidence_word": _confidence_word(rec.confidence),
+        "recipe": rec.recipe,
+        "ruleset": BANK.version,
+    }
+
+
+def _confidence_word(confidence: float) -> str:
+    """Confidence in a word."""
+    if confidence >= 0.75:
+        return "high"
+    if confidence >= 0.5:
+        return "medium"
+    return "low"
+
+
+def score_chart(scores: dict[str, float], primary: str) -> dict[str, Any]:
+    """Geometry of the horizontal bar chart of the six scores (drawn by the template)."""
+    label_width, track_width, bar_height, gap = 190, 330, 24, 10
+    bars = []
+    for index, approach in enumerate(APPROACHES):
+        score = max(0.0, min(1.0, scores.get(approach, 0.0)))
+        bars.append(
+            {
+                "label": APPROACH_LABELS[approach],
+                "percent": round(score * 100),
+                "width": round(track_width * score, 1),
+                "y": index * (bar_height + gap),
+                "primary": approach == primary,
+            }
+        )
+    return {
+        "bars": bars,
+        "label_width": label_width,
+        "track_width": track_width,
+        "bar_height": bar_height,
+        "width": label_width + track_width + 50,
+        "height": len(bars) * (bar_height + gap),
+    }
+
+
+def export_json(state: AssessmentState) -> str:
+    """The assessment, answers, profile and recommendation as pretty JSON."""
+    a = state.assessment
+    document = {
+        "id": a.id,
+        "title": a.title,
+        "status": a.status,
+        "ruleset": a.ruleset,
+        "created_at": a.created_at.isoformat(),
+        "updated_at": a.updated_at.isoformat(),
+        "answers": state.answers,
+        "not_applicable": list(state.not_applicable),
+        "profile": state.profile.model_dump(mode="json", exclude_none=True),
+        "recommendation": state.recommendation.model_dump(mode="json"),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_markdown(state: AssessmentState) -> str:
+    """The result as a Markdown document to paste into a design doc or ticket."""
+    context = result_context(state)
+    rec = state.recommendation
+    lines = [
+        f"# Adaptation plan: {context['primary_label']} first",
+        "",
+        f"Assessment `{state.assessment.id}` · rules {rec.ruleset} · "
+        f"confidence {context['confidence_pct']}% ({context['confidence_word']})",
+        "",
+    ]
+    if context["prerequisites"]:
+        lines += ["## Before you start", ""]
+        lines += [f"- [ ] {p['text']}" for p in context["prerequisites"]]
+        lines.append("")
+    lines += ["## The plan, in order", ""]
+    for number, step in enumerate(context["plan"], 1):
+        technique = f" ({step['technique']})" if step["technique"] else ""
+        lines.append(f"{number}. **{step['label']}**{technique}: {step['summary']}")
+        lines += [f"   - {r['text']}" for r in step["reasons"]]
+    lines += ["", "## Scores", "", "| approach | score |", "|---|---|"]
+    lines += [f"| {b['label']} | {b['percent']} |" for b in context["chart"]["bars"]]
+    if context["changes"]:
+        lines += ["", "## What would change this", ""]
+        lines += [
+            f"- If *{c['question'].title if c['question'] else c['field']}* were "
+            f"**{c['to_label']}**, the first step would be {c['primary']}."
+            for c in context["changes"]
+        ]
+    lines += ["", "## Answers", ""]
+    for question in visible_questions(state.answers):
+        if question.id in state.answers:
+            lines.append(
+                f"- {question.title}: {answer_label(question, state.answers[question.id])}"
+            )
+    if rec.recipe:
+        lines += ["", f"Recipe: `{rec.recipe}`"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,174 @@
+"""Step page and answer post under 32 concurrent clients, side by side with the bare baselines."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+CONNECTIONS = 32
+DURATION_S = int(os.environ.get("BENCH_SECONDS", "10"))
+BUDGET_STEP = 0.6
+BUDGET_ANSWER = 0.5
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk measured for one endpoint."""
+
+    requests_per_s: float
+    p99_ms: float
+    errors: int
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start one uvicorn worker on `port` and wait until it answers."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            target,
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/static/app.css", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{target} did not start on port {port}")
+
+
+def _wrk(url: str, script: str | None = None) -> Load:
+    """Run wrk against `url` and read throughput, p99 and errors."""
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", "--latency"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script or "")
+    if script:
+        args += ["-s", lua.name]
+    output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(lua.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    assert p99 is not None, output
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = int(bad.group(1)) if bad else 0
+    return Load(rps, float(p99.group(1)) * scale, errors)
+
+
+def _post_script(body: str, headers: dict[str, str]) -> str:
+    """A wrk Lua script that posts a form with the given headers."""
+    lines = ['wrk.method = "POST"', f'wrk.body = "{body}"']
+    lines.append('wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"')
+    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def run() -> bool:
+    """Measure both pairs and print ratios; True when both budgets hold."""
+    if shutil.which("wrk") is None:
+        print("web bench: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return False
+    workdir = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    app_db = f"sqlite:///{workdir / 'advisor.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": app_db},
+        check=True,
+        capture_output=True,
+    )
+    app_port, base_port = _free_port(), _free_port()
+    app = _serve("app.main:create_app", app_port, {"DATABASE_URL": app_db})
+    base = _serve(
+        "bench.baseline_app:create_baseline_app",
+        base_port,
+        {"BASELINE_DB": str(workdir / "baseline.db")},
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{app_port}") as client:
+            started = client.post("/assessments", data={"csrf_token": _token(client)})
+            step_url = started.headers["location"]
+            token = _token(client, step_url)
+            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        question = step_url.rstrip("/").rsplit("/", 1)[1]
+        print(f"web bench: {CONNECTIONS} connections, {DURATION_S}s each, one worker per server")
+        step = _wrk(f"http://127.0.0.1:{app_port}{step_url}")
+        bare_page = _wrk(f"http://127.0.0.1:{base_port}/page")
+        answer = _wrk(
+            f"http://127.0.0.1:{app_port}{step_url}",
+            _post_script(f"csrf_token={token}&value={_first_value(question)}", {"Cookie": cookie}),
+        )
+        bare_insert = _wrk(
+            f"http://127.0.0.1:{base_port}/insert", _post_script("value=knowledge", {})
+        )
+    finally:
+        app.terminate()
+        base.terminate()
+        app.wait()
+        base.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+    ok = True
+    for name, ours, bare, budget in (
+        ("step page", step, bare_page, BUDGET_STEP),
+        ("answer post", answer, bare_insert, BUDGET_ANSWER),
+    ):
+        ratio = ours.requests_per_s / bare.requests_per_s
+        p99_limit = max(100.0, 2 * bare.p99_ms)
+        passed = ratio >= budget and ours.p99_ms <= p99_limit and ours.errors == 0
+        ok &= passed
+        print(
+            f"  {name:12s} {ours.requests_per_s:8.0f} req/s vs bare {bare.requests_per_s:8.0f}"
+            f" = {ratio:.2f}x (budget {budget}x); p99 {ours.p99_ms:.1f} ms vs bare"
+            f" {bare.p99_ms:.1f} ms (limit {p99_limit:.0f} ms); errors {ours.errors}"
+            f"  {'OK' if passed else 'BELOW BUDGET'}"
+        )
+    return ok
+
+
+def _token(client: httpx.Client, path: str = "/") -> str:
+    """Read the CSRF token from a page's form."""
+    html = client.get(path).text
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None, "no CSRF token on the page"
+    return match.group(1)
+
+
+def _first_value(question: str) -> str:
+    """A valid form value for the first question."""
+    from app.decision.bank import BANK
+
+    option = next(o for o in BANK.get(question).options if o.value is not None)
+    return str(option.value)
+
+
+if __name__ == "__main__":
+    sys.exit(0 if run() else 1)

@@ -1,0 +1,27 @@
+// After htmx swaps new content in, move focus to it: the first invalid field, else the page heading.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var root = document.getElementById("content");
+  if (!root || !root.contains(event.detail.elt) && event.detail.elt !== root) return;
+  var target = root.querySelector("[aria-invalid=true]") || root.querySelector("h1");
+  if (target) {
+    if (!target.hasAttribute("tabindex") && target.tagName === "H1") target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+});
+// On a first load with an error, focus the invalid field too (the server already marked it).
+document.addEventListener("DOMContentLoaded", function () {
+  var invalid = document.querySelector("#content [aria-invalid=true]");
+  if (invalid) invalid.focus();
+});
+// Copy buttons: <button data-copy="#id"> copies the text of that element.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button || !navigator.clipboard) return;
+  var source = document.querySelector(button.getAttribute("data-copy"));
+  if (!source) return;
+  navigator.clipboard.writeText(source.textContent).then(function () {
+    var label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(function () { button.textContent = label; }, 1500);
+  });
+});
