@@ -252,7 +252,7 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
         gpu=pick,
         train_tokens=int(train_tokens),
         train_flops=float(f"{flops:.4g}"),
-        hours=round(hours, 3),
+        hours=float(f"{hours:.4g}"),
         cost_usd=round(cost, 2),
         assumptions=notes,
     )

@@ -135,7 +135,9 @@ def fireworks_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]
         )
     model = params.base_model
     if not model.startswith("accounts/"):
-        model = "accounts/fireworks/models/" + model.split("/")[-1].lower()
+        # Fireworks spells versions with "p" for the dot and "v" before Llama's major version.
+        name = model.split("/")[-1].lower().replace("llama-3", "llama-v3").replace(".", "p")
+        model = "accounts/fireworks/models/" + name
     body: dict[str, Any] = {
         "displayName": recipe.id,
         "baseModel": model,
