@@ -252,7 +252,8 @@ def check_lines(
             )
             continue
         fmt, errs, warns, tokens = _check_record(record, method)
-        formats[fmt] = formats.get(fmt, 0) + 1
+        if fmt != "unknown":
+            formats[fmt] = formats.get(fmt, 0) + 1
         for e in errs:
             n_err += 1
             add(errors, _issue(number, e))
