@@ -26,7 +26,14 @@ from app.recipes.params import (
     parse_assignments,
     resolve_params,
 )
-from app.recipes.render import FORMATS, Rendered, available_formats, describe, render
+from app.recipes.render import (
+    FORMATS,
+    Rendered,
+    available_formats,
+    describe,
+    prepare,
+    render,
+)
 
 __all__ = [
     "FORMATS",
@@ -56,6 +63,7 @@ __all__ = [
     "params_from_config",
     "params_from_profile",
     "parse_assignments",
+    "prepare",
     "recipe_for_step",
     "render",
     "resolve_params",

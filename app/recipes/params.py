@@ -229,8 +229,12 @@ def resolve_params(
 ) -> RecipeParams:
     """Defaults of the recipe, then `base` (e.g. from a profile), then `overrides`, validated."""
     layers = [dict(base or {}), dict(overrides or {})]
-    for layer in layers:
+    for index, layer in enumerate(layers):
         check_keys(layer)
+        # An empty form field or `--set key=` means "keep the default", not an invalid value.
+        layers[index] = {
+            k: v for k, v in layer.items() if not (isinstance(v, str) and not v.strip())
+        }
     merged: dict[str, Any] = {**GLOBAL_DEFAULTS, **recipe.defaults}
     given: set[str] = set()
     for layer in layers:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from string import Template
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 from app.recipes import export_hosted, export_trainers
-from app.recipes.catalog import Recipe, load_catalog
+from app.recipes.catalog import Recipe, get_recipe, load_catalog
 from app.recipes.errors import NotAvailable, UnknownFormat
-from app.recipes.params import PARAM_KEYS, RecipeParams
+from app.recipes.params import PARAM_KEYS, RecipeParams, params_from_profile, resolve_params
 
 Format = Literal["trl", "axolotl", "llamafactory", "openai", "together", "fireworks", "eval"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -148,3 +149,12 @@ def describe(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
         },
         "catalog_version": load_catalog().version,
     }
+
+
+def prepare(
+    recipe_id: str, overrides: Mapping[str, Any] | None = None, *, profile: Any = None
+) -> tuple[Recipe, RecipeParams]:
+    """The recipe and its parameters: recipe defaults, then the profile's, then the user's."""
+    recipe = get_recipe(recipe_id)
+    base = params_from_profile(profile) if profile is not None else None
+    return recipe, resolve_params(recipe, overrides, base=base)

@@ -153,3 +153,12 @@ def test_profile_mapping_dict_and_model() -> None:
     p = resolve_params(get_recipe("sft-lora"), {"epochs": "1"}, base=mapped)
     assert p.examples == 300 and p.epochs == 1 and p.base_model.startswith("Qwen/")
     assert params_from_profile({}) == {}
+
+
+def test_empty_values_keep_defaults_and_prepare_layers_profile() -> None:
+    from app.recipes import prepare
+
+    p = resolve_params(get_recipe("sft-lora"), {"examples": "", "max_steps": " "})
+    assert p.examples == 1000 and p.max_steps is None
+    recipe, params = prepare("dpo-lora", {"epochs": "2"}, profile={"labeled_examples": 40})
+    assert recipe.id == "dpo-lora" and params.examples == 40 and params.epochs == 2
