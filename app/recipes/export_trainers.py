@@ -10,13 +10,19 @@ from app.recipes.params import RecipeParams
 from app.recipes.yamlout import emit
 
 
-def _header(recipe: Recipe, run: str) -> list[str]:
-    return [
+def _header(recipe: Recipe, params: RecipeParams, run: str) -> list[str]:
+    """Comment lines naming the recipe, the command that runs the file and the data it expects."""
+    lines = [
         f"{recipe.title}: recipe {recipe.id} (catalog {load_catalog().version}), by Adaptation "
         f"Advisor.",
         f"Run: {run}",
         f"Data: {recipe.dataset_format}",
     ]
+    if recipe.id.startswith("distill") and recipe.method == "sft" and params.teacher_model:
+        lines.append(
+            f"Teacher: {params.teacher_model} answers your prompts first; train on its answers."
+        )
+    return lines
 
 
 def _explain(pairs: dict[str, str]) -> dict[str, str]:
@@ -137,7 +143,7 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     comments["datasets"] = "Local JSONL loaded with the datasets `json` builder."
     if cpu:
         comments["use_cpu"] = "Local CPU run: no CUDA, so no bf16 (float32 weights)."
-    header = _header(recipe, f"trl {command} --config {recipe.id}.trl.yaml")
+    header = _header(recipe, params, f"trl {command} --config {recipe.id}.trl.yaml")
     if recipe.method == "distillation":
         header.append(
             "Teacher and student must share a tokenizer: logits are compared token by token."
@@ -241,7 +247,7 @@ def axolotl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     comments["val_set_size"] = "Held-out share of the data for eval loss during training."
     return emit(
         [("model", model), ("data", data), ("training", train)],
-        header=_header(recipe, f"axolotl train {recipe.id}.axolotl.yaml"),
+        header=_header(recipe, params, f"axolotl train {recipe.id}.axolotl.yaml"),
         comments=comments,
     )
 
@@ -338,7 +344,7 @@ def llamafactory_yaml(recipe: Recipe, params: RecipeParams) -> str:
             '"user_tag": "user", "assistant_tag": "assistant", "system_tag": "system"}}'
         )
     header = [
-        *_header(recipe, f"llamafactory-cli train {recipe.id}.llamafactory.yaml"),
+        *_header(recipe, params, f"llamafactory-cli train {recipe.id}.llamafactory.yaml"),
         f"Add to data/dataset_info.json: {entry}",
     ]
     comments = _explain(
