@@ -1,9 +1,11 @@
 """Compile the validated ruleset into plain Python functions once, at import time.
 
-The rules are turned into generated source (one `if` per rule) because a straight-line
-function is several times faster than interpreting rule tuples, and the engine must decide
-tens of thousands of profiles a second. Only validated data reaches the generated code:
-field names come from the Profile, constants are passed in as objects, weights are floats.
+Rules become generated source (one `if` per rule) because straight-line code is several
+times faster than interpreting rule tuples, and the engine must decide tens of thousands of
+profiles a second. Scores are integer thousandths so that sums are exact in any order (the
+what-if search adds the same weights in a different order than the scorer). Only validated
+data reaches the generated code: field names come from the Profile, constants are passed in
+as objects, weights are integers.
 """
 
 from __future__ import annotations
@@ -14,104 +16,160 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.decision.conditions import Condition
-from app.decision.fields import APPROACH_INDEX, FIELD_INDEX, FIELDS, INT
+from app.decision.fields import APPROACH_INDEX, BOOL, FIELD_INDEX, FIELDS, INT, SET
 from app.decision.profile import APPROACHES, PROFILE_FIELDS
-from app.decision.rules import RULES, Rule, RulesetData
+from app.decision.rules import RULES, SCALE, TRAINING, Rule, RulesetData
 
 Values = tuple[Any, ...]
-ScoreFn = Callable[[Values], tuple[list[float], list[int]]]
-DeltaFn = Callable[[Values, Any], tuple[float, ...]]
-Predicate = Callable[[Values], bool]
+ScoreFn = Callable[[Values], tuple[list[int], tuple[list[int], ...]]]
 N = len(APPROACHES)
 
 
-def _var(field: str) -> str:
+def var(field: str) -> str:
     """The local variable holding a field's value in generated code."""
     return f"v_{field}"
 
 
-def _test(conds: Sequence[Condition], consts: dict[str, Any]) -> str:
+def test_source(conds: Sequence[Condition], consts: dict[str, Any]) -> str:
     """The AND of conditions as one Python expression."""
-    return " and ".join(f"({c.source(_var(c.field), consts)})" for c in conds)
+    return " and ".join(f"({c.source(var(c.field), consts)})" for c in conds)
 
 
-def _loads(fields: Sequence[str], skip: str | None = None) -> list[str]:
-    """Lines binding field values from the values tuple `p` to locals."""
-    return [f"    {_var(f)} = p[{FIELD_INDEX[f]}]" for f in fields if f != skip]
+def load_lines(fields: Sequence[str] | set[str], skip: str | None = None) -> list[str]:
+    """Lines binding field values from the values tuple `p` to locals, in profile order."""
+    return [f"    {var(f)} = p[{FIELD_INDEX[f]}]" for f in PROFILE_FIELDS if f in fields and f != skip]
 
 
-def _build(name: str, lines: list[str], consts: dict[str, Any]) -> Any:
+def build(name: str, lines: list[str], consts: dict[str, Any]) -> Any:
     """Execute generated source and return the function it defines."""
     namespace: dict[str, Any] = dict(consts)
     exec(compile("\n".join(lines), f"<ruleset:{name}>", "exec"), namespace)
     return namespace[name]
 
 
-def _used_fields(rules: Sequence[Rule]) -> list[str]:
-    """Fields read by any of the rules, in profile order."""
-    used = {f for r in rules for f in r.fields}
-    return [f for f in PROFILE_FIELDS if f in used]
+def _fields_of(conds: Sequence[Condition]) -> set[str]:
+    return {c.field for c in conds}
+
+
+def value_classes(field: str, thresholds: Sequence[int] = ()) -> list[tuple[str, Any]]:
+    """(test on the field's variable, representative value) for every class of its values.
+
+    Enum and bool fields: None and each value; counts: None and each bucket between the
+    rule thresholds (every value in a bucket satisfies the same conditions).
+    """
+    info = FIELDS[field]
+    name = var(field)
+    out: list[tuple[str, Any]] = [(f"{name} is None", None)]
+    if info.kind == INT:
+        reps = [0, *thresholds]
+        for j, rep in enumerate(reps):
+            test = f"{name} < {reps[j + 1]}" if j + 1 < len(reps) else "True"
+            out.append((test, rep))
+    elif info.kind == BOOL:
+        out += [(f"{name} is True", True), (f"{name} is False", False)]
+    else:
+        out += [(f"{name} == {v!r}", v) for v in info.allowed or ()]
+    return out
+
+
+def _thresholds(conds: Sequence[Condition]) -> tuple[int, ...]:
+    return tuple(sorted({t for c in conds for t in c.thresholds() if t > 0}))
+
+
+def _emit(rules: list[tuple[int, Rule, Condition]], consts: dict[str, Any], ind: str) -> list[str]:
+    """Lines applying rules whose anchor holds: merged constants, then the conditional ones."""
+    lines = []
+    plain: dict[int, list[tuple[int, int]]] = {}
+    for k, rule, anchor in rules:
+        rest = [c for c in rule.when if c is not anchor]
+        ai = APPROACH_INDEX[rule.approach]
+        if rest:
+            lines += [f"{ind}if {test_source(rest, consts)}:",
+                      f"{ind}    r{ai} += {rule.milli}; f{ai}.append({k})"]
+        else:
+            plain.setdefault(ai, []).append((k, rule.milli))
+    merged = []
+    for ai, items in sorted(plain.items()):
+        ks = ", ".join(str(k) for k, _ in items)
+        merged.append(f"{ind}r{ai} += {sum(w for _, w in items)}; f{ai} += ({ks},)")
+    return merged + lines
 
 
 def compile_score(data: RulesetData) -> ScoreFn:
-    """score(p) -> (raw scores per approach, indexes of the rules that fired)."""
+    """score(p) -> (raw score per approach, fired rule indexes per approach).
+
+    Rules are dispatched on the value of one of their fields (their anchor): one if/elif
+    chain per field selects the class of its answer, and the constant rules of that class
+    are merged into one addition per approach, so an answer costs a test or two, not one
+    test per rule.
+    """
     consts: dict[str, Any] = {}
-    lines = ["def score(p):", *_loads(_used_fields(data.rule))]
-    lines += [f"    r{i} = {float(data.base[a])!r}" for i, a in enumerate(APPROACHES)]
-    lines += ["    fired = []", "    add = fired.append"]
+    used = set().union(*(_fields_of(r.when) for r in data.rule))
+    lines = ["def score(p):", *load_lines(used)]
+    lines += [f"    r{i} = {round(data.base[a] * SCALE)}" for i, a in enumerate(APPROACHES)]
+    lines += [f"    f{i} = []" for i in range(N)]
+    anchored: dict[str, list[tuple[int, Rule, Condition]]] = {}
     for k, rule in enumerate(data.rule):
-        lines.append(f"    if {_test(rule.when, consts)}:")
-        lines.append(f"        r{APPROACH_INDEX[rule.approach]} += {rule.weight!r}; add({k})")
-    lines.append(f"    return [{', '.join(f'r{i}' for i in range(N))}], fired")
-    return _build("score", lines, consts)  # type: ignore[no-any-return]
+        anchor = next((c for c in rule.when if FIELDS[c.field].kind != SET), rule.when[0])
+        anchored.setdefault(anchor.field, []).append((k, rule, anchor))
+    for field in PROFILE_FIELDS:
+        rules = anchored.get(field, [])
+        if not rules:
+            continue
+        if FIELDS[field].kind == SET:
+            for k, rule, anchor in rules:
+                lines.append(f"    if {test_source([anchor], consts)}:")
+                lines += _emit([(k, rule, anchor)], consts, "        ")
+            continue
+        keyword = "if"
+        for test, rep in value_classes(field, _thresholds([a for _, _, a in rules])):
+            body = _emit([x for x in rules if x[2].test(rep)], consts, "        ")
+            lines.append(f"    {keyword} {test}:")
+            lines += body or ["        pass"]
+            keyword = "elif"
+    raw = ", ".join(f"r{i}" for i in range(N))
+    fired = ", ".join(f"f{i}" for i in range(N))
+    lines.append(f"    return [{raw}], ({fired})")
+    return build("score", lines, consts)  # type: ignore[no-any-return]
 
 
-def compile_delta(data: RulesetData, field: str) -> DeltaFn:
-    """delta(p, v) -> the summed weights, per approach, of the rules reading `field` if it were v."""
-    rules = [data.rule[i] for i in data.rules_by_field[field]]
+def compile_prerequisites(data: RulesetData) -> Callable[[Values, list[int]], list[int]]:
+    """prereq(p, plan) -> indexes of the first matching rule of each prerequisite id."""
     consts: dict[str, Any] = {}
-    lines = ["def delta(p, v):", f"    {_var(field)} = v", *_loads(_used_fields(rules), field)]
-    lines += [f"    r{i} = 0.0" for i in range(N)]
-    for rule in rules:
-        lines.append(f"    if {_test(rule.when, consts)}:")
-        lines.append(f"        r{APPROACH_INDEX[rule.approach]} += {rule.weight!r}")
-    lines.append(f"    return ({', '.join(f'r{i}' for i in range(N))})")
-    return _build("delta", lines, consts)  # type: ignore[no-any-return]
+    used = set().union(set(), *(_fields_of(p.when) for p in data.prerequisite))
+    lines = ["def prereq(p, plan):", *load_lines(used), "    out = []"]
+    for pid in dict.fromkeys(p.id for p in data.prerequisite):
+        keyword = "if"
+        for k, pre in enumerate(data.prerequisite):
+            if pre.id != pid:
+                continue
+            test = test_source(pre.when, consts)
+            if pre.plan_any:
+                test += " and (" + " or ".join(f"{APPROACH_INDEX[a]} in plan" for a in pre.plan_any) + ")"
+            lines += [f"    {keyword} {test}:", f"        out.append({k})"]
+            keyword = "elif"
+    lines.append("    return out")
+    return build("prereq", lines, consts)  # type: ignore[no-any-return]
 
 
-def compile_predicate(conds: Sequence[Condition]) -> Predicate:
-    """pred(p) -> whether all conditions hold on the values tuple."""
+def compile_techniques(data: RulesetData) -> Callable[[Values, list[int]], dict[int, str]]:
+    """tech(p, plan) -> {approach index: variant} for the training approaches in the plan."""
     consts: dict[str, Any] = {}
-    fields = [f for f in PROFILE_FIELDS if f in {c.field for c in conds}]
-    lines = ["def pred(p):", *_loads(fields), f"    return bool({_test(conds, consts)})"]
-    return _build("pred", lines, consts)  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSwing:
-    """How far one field can move the scores, for pruning what-if searches."""
-
-    index: int
-    name: str
-    bound: float  # no change of this field moves (runner-up - primary) by more than this
-    delta: DeltaFn
-    thresholds: tuple[int, ...]
-
-
-def _swing(data: RulesetData, field: str) -> FieldSwing:
-    """Bound a field's effect: per approach, the sum of |weight| of the rules reading it."""
-    span = [0.0] * N
-    thresholds: set[int] = set()
-    for i in data.rules_by_field[field]:
-        rule = data.rule[i]
-        span[APPROACH_INDEX[rule.approach]] += abs(rule.weight)
-        for c in rule.when:
-            if c.field == field:
-                thresholds.update(c.thresholds())
-    ordered = sorted(span, reverse=True)
-    bound = ordered[0] + ordered[1] if N > 1 else ordered[0]
-    ts = tuple(sorted(t for t in thresholds if t > 0)) if FIELDS[field].kind == INT else ()
-    return FieldSwing(FIELD_INDEX[field], field, bound + 1e-9, compile_delta(data, field), ts)
+    used = set().union(set(), *(_fields_of(t.when) for t in data.technique))
+    lines = ["def tech(p, plan):", *load_lines(used), "    out = {}"]
+    for approach in TRAINING:
+        ai = APPROACH_INDEX[approach]
+        lines.append(f"    if {ai} in plan:")
+        keyword = "if"
+        for t in data.technique:
+            if t.approach == approach:
+                test = test_source(t.when, consts)
+                lines += [f"        {keyword} {test}:", f"            out[{ai}] = {t.variant!r}"]
+                keyword = "elif"
+        default = f"out[{ai}] = {data.technique_default[approach]!r}"
+        lines += ["        else:", f"            {default}"] if keyword == "elif" else [f"        {default}"]
+    lines.append("    return out")
+    return build("tech", lines, consts)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,41 +178,26 @@ class Compiled:
 
     version: str
     score: ScoreFn
-    squash: Callable[[float], float]
-    swings: tuple[FieldSwing, ...]  # fields that some rule reads, largest bound first
-    prerequisites: tuple[tuple[str, Predicate, frozenset[int], int], ...]
-    techniques: dict[int, tuple[tuple[str, Predicate], ...]]
-    technique_default: dict[int, str]
+    squash: Callable[[int], float]
+    prerequisites: Callable[[Values, list[int]], list[int]]
+    techniques: Callable[[Values, list[int]], dict[int, str]]
 
 
 def compile_ruleset(data: RulesetData) -> Compiled:
     """Compile every part of a validated ruleset."""
-    scale = data.scores.scale
+    scale = data.scores.scale / SCALE
+    exp = math.exp
 
-    def squash(raw: float) -> float:
-        """Map a raw additive score onto 0..1, keeping the order."""
-        return round(1.0 - math.exp(-scale * raw), 3) if raw > 0 else 0.0
+    def squash(raw: int) -> float:
+        """Map a raw score (thousandths) onto 0..1, keeping the order."""
+        return round(1.0 - exp(-scale * raw), 3) if raw > 0 else 0.0
 
-    swings = sorted(
-        (_swing(data, f) for f in PROFILE_FIELDS if data.rules_by_field[f]),
-        key=lambda s: (-s.bound, s.index),
-    )
-    prereqs = tuple(
-        (
-            pre.id,
-            compile_predicate(pre.when),
-            frozenset(APPROACH_INDEX[a] for a in pre.plan_any),
-            k,
-        )
-        for k, pre in enumerate(data.prerequisite)
-    )
-    techniques: dict[int, tuple[tuple[str, Predicate], ...]] = {}
-    for t in data.technique:
-        ai = APPROACH_INDEX[t.approach]
-        techniques[ai] = (*techniques.get(ai, ()), (t.variant, compile_predicate(t.when)))
-    defaults = {APPROACH_INDEX[a]: v for a, v in data.technique_default.items()}
     return Compiled(
-        data.ruleset, compile_score(data), squash, tuple(swings), prereqs, techniques, defaults
+        data.ruleset,
+        compile_score(data),
+        squash,
+        compile_prerequisites(data),
+        compile_techniques(data),
     )
 
 

@@ -9,26 +9,27 @@ from app.decision.compiler import COMPILED
 from app.decision.fields import APPROACH_INDEX, FIELD_INDEX
 from app.decision.profile import PROFILE_FIELDS, Profile
 from app.decision.recommendation import Recommendation
-from app.decision.render import Decision, to_model
-from app.decision.rules import RULES, TRAINING
+from app.decision.render import COMPANION, FALLBACK, PREREQUISITE, Decision, to_model
+from app.decision.rules import RULES, SCALE
 from app.decision.whatif import what_would_change
 
 N_FIELDS = len(PROFILE_FIELDS)
 _VALUES = itemgetter(*PROFILE_FIELDS)
-_TRAINING = tuple(APPROACH_INDEX[a] for a in TRAINING)
+_SCORE = COMPILED.score
+_PREREQ = COMPILED.prerequisites
+_TECH = COMPILED.techniques
 _GAP = FIELD_INDEX["gap"]
-_PLAN = RULES.plan
-_THRESHOLD = _PLAN.threshold
-_EXCLUSIVE = tuple(tuple(APPROACH_INDEX[a] for a in group) for group in _PLAN.exclusive)
+_THRESHOLD = round(RULES.plan.threshold * SCALE)
+_EXCLUSIVE = tuple(tuple(APPROACH_INDEX[a] for a in group) for group in RULES.plan.exclusive)
 _COMPANIONS = tuple(
-    (APPROACH_INDEX[c.with_], APPROACH_INDEX[c.add], c.min_raw, j)
-    for j, c in enumerate(_PLAN.companion)
+    (APPROACH_INDEX[c.with_], APPROACH_INDEX[c.add], round(c.min_raw * SCALE), COMPANION + j)
+    for j, c in enumerate(RULES.plan.companion)
 )
 _CONF = RULES.confidence
-_RULE_APPROACH = tuple(APPROACH_INDEX[r.approach] for r in RULES.rule)
-_RULE_WEIGHT = tuple(r.weight for r in RULES.rule)
+_MARGIN_FULL = _CONF.margin_full * SCALE
+_RULE_WEIGHT = tuple(r.milli for r in RULES.rule)
 # Negative rules at least this strong explain why an approach stayed out of the plan.
-WHY_NOT = -0.3
+WHY_NOT = -300
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 
 
@@ -37,50 +38,31 @@ def profile_values(profile: Profile) -> tuple[Any, ...]:
     return _VALUES(profile.__dict__)  # type: ignore[no-any-return]
 
 
-def argmax(raw: list[float]) -> int:
-    """Index of the highest score; ties go to the cheaper (earlier) approach."""
-    return max(range(6), key=raw.__getitem__)
-
-
-def build_plan(raw: list[float], primary: int) -> tuple[list[int], list[int]]:
-    """The approaches to do, in order, and the companions that joined because of another."""
-    chosen = {i for i, r in enumerate(raw) if r >= _THRESHOLD}
-    chosen.add(primary)
-    for group in _EXCLUSIVE:
-        present = [i for i in group if i in chosen]
-        if len(present) > 1:
-            keep = primary if primary in present else max(present, key=raw.__getitem__)
-            chosen.difference_update(i for i in present if i != keep)
+def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
+    """The approaches to do, in order, and the reasons of companions that joined."""
+    plan = [i for i in range(6) if raw[i] >= _THRESHOLD or i == primary]
+    if len(plan) > 1:
+        for group in _EXCLUSIVE:
+            present = [i for i in group if i in plan]
+            if len(present) > 1:
+                keep = primary if primary in present else max(present, key=raw.__getitem__)
+                plan = [i for i in plan if i == keep or i not in present]
     added = []
-    for with_, add, min_raw, j in _COMPANIONS:
-        if with_ in chosen and add not in chosen and raw[add] >= min_raw:
-            chosen.add(add)
-            added.append(j)
-    return sorted(chosen), added
+    for with_, add, min_raw, reason in _COMPANIONS:
+        if with_ in plan and add not in plan and raw[add] >= min_raw:
+            plan = sorted([*plan, add])
+            added.append(reason)
+    return plan, added
 
 
-def confidence(p: tuple[Any, ...], raw: list[float], primary: int) -> float:
+def confidence(p: tuple[Any, ...], lead: int) -> float:
     """Higher with more answers and a clear lead; lower when the gap itself is unclear."""
     known = (N_FIELDS - p.count(None)) / N_FIELDS
-    lead = raw[primary] - max(r for i, r in enumerate(raw) if i != primary)
-    value = _CONF.base + _CONF.known * known + _CONF.margin * min(1.0, lead / _CONF.margin_full)
-    if p[_GAP] in (None, "unsure"):
+    margin = lead / _MARGIN_FULL
+    value = _CONF.base + _CONF.known * known + _CONF.margin * (margin if margin < 1.0 else 1.0)
+    if p[_GAP] is None or p[_GAP] == "unsure":
         value -= _CONF.unsure_gap
     return round(min(1.0, max(_CONF.floor, value)), 2)
-
-
-def _techniques(p: tuple[Any, ...], plan: list[int]) -> dict[int, str]:
-    """The variant of every training approach in the plan: first matching rule, else default."""
-    out = {}
-    for ai in plan:
-        if ai in _TRAINING:
-            variant = COMPILED.technique_default[ai]
-            for name, pred in COMPILED.techniques.get(ai, ()):
-                if pred(p):
-                    variant = name
-                    break
-            out[ai] = variant
-    return out
 
 
 def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | None:
@@ -94,46 +76,38 @@ def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | N
 
 
 def _reasons(
-    fired: list[int], plan: list[int], primary: int, prereqs: list[tuple[str, int]], added: list[int]
-) -> list[tuple[str, int]]:
+    fired: tuple[list[int], ...], plan: list[int], primary: int, prereqs: list[int], added: list[int]
+) -> list[int]:
     """Reasons for the primary, then the rest of the plan, prerequisites, then why-nots."""
-    buckets: list[list[int]] = [[], [], [], [], [], []]
-    for k in fired:
-        buckets[_RULE_APPROACH[k]].append(k)
-    out: list[tuple[str, int]] = []
-    for ai in (primary, *(a for a in plan if a != primary)):
-        if buckets[ai]:
-            out.extend(("rule", k) for k in buckets[ai])
-        else:
-            out.append(("fallback", ai))
-    out.extend(("companion", j) for j in added)
-    out.extend(("pre", k) for _, k in prereqs)
+    out: list[int] = []
+    for ai in (primary, *[a for a in plan if a != primary]):
+        out.extend(fired[ai] or (FALLBACK + ai,))
+    out.extend(added)
+    out.extend([PREREQUISITE + k for k in prereqs])
     for ai in range(6):
         if ai not in plan:
-            out.extend(("rule", k) for k in buckets[ai] if _RULE_WEIGHT[k] <= WHY_NOT)
+            out.extend([k for k in fired[ai] if _RULE_WEIGHT[k] <= WHY_NOT])
     return out
 
 
 def decide(p: tuple[Any, ...]) -> Decision:
     """Decide on a values tuple (see profile_values); the hot path of the engine."""
-    raw, fired = COMPILED.score(p)
-    primary = argmax(raw)
+    raw, fired = _SCORE(p)
+    ordered = sorted(raw)
+    top = ordered[5]
+    lead = top - ordered[4]
+    primary = raw.index(top)  # the first maximum: ties go to the cheaper approach
     plan, added = build_plan(raw, primary)
-    prereqs: list[tuple[str, int]] = []
-    seen = set()
-    for pid, pred, plan_any, k in COMPILED.prerequisites:
-        if pid not in seen and (not plan_any or not plan_any.isdisjoint(plan)) and pred(p):
-            seen.add(pid)
-            prereqs.append((pid, k))
-    technique = _techniques(p, plan)
+    prereqs = _PREREQ(p, plan)
+    technique = _TECH(p, plan)
     return Decision(
         primary,
         plan,
         raw,
         prereqs,
-        confidence(p, raw, primary),
+        confidence(p, lead),
         _reasons(fired, plan, primary, prereqs, added),
-        what_would_change(p, raw, primary),
+        what_would_change(p, raw, primary, lead),
         technique,
         _recipe(plan, technique, primary),
         p,
@@ -141,5 +115,5 @@ def decide(p: tuple[Any, ...]) -> Decision:
 
 
 def recommend(profile: Profile) -> Recommendation:
-    """The recommendation for one profile (see docs: decision-contract.md)."""
+    """The recommendation for one profile (see decision-contract.md)."""
     return to_model(decide(profile_values(profile)))

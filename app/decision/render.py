@@ -22,9 +22,9 @@ class Decision(NamedTuple):
     primary: int
     plan: list[int]
     raw: list[float]
-    prerequisites: list[tuple[str, int]]  # (prerequisite id, index of the rule that added it)
+    prerequisites: list[int]  # index of the prerequisite rule that applied, one per id
     confidence: float
-    reasons: list[tuple[str, int]]  # ("rule" | "pre" | "fallback" | "companion", index)
+    reasons: list[int]  # reason keys: rule index, or PREREQUISITE/FALLBACK/COMPANION + index
     changes: list[ChangeTuple]
     technique: dict[int, str]
     recipe: str | None
@@ -50,23 +50,30 @@ class _Spec(NamedTuple):
     templated: bool
 
 
-def _specs() -> dict[tuple[str, int], _Spec]:
-    """Every reason the ruleset can give, keyed like Decision.reasons."""
-    out: dict[tuple[str, int], _Spec] = {}
-    for k, r in enumerate(RULES.rule):
+# Reason keys: a scoring rule's index, or one of these offsets plus an index.
+PREREQUISITE = len(RULES.rule)
+FALLBACK = PREREQUISITE + len(RULES.prerequisite)
+COMPANION = FALLBACK + len(APPROACHES)
+
+
+def _specs() -> list[_Spec]:
+    """Every reason the ruleset can give, indexed by reason key."""
+    out: list[_Spec] = []
+    for r in RULES.rule:
         effect = "+" if r.weight > 0 else "-"
-        out["rule", k] = _Spec(r.approach, effect, r.cited, r.reason, "{value}" in r.reason)
-    for k, pre in enumerate(RULES.prerequisite):
-        out["pre", k] = _Spec(None, "!", pre.cited, pre.reason, "{value}" in pre.reason)
-    for ai, a in enumerate(APPROACHES):
+        out.append(_Spec(r.approach, effect, r.cited, r.reason, "{value}" in r.reason))
+    for pre in RULES.prerequisite:
+        out.append(_Spec(None, "!", pre.cited, pre.reason, "{value}" in pre.reason))
+    for a in APPROACHES:
         fb = RULES.fallback_reason[a]
-        out["fallback", ai] = _Spec(a, "+", fb.field, fb.text, False)
-    for j, c in enumerate(RULES.plan.companion):
-        out["companion", j] = _Spec(c.add, "+", c.field, c.reason, False)
+        out.append(_Spec(a, "+", fb.field, fb.text, False))
+    for c in RULES.plan.companion:
+        out.append(_Spec(c.add, "+", c.field, c.reason, False))
     return out
 
 
 _SPECS = _specs()
+_PREREQ_IDS = tuple(pre.id for pre in RULES.prerequisite)
 
 
 def _reason_json(spec: _Spec, text: str) -> str:
@@ -79,12 +86,50 @@ def _reason_json(spec: _Spec, text: str) -> str:
 
 
 # Reasons without {value} never change: build their model and JSON once.
-_FIXED_MODEL = {
-    key: Reason(approach=s.approach, effect=s.effect, field=s.field, text=s.text)  # type: ignore[arg-type]
-    for key, s in _SPECS.items()
-    if not s.templated
-}
-_FIXED_JSON = {key: _reason_json(s, s.text) for key, s in _SPECS.items() if not s.templated}
+_FIXED_MODEL: list[Reason | None] = [
+    None if s.templated else Reason(approach=s.approach, effect=s.effect, field=s.field, text=s.text)  # type: ignore[arg-type]
+    for s in _SPECS
+]
+_FIXED_JSON = [None if s.templated else _reason_json(s, s.text) for s in _SPECS]
+
+
+def _split_template(spec: _Spec) -> tuple[str, int, str]:
+    """A templated reason as (JSON before the value, field index, JSON after the value).
+
+    Substituted values are numbers and ids, which never need JSON escaping.
+    """
+    head = _reason_json(spec, spec.text.replace("{value}", "\x00"))
+    before, after = head.split("\\u0000", 1)
+    return before, FIELD_INDEX[spec.field], after
+
+
+_TEMPLATE_JSON = [_split_template(s) if s.templated else None for s in _SPECS]
+_Q = tuple(f'"{a}"' for a in APPROACHES)
+_QPRE = tuple(f'"{p}"' for p in _PREREQ_IDS)
+_QFIELD = tuple(f'{{"field":"{f}","to":' for f in _FIELDS)
+_QPRIMARY = tuple(f',"primary":"{a}"}}' for a in APPROACHES)
+_SCORE_TEXT: tuple[dict[int, str], ...] = tuple({} for _ in APPROACHES)
+_SCORE_VALUE: dict[int, float] = {}
+
+
+def _score_text(i: int, raw: int) -> str:
+    """'"approach":score' for one raw score, memoised (raw scores repeat a lot)."""
+    text = _SCORE_TEXT[i][raw] = f'"{APPROACHES[i]}":{_score(raw)!r}'
+    return text
+
+
+def _score(raw: int) -> float:
+    """The display score of a raw score, memoised."""
+    value = _SCORE_VALUE.get(raw)
+    if value is None:
+        value = _SCORE_VALUE[raw] = _SQUASH(raw)
+    return value
+
+
+def _templated_json(key: int, values: tuple[Any, ...]) -> str:
+    """A reason with {value} filled in, as JSON."""
+    before, field, after = _TEMPLATE_JSON[key]  # type: ignore[misc]
+    return before + human(values[field]) + after
 
 
 def _text(spec: _Spec, values: tuple[Any, ...]) -> str:
@@ -97,44 +142,43 @@ def _to_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _recommendation(data: dict[str, Any]) -> Recommendation:
-    """Build a Recommendation without re-validating the engine's own output (hot path)."""
-    rec = Recommendation.__new__(Recommendation)
-    object.__setattr__(rec, "__dict__", data)
-    object.__setattr__(rec, "__pydantic_fields_set__", set(data))
-    object.__setattr__(rec, "__pydantic_extra__", None)
-    object.__setattr__(rec, "__pydantic_private__", None)
-    return rec
+def _fast(cls: Any, data: dict[str, Any]) -> Any:
+    """Build a model from already-valid data without validation (the engine's own output)."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", data)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(data))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _reason_model(key: int, values: tuple[Any, ...]) -> Reason:
+    """A reason with {value} filled in, as a model."""
+    s = _SPECS[key]
+    data = {"approach": s.approach, "effect": s.effect, "field": s.field, "text": _text(s, values)}
+    return _fast(Reason, data)  # type: ignore[no-any-return]
 
 
 def to_model(d: Decision) -> Recommendation:
     """The Recommendation model for a decision."""
-    reasons = []
-    for key in d.reasons:
-        fixed = _FIXED_MODEL.get(key)
-        if fixed is None:
-            s = _SPECS[key]
-            fixed = Reason.model_construct(
-                approach=s.approach, effect=s.effect, field=s.field, text=_text(s, d.values)
-            )
-        reasons.append(fixed)
-    return _recommendation(
-        {
-            "primary": APPROACHES[d.primary],
-            "plan": [APPROACHES[i] for i in d.plan],
-            "scores": {a: _SQUASH(r) for a, r in zip(APPROACHES, d.raw, strict=True)},
-            "prerequisites": [pid for pid, _ in d.prerequisites],
-            "confidence": d.confidence,
-            "reasons": reasons,
-            "what_would_change": [
-                Change.model_construct(field=_FIELDS[f], to=_to_value(v), primary=APPROACHES[b])
-                for _, f, v, b in d.changes
-            ],
-            "technique": {APPROACHES[i]: v for i, v in d.technique.items()},
-            "recipe": d.recipe,
-            "ruleset": COMPILED.version,
-        }
-    )
+    values = d.values
+    raw = d.raw
+    data = {
+        "primary": APPROACHES[d.primary],
+        "plan": [APPROACHES[i] for i in d.plan],
+        "scores": {a: _score(raw[i]) for i, a in enumerate(APPROACHES)},
+        "prerequisites": [_PREREQ_IDS[k] for k in d.prerequisites],
+        "confidence": d.confidence,
+        "reasons": [_FIXED_MODEL[k] or _reason_model(k, values) for k in d.reasons],
+        "what_would_change": [
+            _fast(Change, {"field": _FIELDS[f], "to": _to_value(v), "primary": APPROACHES[b]})
+            for _, f, v, b in d.changes
+        ],
+        "technique": {APPROACHES[i]: v for i, v in d.technique.items()},
+        "recipe": d.recipe,
+        "ruleset": COMPILED.version,
+    }
+    return _fast(Recommendation, data)  # type: ignore[no-any-return]
 
 
 def _json_value(value: Any) -> str:
@@ -146,49 +190,28 @@ def _json_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, tuple):
-        return "[" + ",".join(f'"{v}"' for v in value) + "]"
+        return "[" + ",".join([f'"{v}"' for v in value]) + "]"
     return f'"{value}"'
 
 
-_HEAD = tuple(f'"{a}":' for a in APPROACHES)
-_TAIL = f',"ruleset":"{RULES.ruleset}"}}'
+_VERSION = RULES.ruleset
 
 
 def to_json(d: Decision) -> str:
     """The decision as the same JSON line Recommendation.model_dump_json() would give."""
-    reasons = []
-    for key in d.reasons:
-        fixed = _FIXED_JSON.get(key)
-        if fixed is None:
-            s = _SPECS[key]
-            fixed = _reason_json(s, _text(s, d.values))
-        reasons.append(fixed)
+    values = d.values
     raw = d.raw
+    st = _SCORE_TEXT
+    reasons = ",".join([_FIXED_JSON[k] or _templated_json(k, values) for k in d.reasons])
+    scores = ",".join([st[i].get(raw[i]) or _score_text(i, raw[i]) for i in range(6)])
     changes = ",".join(
-        f'{{"field":"{_FIELDS[f]}","to":{_json_value(v)},"primary":"{APPROACHES[b]}"}}'
-        for _, f, v, b in d.changes
+        [_QFIELD[f] + _json_value(v) + _QPRIMARY[b] for _, f, v, b in d.changes]
     )
-    technique = ",".join(f'"{APPROACHES[i]}":"{v}"' for i, v in d.technique.items())
-    return "".join(
-        (
-            '{"primary":"',
-            APPROACHES[d.primary],
-            '","plan":[',
-            ",".join(f'"{APPROACHES[i]}"' for i in d.plan),
-            '],"scores":{',
-            ",".join(h + repr(_SQUASH(r)) for h, r in zip(_HEAD, raw, strict=True)),
-            '},"prerequisites":[',
-            ",".join(f'"{pid}"' for pid, _ in d.prerequisites),
-            '],"confidence":',
-            repr(d.confidence),
-            ',"reasons":[',
-            ",".join(reasons),
-            '],"what_would_change":[',
-            changes,
-            '],"technique":{',
-            technique,
-            '},"recipe":',
-            "null" if d.recipe is None else f'"{d.recipe}"',
-            _TAIL,
-        )
+    technique = ",".join([f'{_Q[i]}:"{v}"' for i, v in d.technique.items()])
+    recipe = "null" if d.recipe is None else f'"{d.recipe}"'
+    return (
+        f'{{"primary":{_Q[d.primary]},"plan":[{",".join([_Q[i] for i in d.plan])}],'
+        f'"scores":{{{scores}}},"prerequisites":[{",".join([_QPRE[k] for k in d.prerequisites])}],'
+        f'"confidence":{d.confidence!r},"reasons":[{reasons}],"what_would_change":[{changes}],'
+        f'"technique":{{{technique}}},"recipe":{recipe},"ruleset":"{_VERSION}"}}'
     )

@@ -17,6 +17,7 @@ from app.decision.profile import APPROACHES, Approach, Prerequisite
 DATA_DIR = Path(__file__).parent / "data"
 RULES_PATH = DATA_DIR / "rules.toml"
 TRAINING: tuple[Approach, ...] = ("fine_tuning", "preference_tuning", "distillation")
+SCALE = 1000  # weights are compiled to integer thousandths
 _PLACEHOLDER = re.compile(r"{([^}]*)}")
 
 
@@ -60,7 +61,14 @@ class Rule(_Data):
         elif self.field not in self.fields:
             raise ValueError(f"cited field {self.field!r} is not used in the rule's conditions")
         _check_text(self.reason)
+        if abs(self.weight * SCALE - round(self.weight * SCALE)) > 1e-6:
+            raise ValueError(f"weight {self.weight} has more than 3 decimals")
         return self
+
+    @property
+    def milli(self) -> int:
+        """The weight in thousandths: integer sums are exact in any order."""
+        return round(self.weight * SCALE)
 
     @property
     def fields(self) -> tuple[str, ...]:

@@ -1,0 +1,239 @@
+"""Generate, per profile field, a function that finds the cheapest change of that field which
+changes the primary approach.
+
+flip(p, raw, P) re-evaluates only the rules that read the field: rule parts on other fields
+are evaluated once ("context"), the current contribution is subtracted, and each candidate
+value is tried in order of cost. Scores are integer thousandths, so results equal a full
+re-score exactly. It returns (cost, new value, new primary index) or None.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.decision.compiler import N, build, load_lines, test_source
+from app.decision.conditions import Condition
+from app.decision.fields import APPROACH_INDEX, BOOL, ENUM, FIELD_INDEX, FIELDS, INT, ORDINAL, SET
+from app.decision.rules import RulesetData
+
+FlipFn = Callable[..., tuple[float, Any, int] | None]
+
+
+def log_cost(value: int, cur: int) -> float:
+    """Cost of changing a count: orders of magnitude moved."""
+    return abs(math.log10((value + 1) / (cur + 1)))
+
+
+class _Term:
+    """One rule reading the field: its approach, its conditions on the field, its weight term."""
+
+    def __init__(self, approach: int, own: list[Condition], weight: int, term: str) -> None:
+        self.approach, self.own, self.weight, self.term = approach, own, weight, term
+
+    def holds(self, value: Any) -> bool:
+        return all(c.test(value) for c in self.own)
+
+
+def _terms(data: RulesetData, field: str, consts: dict[str, Any]) -> tuple[list[_Term], list[str]]:
+    """The field's rules as terms, and the lines computing each rule's context weight once."""
+    terms, lines = [], []
+    for k in data.rules_by_field[field]:
+        rule = data.rule[k]
+        own = [c for c in rule.when if c.field == field]
+        ctx = [c for c in rule.when if c.field != field]
+        term = str(rule.milli)
+        if ctx:
+            term = f"m{k}"
+            lines.append(f"    m{k} = {rule.milli} if {test_source(ctx, consts)} else 0")
+        terms.append(_Term(APPROACH_INDEX[rule.approach], own, rule.milli, term))
+    return terms, lines
+
+
+def _static_sum(terms: list[_Term], approach: int, value: Any) -> str:
+    """The contribution to `approach` when the field equals a value known at generation time."""
+    parts = [t.term for t in terms if t.approach == approach and t.holds(value)]
+    return " + ".join(parts) or "0"
+
+
+def _runtime_sum(terms: list[_Term], approach: int, name: str, consts: dict[str, Any]) -> str:
+    """The contribution to `approach` for a value held in variable `name` at run time."""
+    parts = [
+        f"({t.term} if {' and '.join(c.source(name, consts) for c in t.own)} else 0)"
+        for t in terms
+        if t.approach == approach
+    ]
+    return " + ".join(parts) or "0"
+
+
+def _winner(names: list[str], ind: str) -> list[str]:
+    """Lines setting w to the index of the highest score (first wins ties)."""
+    lines = [f"{ind}w = 0; m = {names[0]}"]
+    lines += [f"{ind}if {names[i]} > m: w = {i}; m = {names[i]}" for i in range(1, N)]
+    return lines
+
+
+def _try(affected: list[int], sums: dict[int, str], ind: str) -> list[str]:
+    """Lines scoring one candidate: n_a for the approaches the field moves, then the winner."""
+    lines = [f"{ind}n{a} = b{a} + {sums[a]}" for a in affected]
+    return lines + _winner([f"n{a}" if a in affected else f"r{a}" for a in range(N)], ind)
+
+
+def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> FlipFn:
+    """The flip function of one field (see module docstring)."""
+    info = FIELDS[field]
+    consts: dict[str, Any] = {"_lc": log_cost}
+    terms, ctx_lines = _terms(data, field, consts)
+    affected = sorted({t.approach for t in terms})
+    ctx_fields = {c.field for k in data.rules_by_field[field] for c in data.rule[k].when}
+    lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r", *load_lines(ctx_fields, field)]
+    lines += ctx_lines + [f"    cur = p[{FIELD_INDEX[field]}]"]
+
+    def base(sums: dict[int, str], ind: str) -> list[str]:
+        return [f"{ind}b{a} = r{a} - ({sums[a]})" for a in affected]
+
+    if info.kind == SET:
+        allowed = info.allowed or ()
+        consts["_none"] = [(), *((x,) for x in allowed)]
+        consts["_all"] = allowed
+        cur_sums = {a: _runtime_sum(terms, a, "cur", consts) for a in affected}
+        new_sums = {a: _runtime_sum(terms, a, "s", consts) for a in affected}
+        lines += base(cur_sums, "    ")
+        lines.append("    if cur is None: cands = _none")
+        lines.append("    else: cands = [tuple(a for a in _all if (a in cur) != (a == x)) for x in _all]")
+        lines.append("    for s in cands:")
+        lines += _try(affected, new_sums, "        ")
+        lines.append("        if w != P: return (1.0, s, w)")
+        lines.append("    return None")
+        return build("flip", lines, consts)  # type: ignore[no-any-return]
+
+    if info.kind == INT:
+        ts = thresholds
+        reps = [0, *ts]  # one representative value per bucket between thresholds
+        lines.append("    if cur is None:")
+        lines += base({a: _static_sum(terms, a, None) for a in affected}, "        ")
+        for v in reps:
+            lines += _try(affected, {a: _static_sum(terms, a, v) for a in affected}, "        ")
+            lines.append(f"        if w != P: return (1.0, {v}, w)")
+        lines.append("        return None")
+        for j, rep in enumerate(reps):
+            test = f"cur < {ts[j]}" if j < len(ts) else "True"
+            lines.append(f"    {'if' if j == 0 else 'elif'} {test}:")
+            lines += base({a: _static_sum(terms, a, rep) for a in affected}, "        ")
+            lines.append("        best = None")
+            ups = list(ts[j:])
+            downs = [t - 1 for t in reversed(ts[:j])]
+            for direction in (ups, downs):
+                if not direction:
+                    continue
+                lines.append("        while True:")
+                for v in direction:
+                    lines += _try(affected, {a: _static_sum(terms, a, v) for a in affected}, "            ")
+                    lines.append("            if w != P:")
+                    lines.append(f"                c = _lc({v}, cur)")
+                    lines.append("                if best is None or c < best[0]:")
+                    lines.append(f"                    best = (c, {v}, w)")
+                    lines.append("                break")
+                lines.append("            break")
+            lines.append("        return best")
+        return build("flip", lines, consts)  # type: ignore[no-any-return]
+
+    allowed = info.allowed or ()
+    for j, cur in enumerate([None, *allowed]):
+        test = "cur is None" if cur is None else (f"cur is {cur!r}" if info.kind == BOOL else f"cur == {cur!r}")
+        lines.append(f"    {'if' if j == 0 else 'elif'} {test}:")
+        lines += base({a: _static_sum(terms, a, cur) for a in affected}, "        ")
+        ordinal = info.kind == ENUM and field in ORDINAL and cur is not None
+        cands = [(abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1, v) for v in allowed if v != cur]
+        for cost, v in sorted(cands, key=lambda c: c[0]):
+            lines += _try(affected, {a: _static_sum(terms, a, v) for a in affected}, "        ")
+            lines.append(f"        if w != P: return ({float(cost)!r}, {v!r}, w)")
+        lines.append("        return None")
+    lines.append("    return None")
+    return build("flip", lines, consts)  # type: ignore[no-any-return]
+
+
+def _domain(field: str, thresholds: tuple[int, ...]) -> list[Any]:
+    """Every value class the field can take, for bounding its effect."""
+    info = FIELDS[field]
+    if info.kind == INT:
+        return [None, 0, *thresholds]
+    if info.kind == SET:
+        allowed = info.allowed or ()
+        return [None] + [
+            tuple(a for a, keep in zip(allowed, mask, strict=True) if keep)
+            for mask in itertools.product((False, True), repeat=len(allowed))
+        ]
+    return [None, *(info.allowed or ())]
+
+
+def pair_bounds(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> list[list[int]]:
+    """W[P][b]: no change of this field raises b relative to P by more than this."""
+    hi, lo = [], []
+    for v in _domain(field, thresholds):
+        h, low = [0] * N, [0] * N
+        for k in data.rules_by_field[field]:
+            rule = data.rule[k]
+            if all(c.test(v) for c in rule.when if c.field == field):
+                a = APPROACH_INDEX[rule.approach]
+                single = all(c.field == field for c in rule.when)
+                h[a] += rule.milli if single else max(rule.milli, 0)
+                low[a] += rule.milli if single else min(rule.milli, 0)
+        hi.append(h)
+        lo.append(low)
+    return [
+        [
+            max(h[b] - low[p] for h, low in zip(hi, lo, strict=True))
+            - min(low[b] - h[p] for h, low in zip(hi, lo, strict=True))
+            for b in range(N)
+        ]
+        for p in range(N)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldFlip:
+    """A field's flip function with its pruning bounds for one primary."""
+
+    index: int
+    bound: int  # max over b of W[P][b]
+    pairs: tuple[tuple[int, int], ...]  # (b, W[P][b]) with W > 0, largest first
+    flip: FlipFn
+    is_count: bool
+
+
+def int_thresholds(data: RulesetData, field: str) -> tuple[int, ...]:
+    """The integer boundaries the rules split a count field on."""
+    found: set[int] = set()
+    for k in data.rules_by_field[field]:
+        for c in data.rule[k].when:
+            if c.field == field:
+                found.update(c.thresholds())
+    return tuple(sorted(t for t in found if t > 0))
+
+
+def compile_flips(data: RulesetData) -> tuple[tuple[FieldFlip, ...], ...]:
+    """Per primary index: the fields that could change it, in search order."""
+    per_primary: list[list[FieldFlip]] = [[] for _ in range(N)]
+    for field in FIELDS:
+        if not data.rules_by_field[field]:
+            continue
+        is_count = FIELDS[field].kind == INT
+        ts = int_thresholds(data, field) if is_count else ()
+        fn = compile_flip(data, field, ts)
+        bounds = pair_bounds(data, field, ts)
+        for p in range(N):
+            pairs = sorted(((b, w) for b, w in enumerate(bounds[p]) if b != p and w > 0),
+                           key=lambda x: -x[1])
+            if pairs:
+                per_primary[p].append(
+                    FieldFlip(FIELD_INDEX[field], pairs[0][1], tuple(pairs), fn, is_count)
+                )
+    # Counts first (their changes can cost less than one step), then choice fields in profile
+    # order, so the search can stop once enough cheap changes are found (see whatif.py).
+    return tuple(
+        tuple(sorted(fs, key=lambda f: (not f.is_count, f.index))) for fs in per_primary
+    )
