@@ -8,6 +8,8 @@ from typing import Annotated, TextIO
 
 import typer
 
+from app.recipes_cli import dataset_app, recipe_app
+
 cli = typer.Typer(
     help="Adaptation Advisor: which fix closes your LLM's gap.",
     no_args_is_help=True,
@@ -107,17 +109,8 @@ def _open_input(path: Path) -> TextIO:
     return path.open(encoding="utf-8")
 
 
-def _add_optional_commands() -> None:
-    """Commands of later capabilities, present when their modules are."""
-    try:
-        from app.recipes_cli import dataset_app, recipe_app
-    except ImportError:
-        return
-    cli.add_typer(recipe_app, name="recipe")
-    cli.add_typer(dataset_app, name="dataset")
-
-
-_add_optional_commands()
+cli.add_typer(recipe_app, name="recipe")
+cli.add_typer(dataset_app, name="dataset")
 
 
 def main() -> None:

@@ -13,10 +13,10 @@ from app.db import make_engine, make_session_factory
 from app.decision.bank import BANK, AnswerError
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
-from app.web import api, health, pages
+from app.web import api, api_recipes, health, pages
 from app.web.csrf import CsrfError
 from app.web.errors import describe_errors
-from app.web.middleware import BodyLimit, SecurityHeaders
+from app.web.middleware import SecurityHeaders
 from app.web.rendering import Pages
 from app.web.views import PageNotFound
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Which fix closes your LLM's gap: prompting, long context, RAG, "
         "fine-tuning, preference tuning or distillation.",
+        max_body_size=settings.max_body_bytes,
     )
     engine = make_engine(settings)
     app.state.settings = settings
@@ -38,8 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(api_recipes.router)
     app.include_router(pages.router)
-    _mount_optional_routers(app)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
@@ -50,18 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(CsrfError, _csrf_failed)
 
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app
-
-
-def _mount_optional_routers(app: FastAPI) -> None:
-    """Routers of later capabilities, included when their modules are present."""
-    try:
-        from app.web import api_recipes
-    except ImportError:
-        return
-    app.include_router(api_recipes.router)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

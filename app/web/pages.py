@@ -103,9 +103,10 @@ async def answer(
     assessments.get_assessment(session=session, assessment_id=assessment_id)
     try:
         value = parse_form_answer(question_id, values)
-    except AnswerError as error:
+    except AnswerError:
         state = assessments.assessment_state(session=session, assessment_id=assessment_id)
-        context = views.step_context(state, question, submitted=values, error=error.message)
+        message = views.form_error(question, values)
+        context = views.step_context(state, question, submitted=values, error=message)
         return _pages(request).render(request, "step.html", context, status_code=422)
     assessments.record_answer(
         session=session, assessment_id=assessment_id, question_id=question_id, value=value

@@ -93,6 +93,22 @@ def url_after(state: AssessmentState, question_id: str) -> str:
     return step_url(a.id, following.id) if following else f"/assessments/{a.id}/review"
 
 
+def form_error(question: Question, values: list[str]) -> str:
+    """What to tell a person whose answer was refused, in the page's own words."""
+    unsure = ", or choose “{}”".format(question.not_sure_label) if question.not_sure else ""
+    if not any(v.strip() for v in values):
+        if question.kind == "number":
+            return f"Choose one of the answers or type a number{unsure}."
+        if question.kind == "multi":
+            return f"Tick at least one answer{unsure}."
+        return f"Choose an answer to continue{unsure}."
+    if question.kind == "number":
+        return "Type a whole number, 0 or more, without units (for example 1500)."
+    if question.kind == "multi":
+        return "Tick only the answers listed."
+    return "Choose one of the answers listed."
+
+
 def answer_label(question: Question, value: Any) -> str:
     """An answer as the user chose it, in words."""
     if value is None:
