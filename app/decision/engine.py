@@ -27,9 +27,10 @@ _COMPANIONS = tuple(
 )
 _CONF = RULES.confidence
 _MARGIN_FULL = _CONF.margin_full * SCALE
-_RULE_WEIGHT = tuple(r.milli for r in RULES.rule)
 # Negative rules at least this strong explain why an approach stayed out of the plan.
 WHY_NOT = -300
+_WHY_NOT = frozenset(k for k, r in enumerate(RULES.rule) if r.milli <= WHY_NOT)
+_RANGE = range(6)
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 
 
@@ -40,7 +41,8 @@ def profile_values(profile: Profile) -> tuple[Any, ...]:
 
 def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
     """The approaches to do, in order, and the reasons of companions that joined."""
-    plan = [i for i in range(6) if raw[i] >= _THRESHOLD or i == primary]
+    threshold = _THRESHOLD
+    plan = [i for i in _RANGE if raw[i] >= threshold or i == primary]
     if len(plan) > 1:
         for group in _EXCLUSIVE:
             present = [i for i in group if i in plan]
@@ -55,14 +57,26 @@ def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
     return plan, added
 
 
+_C_BASE = _CONF.base
+_C_KNOWN = _CONF.known / N_FIELDS
+_C_MARGIN = _CONF.margin / _MARGIN_FULL
+_C_MARGIN_MAX = _CONF.margin
+_C_UNSURE = _CONF.unsure_gap
+_C_FLOOR = _CONF.floor
+
+
 def confidence(p: tuple[Any, ...], lead: int) -> float:
-    """Higher with more answers and a clear lead; lower when the gap itself is unclear."""
-    known = (N_FIELDS - p.count(None)) / N_FIELDS
-    margin = lead / _MARGIN_FULL
-    value = _CONF.base + _CONF.known * known + _CONF.margin * (margin if margin < 1.0 else 1.0)
-    if p[_GAP] is None or p[_GAP] == "unsure":
-        value -= _CONF.unsure_gap
-    return round(min(1.0, max(_CONF.floor, value)), 2)
+    """Higher with more answers and a clear lead; lower when the gap itself is unclear.
+
+    base + known * (share of fields answered) + margin * min(1, lead / margin_full),
+    minus unsure_gap when the gap is unknown or "unsure"; clamped to floor..1.
+    """
+    value = _C_BASE + _C_KNOWN * (N_FIELDS - p.count(None))
+    value += _C_MARGIN * lead if lead < _MARGIN_FULL else _C_MARGIN_MAX
+    gap = p[_GAP]
+    if gap is None or gap == "unsure":
+        value -= _C_UNSURE
+    return round(_C_FLOOR if value < _C_FLOOR else 1.0 if value > 1.0 else value, 2)
 
 
 def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | None:
@@ -79,14 +93,16 @@ def _reasons(
     fired: tuple[list[int], ...], plan: list[int], primary: int, prereqs: list[int], added: list[int]
 ) -> list[int]:
     """Reasons for the primary, then the rest of the plan, prerequisites, then why-nots."""
-    out: list[int] = []
-    for ai in (primary, *[a for a in plan if a != primary]):
-        out.extend(fired[ai] or (FALLBACK + ai,))
-    out.extend(added)
-    out.extend([PREREQUISITE + k for k in prereqs])
-    for ai in range(6):
-        if ai not in plan:
-            out.extend([k for k in fired[ai] if _RULE_WEIGHT[k] <= WHY_NOT])
+    out = fired[primary] or [FALLBACK + primary]  # the scorer's list is ours to extend
+    for ai in plan:
+        if ai != primary:
+            out += fired[ai] or (FALLBACK + ai,)
+    if added:
+        out += added
+    out += [PREREQUISITE + k for k in prereqs]
+    for ai in _RANGE:
+        if ai not in plan and fired[ai]:
+            out += [k for k in fired[ai] if k in _WHY_NOT]
     return out
 
 

@@ -126,10 +126,19 @@ def _score(raw: int) -> float:
     return value
 
 
+_TEMPLATED: dict[tuple[int, Any], str] = {}
+
+
 def _templated_json(key: int, values: tuple[Any, ...]) -> str:
-    """A reason with {value} filled in, as JSON."""
+    """A reason with {value} filled in, as JSON; memoised, since most answers repeat."""
     before, field, after = _TEMPLATE_JSON[key]  # type: ignore[misc]
-    return before + human(values[field]) + after
+    value = values[field]
+    found = _TEMPLATED.get((key, value))
+    if found is None:
+        if len(_TEMPLATED) > 100_000:  # counts are unbounded: keep the memo small
+            _TEMPLATED.clear()
+        found = _TEMPLATED[key, value] = before + human(value) + after
+    return found
 
 
 def _text(spec: _Spec, values: tuple[Any, ...]) -> str:
@@ -195,6 +204,17 @@ def _json_value(value: Any) -> str:
 
 
 _VERSION = RULES.ruleset
+_CHANGES: dict[tuple[int, Any, int], str] = {}
+
+
+def _change_json(field: int, value: Any, primary: int) -> str:
+    """One what-if change as JSON; memoised (values are thresholds and choices: few)."""
+    found = _CHANGES.get((field, value, primary))
+    if found is None:
+        found = _CHANGES[field, value, primary] = (
+            _QFIELD[field] + _json_value(value) + _QPRIMARY[primary]
+        )
+    return found
 
 
 def to_json(d: Decision) -> str:
@@ -204,9 +224,7 @@ def to_json(d: Decision) -> str:
     st = _SCORE_TEXT
     reasons = ",".join([_FIXED_JSON[k] or _templated_json(k, values) for k in d.reasons])
     scores = ",".join([st[i].get(raw[i]) or _score_text(i, raw[i]) for i in range(6)])
-    changes = ",".join(
-        [_QFIELD[f] + _json_value(v) + _QPRIMARY[b] for _, f, v, b in d.changes]
-    )
+    changes = ",".join([_change_json(f, v, b) for _, f, v, b in d.changes])
     technique = ",".join([f'{_Q[i]}:"{v}"' for i, v in d.technique.items()])
     recipe = "null" if d.recipe is None else f'"{d.recipe}"'
     return (

@@ -18,7 +18,12 @@ from app.decision.rules import RULES
 MAX_CHANGES = 3
 # (cost, field index, new value, new primary index)
 Change = tuple[float, int, Any, int]
-FLIPS = compile_flips(RULES)
+# Per primary: (bound, rival bounds, flip function, field index, is a count) in search order;
+# plain tuples because unpacking them is cheaper than attribute access in the hot loop.
+FLIPS = tuple(
+    tuple((f.bound, f.pairs, f.flip, f.index, f.is_count) for f in per_primary)
+    for per_primary in compile_flips(RULES)
+)
 
 
 def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: int) -> list[Change]:
@@ -27,22 +32,25 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
     `lead` is the primary's raw score minus the runner-up's.
     """
     top = raw[primary]
+    gaps = [top - r for r in raw]
     found: list[Change] = []
     cheap = 0  # found changes that sort before anything a later choice field can offer
-    for ff in FLIPS[primary]:
-        if ff.bound < lead:
+    for bound, pairs, flip, index, is_count in FLIPS[primary]:
+        if bound < lead:
             continue
-        if cheap >= MAX_CHANGES and not ff.is_count:
+        if cheap >= MAX_CHANGES and not is_count:
             break
-        for b, bound in ff.pairs:
-            if bound >= top - raw[b]:
-                hit = ff.flip(p, raw, primary)
-                if hit is not None:
-                    cost = hit[0]
-                    found.append((cost, ff.index, hit[1], hit[2]))
-                    if cost < 1.0 or (cost == 1.0 and not ff.is_count):
-                        cheap += 1
+        for b, w in pairs:
+            if w >= gaps[b]:
                 break
+        else:
+            continue  # no rival is within this field's reach
+        hit = flip(p, raw, primary)
+        if hit is not None:
+            cost = hit[0]
+            found.append((cost, index, hit[1], hit[2]))
+            if cost < 1.0 or (cost == 1.0 and not is_count):
+                cheap += 1
     if len(found) > 1:
         found.sort(key=lambda c: (c[0], c[1]))
     return found[:MAX_CHANGES]
