@@ -53,10 +53,37 @@ def _terms(data: RulesetData, field: str, consts: dict[str, Any]) -> tuple[list[
     return terms, lines
 
 
-def _static_sum(terms: list[_Term], approach: int, value: Any) -> str:
-    """The contribution to `approach` when the field equals a value known at generation time."""
-    parts = [t.term for t in terms if t.approach == approach and t.holds(value)]
-    return " + ".join(parts) or "0"
+def _parts(terms: list[_Term], approach: int, value: Any) -> tuple[int, list[str]]:
+    """Contribution to `approach` at a value known at generation time: constant + context terms."""
+    hold = [t for t in terms if t.approach == approach and t.holds(value)]
+    return sum(t.weight for t in hold if not t.term.startswith("m")), [
+        t.term for t in hold if t.term.startswith("m")
+    ]
+
+
+def _static_delta(terms: list[_Term], approach: int, cur: Any, new: Any) -> str | None:
+    """The new score of `approach` as r<a> plus the change, folded; None when unchanged."""
+    c_const, c_vars = _parts(terms, approach, cur)
+    n_const, n_vars = _parts(terms, approach, new)
+    plus = [x for x in n_vars if x not in c_vars]
+    minus = [x for x in c_vars if x not in n_vars]
+    if n_const == c_const and not plus and not minus:
+        return None
+    expr = f"r{approach}" + (f" + {n_const - c_const}" if n_const != c_const else "")
+    return expr + "".join(f" + {x}" for x in plus) + "".join(f" - {x}" for x in minus)
+
+
+def _try_static(terms: list[_Term], affected: list[int], cur: Any, new: Any, ind: str) -> list[str]:
+    """Lines scoring one candidate when the current class is known at generation time."""
+    lines, names = [], []
+    for a in range(N):
+        expr = _static_delta(terms, a, cur, new) if a in affected else None
+        if expr is None:
+            names.append(f"r{a}")
+        else:
+            lines.append(f"{ind}n{a} = {expr}")
+            names.append(f"n{a}")
+    return lines + _winner(names, ind)
 
 
 def _runtime_sum(terms: list[_Term], approach: int, name: str, consts: dict[str, Any]) -> str:
@@ -114,15 +141,13 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
         ts = thresholds
         reps = [0, *ts]  # one representative value per bucket between thresholds
         lines.append("    if cur is None:")
-        lines += base({a: _static_sum(terms, a, None) for a in affected}, "        ")
         for v in reps:
-            lines += _try(affected, {a: _static_sum(terms, a, v) for a in affected}, "        ")
+            lines += _try_static(terms, affected, None, v, "        ")
             lines.append(f"        if w != P: return (1.0, {v}, w)")
         lines.append("        return None")
         for j, rep in enumerate(reps):
             test = f"cur < {ts[j]}" if j < len(ts) else "True"
             lines.append(f"    {'if' if j == 0 else 'elif'} {test}:")
-            lines += base({a: _static_sum(terms, a, rep) for a in affected}, "        ")
             lines.append("        best = None")
             ups = list(ts[j:])
             downs = [t - 1 for t in reversed(ts[:j])]
@@ -131,7 +156,7 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
                     continue
                 lines.append("        while True:")
                 for v in direction:
-                    lines += _try(affected, {a: _static_sum(terms, a, v) for a in affected}, "            ")
+                    lines += _try_static(terms, affected, rep, v, "            ")
                     lines.append("            if w != P:")
                     lines.append(f"                c = _lc({v}, cur)")
                     lines.append("                if best is None or c < best[0]:")
@@ -145,11 +170,10 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
     for j, cur in enumerate([None, *allowed]):
         test = "cur is None" if cur is None else (f"cur is {cur!r}" if info.kind == BOOL else f"cur == {cur!r}")
         lines.append(f"    {'if' if j == 0 else 'elif'} {test}:")
-        lines += base({a: _static_sum(terms, a, cur) for a in affected}, "        ")
         ordinal = info.kind == ENUM and field in ORDINAL and cur is not None
         cands = [(abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1, v) for v in allowed if v != cur]
         for cost, v in sorted(cands, key=lambda c: c[0]):
-            lines += _try(affected, {a: _static_sum(terms, a, v) for a in affected}, "        ")
+            lines += _try_static(terms, affected, cur, v, "        ")
             lines.append(f"        if w != P: return ({float(cost)!r}, {v!r}, w)")
         lines.append("        return None")
     lines.append("    return None")
