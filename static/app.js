@@ -25,3 +25,5 @@ document.addEventListener("click", function (event) {
     setTimeout(function () { button.textContent = label; }, 1500);
   });
 });
+// Copy buttons start hidden (useless without JavaScript); show them wherever htmx loads content.
+document.addEventListener("htmx:load", function (event) { if (navigator.clipboard) event.target.querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; }); });

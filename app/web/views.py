@@ -291,8 +291,8 @@ def _confidence_word(confidence: float) -> str:
 
 
 def score_chart(scores: dict[str, float], primary: str) -> dict[str, Any]:
-    """Geometry of the horizontal bar chart of the six scores (drawn by the template)."""
-    label_width, track_width, bar_height, gap = 190, 330, 24, 10
+    """Geometry of the bar chart of the six scores: a label above each bar, the value beside it."""
+    track_width, bar_height, row_height = 290, 16, 46
     bars = []
     for index, approach in enumerate(APPROACHES):
         score = max(0.0, min(1.0, scores.get(approach, 0.0)))
@@ -301,17 +301,17 @@ def score_chart(scores: dict[str, float], primary: str) -> dict[str, Any]:
                 "label": APPROACH_LABELS[approach],
                 "percent": round(score * 100),
                 "width": round(track_width * score, 1),
-                "y": index * (bar_height + gap),
+                "y": index * row_height,
                 "primary": approach == primary,
             }
         )
     return {
         "bars": bars,
-        "label_width": label_width,
         "track_width": track_width,
         "bar_height": bar_height,
-        "width": label_width + track_width + 50,
-        "height": len(bars) * (bar_height + gap),
+        "bar_top": 20,
+        "width": track_width + 50,
+        "height": len(bars) * row_height,
     }
 
 
