@@ -1,0 +1,139 @@
+"""Property tests: any valid profile gives a valid, self-consistent recommendation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.decision.engine import decide, profile_values, recommend
+from app.decision.profile import APPROACHES, PREREQUISITES, PROFILE_FIELDS, Profile
+from app.decision.recommendation import Recommendation
+from app.decision.render import to_json
+from app.decision.rules import RULESET_VERSION, TRAINING
+from app.decision.whatif import MAX_CHANGES
+from tests.decision.strategies import profiles
+
+FAST = settings(max_examples=120, deadline=None)
+
+
+def _with(profile: Profile, **changes: Any) -> Profile:
+    """The profile with some answers changed, validated again."""
+    return Profile.model_validate({**profile.model_dump(exclude_none=True), **changes})
+
+
+@FAST
+@given(profiles())
+def test_recommendation_is_valid_and_consistent(profile: Profile) -> None:
+    """Shape, ranges, ordering and cross-references of every part of the answer."""
+    rec = recommend(profile)
+    Recommendation.model_validate(rec.model_dump())  # the fast construction is still valid
+    assert rec.ruleset == RULESET_VERSION
+    assert set(rec.scores) == set(APPROACHES)
+    assert all(0.0 <= s <= 1.0 for s in rec.scores.values())
+    assert rec.scores[rec.primary] == max(rec.scores.values())
+    assert 0.0 <= rec.confidence <= 1.0
+    assert rec.primary in rec.plan
+    assert rec.plan == sorted(rec.plan, key=APPROACHES.index), "plan follows the canonical order"
+    assert len(set(rec.plan)) == len(rec.plan)
+    assert set(rec.prerequisites) <= set(PREREQUISITES)
+    assert len(set(rec.prerequisites)) == len(rec.prerequisites)
+    assert set(rec.technique) == {a for a in rec.plan if a in TRAINING}
+    assert rec.recipe is not None
+    for reason in rec.reasons:
+        assert reason.field in PROFILE_FIELDS
+        assert reason.text and "{" not in reason.text
+    explained = {r.approach for r in rec.reasons}
+    assert set(rec.plan) <= explained, "every plan approach has a reason"
+
+
+@FAST
+@given(profiles())
+def test_what_would_change_really_changes_primary(profile: Profile) -> None:
+    """Applying any listed change gives the listed new primary."""
+    rec = recommend(profile)
+    assert len(rec.what_would_change) <= MAX_CHANGES
+    assert len({c.field for c in rec.what_would_change}) == len(rec.what_would_change)
+    for change in rec.what_would_change:
+        assert change.primary != rec.primary
+        changed = recommend(_with(profile, **{change.field: change.to}))
+        assert changed.primary == change.primary, change
+
+
+@FAST
+@given(profiles())
+def test_batch_json_matches_the_model(profile: Profile) -> None:
+    """The hand-built JSON line equals pydantic's serialisation of the model."""
+    assert to_json(decide(profile_values(profile))) == recommend(profile).model_dump_json()
+
+
+@FAST
+@given(profiles(), st.sampled_from(["static", "monthly", "weekly", "daily"]),
+       st.sampled_from(["static", "monthly", "weekly", "daily"]))
+def test_fresher_material_never_lowers_rag(profile: Profile, a: str, b: str) -> None:
+    """More frequent knowledge changes never lower the retrieval score."""
+    order = ["static", "monthly", "weekly", "daily"]
+    low, high = sorted((a, b), key=order.index)
+    assert (recommend(_with(profile, knowledge_change=high)).scores["rag"]
+            >= recommend(_with(profile, knowledge_change=low)).scores["rag"])
+
+
+@FAST
+@given(profiles(), st.integers(0, 10**6), st.integers(0, 10**6))
+def test_more_examples_never_lower_fine_tuning(profile: Profile, a: int, b: int) -> None:
+    """More labelled examples never lower the fine-tuning score."""
+    low, high = sorted((a, b))
+    assert (recommend(_with(profile, labeled_examples=high)).scores["fine_tuning"]
+            >= recommend(_with(profile, labeled_examples=low)).scores["fine_tuning"])
+
+
+@FAST
+@given(profiles())
+def test_no_eval_set_means_build_evals(profile: Profile) -> None:
+    """Without an eval set (or not knowing) the first prerequisite is building one."""
+    for value in ("none", None):
+        rec = recommend(_with(profile, eval_set=value))
+        assert "build_evals" in rec.prerequisites
+
+
+@FAST
+@given(profiles())
+def test_no_finetuning_never_raises_training(profile: Profile) -> None:
+    """Saying fine-tuning is unavailable never raises a training approach's score."""
+    off = recommend(_with(profile, finetuning_available=False)).scores
+    on = recommend(_with(profile, finetuning_available=True)).scores
+    assert all(off[a] <= on[a] for a in TRAINING)
+
+
+@FAST
+@given(profiles())
+def test_citations_never_lower_rag(profile: Profile) -> None:
+    """Needing citations never lowers the retrieval score."""
+    assert (recommend(_with(profile, needs_citations=True)).scores["rag"]
+            >= recommend(_with(profile, needs_citations=False)).scores["rag"])
+
+
+@FAST
+@given(profiles())
+def test_high_risk_weight_change_needs_safety_review(profile: Profile) -> None:
+    """Any weight change in a high-risk setting comes with a safety review."""
+    rec = recommend(_with(profile, risk="high"))
+    if any(a in TRAINING for a in rec.plan):
+        assert "safety_review" in rec.prerequisites
+
+
+@FAST
+@given(profiles())
+def test_prompting_not_tried_makes_prompting_primary_for_behaviour(profile: Profile) -> None:
+    """Exhaust prompting first: with prompting untried, a behaviour gap starts with prompting."""
+    rec = recommend(_with(profile, prompting="not_tried", gap="behavior"))
+    assert rec.primary == "prompting"
+
+
+def test_empty_profile() -> None:
+    """Nothing known: prompting, build evals, low confidence."""
+    rec = recommend(Profile())
+    assert rec.primary == "prompting"
+    assert "build_evals" in rec.prerequisites
+    assert rec.confidence < 0.5
