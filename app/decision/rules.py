@@ -222,6 +222,9 @@ def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:
             except (KeyError, IndexError, ValueError, TypeError, AttributeError):
                 pass
         msg = str(err["msg"]).removeprefix("Value error, ")
+        got = err.get("input")
+        if err["type"] != "value_error" and isinstance(got, str | int | float | bool):
+            msg += f" (got {got!r})"
         lines.append(f"  {where}: {msg}")
     return f"{source}: invalid ruleset:\n" + "\n".join(lines)
 
