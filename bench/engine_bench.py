@@ -18,10 +18,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.decision.batch import recommend_batch_json  # noqa: E402
-from app.decision.engine import recommend  # noqa: E402
-from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET  # noqa: E402
-from app.decision.profile import Profile  # noqa: E402
+from app.decision.batch import recommend_batch_json
+from app.decision.engine import recommend
+from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET
+from app.decision.profile import Profile
 
 BUDGET = 20_000  # profiles per second, from DESIGN.md
 INT_RANGES = {
@@ -85,8 +85,10 @@ def main() -> int:
             recommend(p)
         per = min(per, (time.perf_counter() - start) / len(profiles) * 1e6)
 
-    print(f"batch (best of {args.repeat}): {out} profiles in {elapsed:.2f} s = {rate:,.0f} profiles/s "
-          f"({rate / BUDGET:.2f}x the {BUDGET:,}/s budget)")
+    print(
+        f"batch (best of {args.repeat}): {out} profiles in {elapsed:.2f} s = "
+        f"{rate:,.0f} profiles/s ({rate / BUDGET:.2f}x the {BUDGET:,}/s budget)"
+    )
     print(f"recommend() alone: {per:.1f} us per profile (model output, what_would_change included)")
     if args.profile:
         prof = cProfile.Profile()

@@ -84,15 +84,20 @@ class Question(BaseModel):
         """The question must fit its profile field: kind, and every allowed value labelled."""
         info = FIELDS.get(self.id)
         if info is None:
-            raise ValueError(f"question {self.id!r} is not a profile field; known: {', '.join(FIELDS)}")
+            raise ValueError(
+                f"question {self.id!r} is not a profile field; known: {', '.join(FIELDS)}"
+            )
         if _KIND_FOR_FIELD[info.kind] != self.kind:
             raise ValueError(f"question {self.id!r} must be kind {_KIND_FOR_FIELD[info.kind]!r}")
         values = self.values
         if info.kind == INT:
             bad = [v for v in values if not info.check_value(v)]
         else:
-            bad = [v for v in values if not info.check_value(v) or type(v) is not type(info.allowed[0])]  # type: ignore[index]
-            missing = [v for v in info.allowed or () if v not in values]
+            allowed = info.allowed or ()
+            # bool is an int subclass: 1 must not pass for True, nor "1" for an enum id.
+            kinds = {type(a) for a in allowed}
+            bad = [v for v in values if not info.check_value(v) or type(v) not in kinds]
+            missing = [v for v in allowed if v not in values]
             if missing:
                 raise ValueError(f"question {self.id!r} has no label for: {missing}")
         if bad or len(set(map(repr, values))) != len(values):
@@ -119,7 +124,9 @@ class QuestionBank(BaseModel):
                 raise ValueError(f"question id {q.id!r} is used twice")
             for c in q.show_if:
                 if c.field not in seen:
-                    raise ValueError(f"question {q.id!r}: show_if uses {c.field!r}, not asked before it")
+                    raise ValueError(
+                        f"question {q.id!r}: show_if uses {c.field!r}, not asked before it"
+                    )
             seen.add(q.id)
         return self
 
@@ -235,7 +242,9 @@ def profile_from_answers(answers: Mapping[str, Any]) -> Profile:
     for qid, raw in answers.items():
         parse_answer(qid, list(raw) if isinstance(raw, tuple) else raw)
     values = _effective(answers)[1]
-    return Profile.model_validate({k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})
+    return Profile.model_validate(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+    )
 
 
 def answers_from_profile(profile: Profile) -> dict[str, AnswerValue]:

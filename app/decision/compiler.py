@@ -37,7 +37,9 @@ def test_source(conds: Sequence[Condition], consts: dict[str, Any]) -> str:
 
 def load_lines(fields: Sequence[str] | set[str], skip: str | None = None) -> list[str]:
     """Lines binding field values from the values tuple `p` to locals, in profile order."""
-    return [f"    {var(f)} = p[{FIELD_INDEX[f]}]" for f in PROFILE_FIELDS if f in fields and f != skip]
+    return [
+        f"    {var(f)} = p[{FIELD_INDEX[f]}]" for f in PROFILE_FIELDS if f in fields and f != skip
+    ]
 
 
 def build(name: str, lines: list[str], consts: dict[str, Any]) -> Any:
@@ -84,8 +86,10 @@ def _emit(rules: list[tuple[int, Rule, Condition]], consts: dict[str, Any], ind:
         rest = [c for c in rule.when if c is not anchor]
         ai = APPROACH_INDEX[rule.approach]
         if rest:
-            lines += [f"{ind}if {test_source(rest, consts)}:",
-                      f"{ind}    r{ai} += {rule.milli}; f{ai}.append({k})"]
+            lines += [
+                f"{ind}if {test_source(rest, consts)}:",
+                f"{ind}    r{ai} += {rule.milli}; f{ai}.append({k})",
+            ]
         else:
             plain.setdefault(ai, []).append((k, rule.milli))
     merged = []
@@ -130,7 +134,7 @@ def compile_score(data: RulesetData) -> ScoreFn:
     raw = ", ".join(f"r{i}" for i in range(N))
     fired = ", ".join(f"f{i}" for i in range(N))
     lines.append(f"    return [{raw}], ({fired})")
-    return build("score", lines, consts)  # type: ignore[no-any-return]
+    return build("score", lines, consts)
 
 
 def compile_prerequisites(data: RulesetData) -> Callable[[Values, list[int]], list[int]]:
@@ -145,11 +149,15 @@ def compile_prerequisites(data: RulesetData) -> Callable[[Values, list[int]], li
                 continue
             test = test_source(pre.when, consts)
             if pre.plan_any:
-                test += " and (" + " or ".join(f"{APPROACH_INDEX[a]} in plan" for a in pre.plan_any) + ")"
+                test += (
+                    " and ("
+                    + " or ".join(f"{APPROACH_INDEX[a]} in plan" for a in pre.plan_any)
+                    + ")"
+                )
             lines += [f"    {keyword} {test}:", f"        out.append({k})"]
             keyword = "elif"
     lines.append("    return out")
-    return build("prereq", lines, consts)  # type: ignore[no-any-return]
+    return build("prereq", lines, consts)
 
 
 def compile_techniques(data: RulesetData) -> Callable[[Values, list[int]], dict[int, str]]:
@@ -167,9 +175,13 @@ def compile_techniques(data: RulesetData) -> Callable[[Values, list[int]], dict[
                 lines += [f"        {keyword} {test}:", f"            out[{ai}] = {t.variant!r}"]
                 keyword = "elif"
         default = f"out[{ai}] = {data.technique_default[approach]!r}"
-        lines += ["        else:", f"            {default}"] if keyword == "elif" else [f"        {default}"]
+        lines += (
+            ["        else:", f"            {default}"]
+            if keyword == "elif"
+            else [f"        {default}"]
+        )
     lines.append("    return out")
-    return build("tech", lines, consts)  # type: ignore[no-any-return]
+    return build("tech", lines, consts)
 
 
 @dataclass(frozen=True, slots=True)

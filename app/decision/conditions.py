@@ -123,6 +123,9 @@ class Condition(BaseModel):
         if self.op in ("in_", "not_in"):
             vals = getattr(self, self.op)
             return tuple(
-                t for v in vals if isinstance(v, int) and not isinstance(v, bool) for t in (v, v + 1)
+                t
+                for v in vals
+                if isinstance(v, int) and not isinstance(v, bool)
+                for t in (v, v + 1)
             )
         return ()

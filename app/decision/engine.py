@@ -36,7 +36,7 @@ _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 
 def profile_values(profile: Profile) -> tuple[Any, ...]:
     """The profile's field values as a tuple in PROFILE_FIELDS order (fast attribute read)."""
-    return _VALUES(profile.__dict__)  # type: ignore[no-any-return]
+    return _VALUES(profile.__dict__)
 
 
 def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
@@ -90,7 +90,11 @@ def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | N
 
 
 def _reasons(
-    fired: tuple[list[int], ...], plan: list[int], primary: int, prereqs: list[int], added: list[int]
+    fired: tuple[list[int], ...],
+    plan: list[int],
+    primary: int,
+    prereqs: list[int],
+    added: list[int],
 ) -> list[int]:
     """Reasons for the primary, then the rest of the plan, prerequisites, then why-nots."""
     out = fired[primary] or [FALLBACK + primary]  # the scorer's list is ours to extend

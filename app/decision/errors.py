@@ -68,16 +68,16 @@ class ProfileError(ValueError):
     def __init__(self, problems: list[Problem], line: int | None = None) -> None:
         self.problems = problems
         self.line = line
-        first = problems[0] if problems else {"field": None, "message": "invalid profile"}
+        first: Problem = problems[0] if problems else {"field": None, "message": "invalid profile"}
         self.field: str | None = first["field"]
         self.allowed: list[Any] | None = first.get("allowed")
-        parts = [f"line {line}" if line is not None else None]
+        parts: list[str] = [] if line is None else [f"line {line}"]
         if self.field is not None:
             parts.append(f"field '{self.field}'")
         parts.append(str(first["message"]))
         if len(problems) > 1:
             parts[-1] += f" (and {len(problems) - 1} more problem(s))"
-        self.message = ": ".join(p for p in parts if p)
+        self.message = ": ".join(parts)
         super().__init__(self.message)
 
     @classmethod

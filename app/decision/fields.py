@@ -12,7 +12,15 @@ ENUM, INT, BOOL, SET = "enum", "int", "bool", "set"
 
 # Fields whose values have a natural order: a change of one step is smaller than two.
 ORDINAL = frozenset(
-    {"knowledge_change", "prompting", "eval_set", "ml_expertise", "gpu", "risk", "best_prompt_result"}
+    {
+        "knowledge_change",
+        "prompting",
+        "eval_set",
+        "ml_expertise",
+        "gpu",
+        "risk",
+        "best_prompt_result",
+    }
 )
 
 

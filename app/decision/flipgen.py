@@ -117,7 +117,7 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
     affected = sorted({t.approach for t in terms})
     ctx_fields = {c.field for k in data.rules_by_field[field] for c in data.rule[k].when}
     lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r", *load_lines(ctx_fields, field)]
-    lines += ctx_lines + [f"    cur = p[{FIELD_INDEX[field]}]"]
+    lines += [*ctx_lines, f"    cur = p[{FIELD_INDEX[field]}]"]
 
     def base(sums: dict[int, str], ind: str) -> list[str]:
         return [f"{ind}b{a} = r{a} - ({sums[a]})" for a in affected]
@@ -130,12 +130,14 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
         new_sums = {a: _runtime_sum(terms, a, "s", consts) for a in affected}
         lines += base(cur_sums, "    ")
         lines.append("    if cur is None: cands = _none")
-        lines.append("    else: cands = [tuple(a for a in _all if (a in cur) != (a == x)) for x in _all]")
+        lines.append(
+            "    else: cands = [tuple(a for a in _all if (a in cur) != (a == x)) for x in _all]"
+        )
         lines.append("    for s in cands:")
         lines += _try(affected, new_sums, "        ")
         lines.append("        if w != P: return (1.0, s, w)")
         lines.append("    return None")
-        return build("flip", lines, consts)  # type: ignore[no-any-return]
+        return build("flip", lines, consts)
 
     if info.kind == INT:
         ts = thresholds
@@ -164,20 +166,28 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
                     lines.append("                break")
                 lines.append("            break")
             lines.append("        return best")
-        return build("flip", lines, consts)  # type: ignore[no-any-return]
+        return build("flip", lines, consts)
 
     allowed = info.allowed or ()
     for j, cur in enumerate([None, *allowed]):
-        test = "cur is None" if cur is None else (f"cur is {cur!r}" if info.kind == BOOL else f"cur == {cur!r}")
+        test = (
+            "cur is None"
+            if cur is None
+            else (f"cur is {cur!r}" if info.kind == BOOL else f"cur == {cur!r}")
+        )
         lines.append(f"    {'if' if j == 0 else 'elif'} {test}:")
         ordinal = info.kind == ENUM and field in ORDINAL and cur is not None
-        cands = [(abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1, v) for v in allowed if v != cur]
+        cands = [
+            (abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1, v)
+            for v in allowed
+            if v != cur
+        ]
         for cost, v in sorted(cands, key=lambda c: c[0]):
             lines += _try_static(terms, affected, cur, v, "        ")
             lines.append(f"        if w != P: return ({float(cost)!r}, {v!r}, w)")
         lines.append("        return None")
     lines.append("    return None")
-    return build("flip", lines, consts)  # type: ignore[no-any-return]
+    return build("flip", lines, consts)
 
 
 def _domain(field: str, thresholds: tuple[int, ...]) -> list[Any]:
@@ -250,14 +260,13 @@ def compile_flips(data: RulesetData) -> tuple[tuple[FieldFlip, ...], ...]:
         fn = compile_flip(data, field, ts)
         bounds = pair_bounds(data, field, ts)
         for p in range(N):
-            pairs = sorted(((b, w) for b, w in enumerate(bounds[p]) if b != p and w > 0),
-                           key=lambda x: -x[1])
+            pairs = sorted(
+                ((b, w) for b, w in enumerate(bounds[p]) if b != p and w > 0), key=lambda x: -x[1]
+            )
             if pairs:
                 per_primary[p].append(
                     FieldFlip(FIELD_INDEX[field], pairs[0][1], tuple(pairs), fn, is_count)
                 )
     # Counts first (their changes can cost less than one step), then choice fields in profile
     # order, so the search can stop once enough cheap changes are found (see whatif.py).
-    return tuple(
-        tuple(sorted(fs, key=lambda f: (not f.is_count, f.index))) for fs in per_primary
-    )
+    return tuple(tuple(sorted(fs, key=lambda f: (not f.is_count, f.index))) for fs in per_primary)

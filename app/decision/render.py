@@ -21,7 +21,7 @@ class Decision(NamedTuple):
 
     primary: int
     plan: list[int]
-    raw: list[float]
+    raw: list[int]
     prerequisites: list[int]  # index of the prerequisite rule that applied, one per id
     confidence: float
     reasons: list[int]  # reason keys: rule index, or PREREQUISITE/FALLBACK/COMPANION + index
@@ -87,7 +87,9 @@ def _reason_json(spec: _Spec, text: str) -> str:
 
 # Reasons without {value} never change: build their model and JSON once.
 _FIXED_MODEL: list[Reason | None] = [
-    None if s.templated else Reason(approach=s.approach, effect=s.effect, field=s.field, text=s.text)  # type: ignore[arg-type]
+    None
+    if s.templated
+    else Reason(approach=s.approach, effect=s.effect, field=s.field, text=s.text)
     for s in _SPECS
 ]
 _FIXED_JSON = [None if s.templated else _reason_json(s, s.text) for s in _SPECS]
@@ -165,7 +167,7 @@ def _reason_model(key: int, values: tuple[Any, ...]) -> Reason:
     """A reason with {value} filled in, as a model."""
     s = _SPECS[key]
     data = {"approach": s.approach, "effect": s.effect, "field": s.field, "text": _text(s, values)}
-    return _fast(Reason, data)  # type: ignore[no-any-return]
+    return _fast(Reason, data)
 
 
 def to_model(d: Decision) -> Recommendation:
@@ -187,7 +189,7 @@ def to_model(d: Decision) -> Recommendation:
         "recipe": d.recipe,
         "ruleset": COMPILED.version,
     }
-    return _fast(Recommendation, data)  # type: ignore[no-any-return]
+    return _fast(Recommendation, data)
 
 
 def _json_value(value: Any) -> str:

@@ -16,7 +16,8 @@ from app.decision.profile import APPROACHES, Approach, Prerequisite
 
 DATA_DIR = Path(__file__).parent / "data"
 RULES_PATH = DATA_DIR / "rules.toml"
-TRAINING: tuple[Approach, ...] = ("fine_tuning", "preference_tuning", "distillation")
+TrainingApproach = Literal["fine_tuning", "preference_tuning", "distillation"]
+TRAINING: tuple[TrainingApproach, ...] = ("fine_tuning", "preference_tuning", "distillation")
 SCALE = 1000  # weights are compiled to integer thousandths
 _PLACEHOLDER = re.compile(r"{([^}]*)}")
 
@@ -99,7 +100,7 @@ class PrerequisiteRule(_Data):
 class TechniqueRule(_Data):
     """The first matching technique rule picks the variant of a training approach."""
 
-    approach: Literal["fine_tuning", "preference_tuning", "distillation"]
+    approach: TrainingApproach
     variant: str
     when: tuple[Condition, ...] = Field(min_length=1)
 
@@ -169,7 +170,7 @@ class RulesetData(_Data):
     fallback_reason: dict[Approach, FallbackReason]
     rule: tuple[Rule, ...] = Field(min_length=1)
     prerequisite: tuple[PrerequisiteRule, ...] = ()
-    technique_default: dict[Literal["fine_tuning", "preference_tuning", "distillation"], str]
+    technique_default: dict[TrainingApproach, str]
     technique: tuple[TechniqueRule, ...] = ()
     recipes: dict[Approach, dict[str, str]]
 
@@ -194,9 +195,9 @@ class RulesetData(_Data):
             for variant in variants:
                 if variant not in self.recipes.get(approach, {}):
                     raise ValueError(f"no recipe for {approach} variant {variant!r} in [recipes]")
-        for approach in APPROACHES:
-            if approach not in TRAINING and "default" not in self.recipes.get(approach, {}):
-                raise ValueError(f"[recipes] {approach} needs a 'default' playbook")
+        for other in APPROACHES:
+            if other not in TRAINING and "default" not in self.recipes.get(other, {}):
+                raise ValueError(f"[recipes] {other} needs a 'default' playbook")
         return self
 
     @cached_property

@@ -10,8 +10,36 @@ from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET
 from app.decision.profile import Profile
 
 # Counts near the rule thresholds matter most; plus a spread of magnitudes.
-_EDGES = [0, 1, 9, 10, 49, 50, 99, 100, 299, 300, 499, 500, 999, 1000, 1999, 2000, 9999, 10000,
-          99999, 100000, 199999, 200000, 999999, 1000000, 1999999, 2000000, 9999999, 10000000]
+_EDGES = [
+    0,
+    1,
+    9,
+    10,
+    49,
+    50,
+    99,
+    100,
+    299,
+    300,
+    499,
+    500,
+    999,
+    1000,
+    1999,
+    2000,
+    9999,
+    10000,
+    99999,
+    100000,
+    199999,
+    200000,
+    999999,
+    1000000,
+    1999999,
+    2000000,
+    9999999,
+    10000000,
+]
 
 
 def _value(info: Any) -> st.SearchStrategy[Any]:

@@ -97,8 +97,14 @@ def test_skip_logic_examples() -> None:
     assert "best_prompt_result" not in [q.id for q in visible_questions({"prompting": "not_tried"})]
     assert "gpu" not in [q.id for q in visible_questions({"deployment": "hosted_api"})]
     assert "gpu" in [q.id for q in visible_questions({"deployment": "self_hosted"})]
-    taken = visible_questions({"gap": "behavior", "prompting": "not_tried", "labeled_examples": 0,
-                               "deployment": "hosted_api"})
+    taken = visible_questions(
+        {
+            "gap": "behavior",
+            "prompting": "not_tried",
+            "labeled_examples": 0,
+            "deployment": "hosted_api",
+        }
+    )
     assert 12 <= len(taken) <= 20
 
 
@@ -233,6 +239,7 @@ def _raw_bank() -> dict[str, Any]:
 
 def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
     """Write bank data back as TOML (only the shapes the bank uses)."""
+
     def value(v: Any) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"

@@ -69,14 +69,19 @@ def test_batch_json_matches_the_model(profile: Profile) -> None:
 
 
 @FAST
-@given(profiles(), st.sampled_from(["static", "monthly", "weekly", "daily"]),
-       st.sampled_from(["static", "monthly", "weekly", "daily"]))
+@given(
+    profiles(),
+    st.sampled_from(["static", "monthly", "weekly", "daily"]),
+    st.sampled_from(["static", "monthly", "weekly", "daily"]),
+)
 def test_fresher_material_never_lowers_rag(profile: Profile, a: str, b: str) -> None:
     """More frequent knowledge changes never lower the retrieval score."""
     order = ["static", "monthly", "weekly", "daily"]
     low, high = sorted((a, b), key=order.index)
-    assert (recommend(_with(profile, knowledge_change=high)).scores["rag"]
-            >= recommend(_with(profile, knowledge_change=low)).scores["rag"])
+    assert (
+        recommend(_with(profile, knowledge_change=high)).scores["rag"]
+        >= recommend(_with(profile, knowledge_change=low)).scores["rag"]
+    )
 
 
 @FAST
@@ -84,8 +89,10 @@ def test_fresher_material_never_lowers_rag(profile: Profile, a: str, b: str) -> 
 def test_more_examples_never_lower_fine_tuning(profile: Profile, a: int, b: int) -> None:
     """More labelled examples never lower the fine-tuning score."""
     low, high = sorted((a, b))
-    assert (recommend(_with(profile, labeled_examples=high)).scores["fine_tuning"]
-            >= recommend(_with(profile, labeled_examples=low)).scores["fine_tuning"])
+    assert (
+        recommend(_with(profile, labeled_examples=high)).scores["fine_tuning"]
+        >= recommend(_with(profile, labeled_examples=low)).scores["fine_tuning"]
+    )
 
 
 @FAST
@@ -110,8 +117,10 @@ def test_no_finetuning_never_raises_training(profile: Profile) -> None:
 @given(profiles())
 def test_citations_never_lower_rag(profile: Profile) -> None:
     """Needing citations never lowers the retrieval score."""
-    assert (recommend(_with(profile, needs_citations=True)).scores["rag"]
-            >= recommend(_with(profile, needs_citations=False)).scores["rag"])
+    assert (
+        recommend(_with(profile, needs_citations=True)).scores["rag"]
+        >= recommend(_with(profile, needs_citations=False)).scores["rag"]
+    )
 
 
 @FAST

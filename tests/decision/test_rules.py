@@ -31,17 +31,25 @@ def _first_rule(d: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: _first_rule(d)["when"][0].update(field="gapp"),
-         ["rule.0", "gap-knowledge-rag", "unknown profile field 'gapp'", "known fields"]),
-        (lambda d: _first_rule(d)["when"][0].update({"in": ["knowlege"]}),
-         ["'knowlege' is not allowed", "allowed values: knowledge, behavior, both, unsure"]),
+        (
+            lambda d: _first_rule(d)["when"][0].update(field="gapp"),
+            ["rule.0", "gap-knowledge-rag", "unknown profile field 'gapp'", "known fields"],
+        ),
+        (
+            lambda d: _first_rule(d)["when"][0].update({"in": ["knowlege"]}),
+            ["'knowlege' is not allowed", "allowed values: knowledge, behavior, both, unsure"],
+        ),
         (lambda d: _first_rule(d).update(approach="retrieval"), ["approach", "retrieval"]),
         (lambda d: _first_rule(d)["when"][0].update(lt=5), ["give exactly one of"]),
         (lambda d: _first_rule(d)["when"][0].update(colour="red"), ["colour"]),
-        (lambda d: _first_rule(d).update(when=[{"field": "corpus_tokens", "contains": "x"}]),
-         ["does not support 'contains'"]),
-        (lambda d: _first_rule(d).update(when=[{"field": "labeled_examples", "lt": -3}]),
-         ["-3 is not allowed"]),
+        (
+            lambda d: _first_rule(d).update(when=[{"field": "corpus_tokens", "contains": "x"}]),
+            ["does not support 'contains'"],
+        ),
+        (
+            lambda d: _first_rule(d).update(when=[{"field": "labeled_examples", "lt": -3}]),
+            ["-3 is not allowed"],
+        ),
         (lambda d: _first_rule(d).update(reason="Because {field}"), ["{value}"]),
         (lambda d: _first_rule(d).update(weight=0.12345), ["more than 3 decimals"]),
         (lambda d: _first_rule(d).update(field="risk"), ["not used in the rule's conditions"]),
