@@ -13,7 +13,8 @@ from app.decision.recommendation import Recommendation
 from app.decision.render import to_json
 from app.decision.rules import RULESET_VERSION, TRAINING
 from app.decision.whatif import MAX_CHANGES
-from tests.decision.strategies import profiles
+
+from .strategies import profiles
 
 FAST = settings(max_examples=120, deadline=None)
 
