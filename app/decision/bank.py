@@ -251,3 +251,8 @@ def answers_from_profile(profile: Profile) -> dict[str, AnswerValue]:
     """The answers that produce this profile (fields off the taken branch are dropped)."""
     known = {q.id: getattr(profile, q.field) for q in BANK.questions}
     return _effective({k: v for k, v in known.items() if v is not None})[1]
+
+
+def walk(answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
+    """One pass over the bank: the visible questions and the answers that count."""
+    return _effective(answers)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.decision.compiler import N, build, load_lines, test_source
+from app.decision.compiler import N, build
 from app.decision.conditions import Condition
 from app.decision.fields import APPROACH_INDEX, BOOL, ENUM, FIELD_INDEX, FIELDS, INT, ORDINAL, SET
 from app.decision.rules import RulesetData
@@ -35,12 +35,16 @@ class _Term:
         self.approach, self.own, self.weight, self.term = approach, own, weight, term
 
     def holds(self, value: Any) -> bool:
+        """Whether the rule's conditions on this field hold for a value."""
         return all(c.test(value) for c in self.own)
 
 
-def _terms(data: RulesetData, field: str, consts: dict[str, Any]) -> tuple[list[_Term], list[str]]:
-    """The field's rules as terms, and the lines computing each rule's context weight once."""
-    terms, lines = [], []
+def _terms(
+    data: RulesetData, field: str, consts: dict[str, Any]
+) -> tuple[list[_Term], dict[str, str]]:
+    """The field's rules as terms; rules with conditions on other fields get a context term
+    m<k> (the weight if the other conditions hold, else 0), defined only where used."""
+    terms, defs = [], {}
     for k in data.rules_by_field[field]:
         rule = data.rule[k]
         own = [c for c in rule.when if c.field == field]
@@ -48,9 +52,10 @@ def _terms(data: RulesetData, field: str, consts: dict[str, Any]) -> tuple[list[
         term = str(rule.milli)
         if ctx:
             term = f"m{k}"
-            lines.append(f"    m{k} = {rule.milli} if {test_source(ctx, consts)} else 0")
+            test = " and ".join(f"({c.source(f'p[{FIELD_INDEX[c.field]}]', consts)})" for c in ctx)
+            defs[term] = f"{rule.milli} if {test} else 0"
         terms.append(_Term(APPROACH_INDEX[rule.approach], own, rule.milli, term))
-    return terms, lines
+    return terms, defs
 
 
 def _parts(terms: list[_Term], approach: int, value: Any) -> tuple[int, list[str]]:
@@ -61,7 +66,9 @@ def _parts(terms: list[_Term], approach: int, value: Any) -> tuple[int, list[str
     ]
 
 
-def _static_delta(terms: list[_Term], approach: int, cur: Any, new: Any) -> str | None:
+def _static_delta(
+    terms: list[_Term], approach: int, cur: Any, new: Any, used: set[str]
+) -> str | None:
     """The new score of `approach` as r<a> plus the change, folded; None when unchanged."""
     c_const, c_vars = _parts(terms, approach, cur)
     n_const, n_vars = _parts(terms, approach, new)
@@ -69,31 +76,9 @@ def _static_delta(terms: list[_Term], approach: int, cur: Any, new: Any) -> str 
     minus = [x for x in c_vars if x not in n_vars]
     if n_const == c_const and not plus and not minus:
         return None
+    used.update(plus, minus)
     expr = f"r{approach}" + (f" + {n_const - c_const}" if n_const != c_const else "")
     return expr + "".join(f" + {x}" for x in plus) + "".join(f" - {x}" for x in minus)
-
-
-def _try_static(terms: list[_Term], affected: list[int], cur: Any, new: Any, ind: str) -> list[str]:
-    """Lines scoring one candidate when the current class is known at generation time."""
-    lines, names = [], []
-    for a in range(N):
-        expr = _static_delta(terms, a, cur, new) if a in affected else None
-        if expr is None:
-            names.append(f"r{a}")
-        else:
-            lines.append(f"{ind}n{a} = {expr}")
-            names.append(f"n{a}")
-    return lines + _winner(names, ind)
-
-
-def _runtime_sum(terms: list[_Term], approach: int, name: str, consts: dict[str, Any]) -> str:
-    """The contribution to `approach` for a value held in variable `name` at run time."""
-    parts = [
-        f"({t.term} if {' and '.join(c.source(name, consts) for c in t.own)} else 0)"
-        for t in terms
-        if t.approach == approach
-    ]
-    return " + ".join(parts) or "0"
 
 
 def _winner(names: list[str], ind: str) -> list[str]:
@@ -103,91 +88,145 @@ def _winner(names: list[str], ind: str) -> list[str]:
     return lines
 
 
-def _try(affected: list[int], sums: dict[int, str], ind: str) -> list[str]:
-    """Lines scoring one candidate: n_a for the approaches the field moves, then the winner."""
-    lines = [f"{ind}n{a} = b{a} + {sums[a]}" for a in affected]
-    return lines + _winner([f"n{a}" if a in affected else f"r{a}" for a in range(N)], ind)
+def _try(
+    terms: list[_Term], affected: list[int], cur: Any, new: Any, ind: str, used: set[str]
+) -> list[str]:
+    """Lines scoring one candidate (the current class is known at generation time)."""
+    lines, names = [], []
+    for a in range(N):
+        expr = _static_delta(terms, a, cur, new, used) if a in affected else None
+        if expr is None:
+            names.append(f"r{a}")
+        else:
+            lines.append(f"{ind}n{a} = {expr}")
+            names.append(f"n{a}")
+    return lines + _winner(names, ind)
+
+
+def _defs(used: set[str], defs: dict[str, str], ind: str) -> list[str]:
+    """Definitions of the context terms a branch uses, in a stable order."""
+    return [f"{ind}{name} = {defs[name]}" for name in sorted(used, key=lambda n: int(n[1:]))]
+
+
+def _choice_branch(
+    terms: list[_Term],
+    affected: list[int],
+    defs: dict[str, str],
+    cur: Any,
+    cands: list[tuple[float, Any]],
+    ind: str,
+) -> list[str]:
+    """Try candidates in cost order; return the first that changes the primary."""
+    used: set[str] = set()
+    body = []
+    for cost, v in cands:
+        body += _try(terms, affected, cur, v, ind, used)
+        body.append(f"{ind}if w != P: return ({float(cost)!r}, {v!r}, w)")
+    return [*_defs(used, defs, ind), *body, f"{ind}return None"]
+
+
+def _count_branch(
+    terms: list[_Term],
+    affected: list[int],
+    defs: dict[str, str],
+    rep: int,
+    ups: list[int],
+    downs: list[int],
+    ind: str,
+) -> list[str]:
+    """Nearest thresholds first in each direction; the cheaper of the two first hits wins."""
+    used: set[str] = set()
+    body = [f"{ind}best = None"]
+    for direction in (ups, downs):
+        if not direction:
+            continue
+        body.append(f"{ind}while True:")
+        for v in direction:
+            body += _try(terms, affected, rep, v, ind + "    ", used)
+            body += [
+                f"{ind}    if w != P:",
+                f"{ind}        c = _lc({v}, cur)",
+                f"{ind}        if best is None or c < best[0]:",
+                f"{ind}            best = (c, {v}, w)",
+                f"{ind}        break",
+            ]
+        body.append(f"{ind}    break")
+    return [*_defs(used, defs, ind), *body, f"{ind}return best"]
+
+
+def _subsets(allowed: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Every subset of a list field's values, in the field's order."""
+    return [
+        tuple(a for a, keep in zip(allowed, mask, strict=True) if keep)
+        for mask in itertools.product((False, True), repeat=len(allowed))
+    ]
+
+
+def _set_flip(data: RulesetData, field: str) -> FlipFn:
+    """A list field: one generated function per current subset, picked by a dict lookup."""
+    allowed = FIELDS[field].allowed or ()
+    consts: dict[str, Any] = {}
+    terms, defs = _terms(data, field, consts)
+    affected = sorted({t.approach for t in terms})
+    table: dict[Any, FlipFn] = {}
+    for cur in [None, *_subsets(allowed)]:
+        if cur is None:
+            cands = [(1.0, ()), *((1.0, (x,)) for x in allowed)]
+        else:
+            cands = [(1.0, tuple(a for a in allowed if (a in cur) != (a == x))) for x in allowed]
+        lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r"]
+        lines += _choice_branch(terms, affected, defs, cur, cands, "    ")
+        table[None if cur is None else frozenset(cur)] = build("flip", lines, consts)
+    index = FIELD_INDEX[field]
+
+    def flip(p: tuple[Any, ...], r: list[int], primary: int) -> tuple[float, Any, int] | None:
+        """Dispatch on the current set of values."""
+        cur = p[index]
+        return table[None if cur is None else frozenset(cur)](p, r, primary)
+
+    return flip
 
 
 def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> FlipFn:
     """The flip function of one field (see module docstring)."""
     info = FIELDS[field]
-    consts: dict[str, Any] = {"_lc": log_cost}
-    terms, ctx_lines = _terms(data, field, consts)
-    affected = sorted({t.approach for t in terms})
-    ctx_fields = {c.field for k in data.rules_by_field[field] for c in data.rule[k].when}
-    lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r", *load_lines(ctx_fields, field)]
-    lines += [*ctx_lines, f"    cur = p[{FIELD_INDEX[field]}]"]
-
-    def base(sums: dict[int, str], ind: str) -> list[str]:
-        return [f"{ind}b{a} = r{a} - ({sums[a]})" for a in affected]
-
     if info.kind == SET:
-        allowed = info.allowed or ()
-        consts["_none"] = [(), *((x,) for x in allowed)]
-        consts["_all"] = allowed
-        cur_sums = {a: _runtime_sum(terms, a, "cur", consts) for a in affected}
-        new_sums = {a: _runtime_sum(terms, a, "s", consts) for a in affected}
-        lines += base(cur_sums, "    ")
-        lines.append("    if cur is None: cands = _none")
-        lines.append(
-            "    else: cands = [tuple(a for a in _all if (a in cur) != (a == x)) for x in _all]"
-        )
-        lines.append("    for s in cands:")
-        lines += _try(affected, new_sums, "        ")
-        lines.append("        if w != P: return (1.0, s, w)")
-        lines.append("    return None")
-        return build("flip", lines, consts)
-
+        return _set_flip(data, field)
+    consts: dict[str, Any] = {"_lc": log_cost}
+    terms, defs = _terms(data, field, consts)
+    affected = sorted({t.approach for t in terms})
+    lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r"]
+    lines.append(f"    cur = p[{FIELD_INDEX[field]}]")
+    ind = "        "
     if info.kind == INT:
         ts = thresholds
         reps = [0, *ts]  # one representative value per bucket between thresholds
         lines.append("    if cur is None:")
-        for v in reps:
-            lines += _try_static(terms, affected, None, v, "        ")
-            lines.append(f"        if w != P: return (1.0, {v}, w)")
-        lines.append("        return None")
+        lines += _choice_branch(terms, affected, defs, None, [(1.0, v) for v in reps], ind)
         for j, rep in enumerate(reps):
             test = f"cur < {ts[j]}" if j < len(ts) else "True"
-            lines.append(f"    {'if' if j == 0 else 'elif'} {test}:")
-            lines.append("        best = None")
-            ups = list(ts[j:])
+            lines.append(f"    elif {test}:")
             downs = [t - 1 for t in reversed(ts[:j])]
-            for direction in (ups, downs):
-                if not direction:
-                    continue
-                lines.append("        while True:")
-                for v in direction:
-                    lines += _try_static(terms, affected, rep, v, "            ")
-                    lines.append("            if w != P:")
-                    lines.append(f"                c = _lc({v}, cur)")
-                    lines.append("                if best is None or c < best[0]:")
-                    lines.append(f"                    best = (c, {v}, w)")
-                    lines.append("                break")
-                lines.append("            break")
-            lines.append("        return best")
-        return build("flip", lines, consts)
+            lines += _count_branch(terms, affected, defs, rep, list(ts[j:]), downs, ind)
+        return build("flip", lines, consts)  # type: ignore[no-any-return]
 
     allowed = info.allowed or ()
     for j, cur in enumerate([None, *allowed]):
-        test = (
-            "cur is None"
-            if cur is None
-            else (f"cur is {cur!r}" if info.kind == BOOL else f"cur == {cur!r}")
-        )
+        if cur is None:
+            test = "cur is None"
+        else:
+            test = f"cur is {cur!r}" if info.kind == BOOL else f"cur == {cur!r}"
         lines.append(f"    {'if' if j == 0 else 'elif'} {test}:")
         ordinal = info.kind == ENUM and field in ORDINAL and cur is not None
         cands = [
-            (abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1, v)
+            (float(abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1), v)
             for v in allowed
             if v != cur
         ]
-        for cost, v in sorted(cands, key=lambda c: c[0]):
-            lines += _try_static(terms, affected, cur, v, "        ")
-            lines.append(f"        if w != P: return ({float(cost)!r}, {v!r}, w)")
-        lines.append("        return None")
+        cands.sort(key=lambda c: c[0])
+        lines += _choice_branch(terms, affected, defs, cur, cands, ind)
     lines.append("    return None")
-    return build("flip", lines, consts)
+    return build("flip", lines, consts)  # type: ignore[no-any-return]
 
 
 def _domain(field: str, thresholds: tuple[int, ...]) -> list[Any]:
