@@ -119,3 +119,7 @@ def main() -> None:
 
 
 __all__ = ["cli", "main"]
+
+
+if __name__ == "__main__":
+    main()

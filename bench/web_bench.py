@@ -116,6 +116,7 @@ def run() -> bool:
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{app_port}") as client:
             started = client.post("/assessments", data={"csrf_token": _token(client)})
+            assert started.status_code == 303, (started.status_code, started.text[:300])
             step_url = started.headers["location"]
             token = _token(client, step_url)
             cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())

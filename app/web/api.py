@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from app.decision.bank import parse_answer
 from app.decision.engine import recommend
@@ -69,8 +70,9 @@ class Problem(BaseModel):
     detail: Any
 
 
-def _assessment_out(state: assessments.AssessmentState) -> AssessmentOut:
-    """Shape an assessment state for the API."""
+def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
+    """Read an assessment and shape it for the API."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
     a = state.assessment
     return AssessmentOut(
         id=a.id,
@@ -83,7 +85,7 @@ def _assessment_out(state: assessments.AssessmentState) -> AssessmentOut:
         not_applicable=list(state.not_applicable),
         next_question=state.next_question,
         profile=state.profile,
-        recommendation=state.recommendation,
+        recommendation=assessments.current_recommendation(session=session, state=state),
     )
 
 
@@ -103,15 +105,13 @@ def post_assessment(body: NewAssessment, session: DbSession) -> AssessmentOut:
         question_id: parse_answer(question_id, raw) for question_id, raw in body.answers.items()
     }
     created = assessments.create_assessment(session=session, title=body.title, answers=answers)
-    return _assessment_out(assessments.assessment_state(session=session, assessment_id=created.id))
+    return _assessment_out(session, created)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_FOUND)
 def get_assessment(assessment_id: str, session: DbSession) -> AssessmentOut:
     """Answers, profile and recommendation of one assessment."""
-    return _assessment_out(
-        assessments.assessment_state(session=session, assessment_id=assessment_id)
-    )
+    return _assessment_out(session, assessment_id)
 
 
 @router.put(
@@ -123,14 +123,11 @@ def put_answer(
     assessment_id: str, question_id: str, body: AnswerIn, session: DbSession
 ) -> AssessmentOut:
     """Give or change one answer; the old value stays in the history."""
-    assessments.get_assessment(session=session, assessment_id=assessment_id)
     value = parse_answer(question_id, body.value)
     assessments.record_answer(
         session=session, assessment_id=assessment_id, question_id=question_id, value=value
     )
-    return _assessment_out(
-        assessments.assessment_state(session=session, assessment_id=assessment_id)
-    )
+    return _assessment_out(session, assessment_id)
 
 
 @router.get(
@@ -152,6 +149,4 @@ def get_history(assessment_id: str, session: DbSession) -> list[AnswerRevision]:
 def post_complete(assessment_id: str, session: DbSession) -> AssessmentOut:
     """Mark the assessment completed and snapshot its recommendation."""
     assessments.complete_assessment(session=session, assessment_id=assessment_id)
-    return _assessment_out(
-        assessments.assessment_state(session=session, assessment_id=assessment_id)
-    )
+    return _assessment_out(session, assessment_id)

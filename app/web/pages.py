@@ -48,7 +48,9 @@ def index(request: Request, session: DbSession) -> Response:
     resume_id = request.cookies.get(RESUME_COOKIE)
     if resume_id:
         try:
-            resume = assessments.get_assessment(session=session, assessment_id=resume_id)
+            resume = assessments.assessment_state(
+                session=session, assessment_id=resume_id
+            ).assessment
         except assessments.AssessmentNotFound:
             resume = None
     return _pages(request).render(
@@ -62,11 +64,9 @@ def index(request: Request, session: DbSession) -> Response:
 def start(request: Request, session: DbSession, csrf_token: CsrfToken = None) -> Response:
     """Create an assessment and go to its first step."""
     check_csrf(request, csrf_token)
-    assessment = assessments.create_assessment(session=session)
+    assessment_id = assessments.create_assessment(session=session)
     first = BANK.questions[0].id
-    return _remember(
-        request, _see_other(f"/assessments/{assessment.id}/steps/{first}"), assessment.id
-    )
+    return _remember(request, _see_other(views.step_url(assessment_id, first)), assessment_id)
 
 
 @router.get("/assessments/{assessment_id}")
@@ -100,7 +100,6 @@ async def answer(
     if exact and exact.strip():
         values = [exact]  # a typed number wins over a suggested one
     question = views.question_or_404(question_id)
-    assessments.get_assessment(session=session, assessment_id=assessment_id)
     try:
         value = parse_form_answer(question_id, values)
     except AnswerError:
@@ -137,15 +136,19 @@ async def finish(assessment_id: str, request: Request, session: DbSession) -> Re
 def result(assessment_id: str, request: Request, session: DbSession) -> Response:
     """The plan, why, what to do first, and what would change it."""
     state = assessments.assessment_state(session=session, assessment_id=assessment_id)
-    return _pages(request).render(request, "result.html", views.result_context(state))
+    recommendation = assessments.current_recommendation(session=session, state=state)
+    return _pages(request).render(
+        request, "result.html", views.result_context(state, recommendation)
+    )
 
 
 @router.get("/assessments/{assessment_id}/export.json")
 def export_json(assessment_id: str, session: DbSession) -> Response:
     """The assessment as a JSON download."""
     state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    recommendation = assessments.current_recommendation(session=session, state=state)
     return Response(
-        views.export_json(state),
+        views.export_json(state, recommendation),
         media_type="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="assessment-{assessment_id[:8]}.json"'
@@ -157,8 +160,9 @@ def export_json(assessment_id: str, session: DbSession) -> Response:
 def export_markdown(assessment_id: str, session: DbSession) -> Response:
     """The assessment as a Markdown download."""
     state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    recommendation = assessments.current_recommendation(session=session, state=state)
     return PlainTextResponse(
-        views.export_markdown(state),
+        views.export_markdown(state, recommendation),
         media_type="text/markdown; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="assessment-{assessment_id[:8]}.md"'

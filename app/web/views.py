@@ -12,9 +12,9 @@ from app.decision.bank import (
     AnswerError,
     Question,
     next_question,
-    visible_questions,
 )
 from app.decision.profile import APPROACHES
+from app.decision.recommendation import Recommendation
 from app.services.assessments import AssessmentState
 
 APPROACH_LABELS = {
@@ -75,7 +75,7 @@ def question_or_404(question_id: str) -> Question:
 
 def applies(state: AssessmentState, question_id: str) -> bool:
     """Whether the question is on the branch the current answers take."""
-    return any(q.id == question_id for q in visible_questions(state.answers))
+    return any(q.id == question_id for q in state.visible)
 
 
 def resume_url(state: AssessmentState) -> str:
@@ -95,7 +95,7 @@ def url_after(state: AssessmentState, question_id: str) -> str:
 
 def form_error(question: Question, values: list[str]) -> str:
     """What to tell a person whose answer was refused, in the page's own words."""
-    unsure = ", or choose “{}”".format(question.not_sure_label) if question.not_sure else ""
+    unsure = f", or choose “{question.not_sure_label}”" if question.not_sure else ""
     if not any(v.strip() for v in values):
         if question.kind == "number":
             return f"Choose one of the answers or type a number{unsure}."
@@ -133,8 +133,7 @@ def step_context(
     error: str | None,
 ) -> dict[str, Any]:
     """Context of one step page: the question, the answer so far, progress and Back."""
-    visible = visible_questions(state.answers)
-    ids = [q.id for q in visible]
+    ids = [q.id for q in state.visible]
     position = ids.index(question.id) + 1 if question.id in ids else len(ids)
     back = step_url(state.assessment.id, ids[position - 2]) if position > 1 else "/"
     if submitted is not None:
@@ -181,7 +180,7 @@ def review_context(state: AssessmentState) -> dict[str, Any]:
     """Context of the review page: answers on the branch, and those kept but not applying."""
     a = state.assessment
     rows = []
-    for question in visible_questions(state.answers):
+    for question in state.visible:
         rows.append(
             {
                 "question": question,
@@ -211,10 +210,9 @@ def _question_for_field() -> dict[str, str]:
 QUESTION_FOR_FIELD = _question_for_field()
 
 
-def result_context(state: AssessmentState) -> dict[str, Any]:
+def result_context(state: AssessmentState, rec: Recommendation) -> dict[str, Any]:
     """Context of the result page: plan with reasons, checklist, chart, what would change."""
     a = state.assessment
-    rec = state.recommendation
 
     def change_link(field: str) -> str | None:
         question_id = QUESTION_FOR_FIELD.get(field)
@@ -315,7 +313,7 @@ def score_chart(scores: dict[str, float], primary: str) -> dict[str, Any]:
     }
 
 
-def export_json(state: AssessmentState) -> str:
+def export_json(state: AssessmentState, rec: Recommendation) -> str:
     """The assessment, answers, profile and recommendation as pretty JSON."""
     a = state.assessment
     document = {
@@ -328,15 +326,14 @@ def export_json(state: AssessmentState) -> str:
         "answers": state.answers,
         "not_applicable": list(state.not_applicable),
         "profile": state.profile.model_dump(mode="json", exclude_none=True),
-        "recommendation": state.recommendation.model_dump(mode="json"),
+        "recommendation": rec.model_dump(mode="json"),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_markdown(state: AssessmentState) -> str:
+def export_markdown(state: AssessmentState, rec: Recommendation) -> str:
     """The result as a Markdown document to paste into a design doc or ticket."""
-    context = result_context(state)
-    rec = state.recommendation
+    context = result_context(state, rec)
     lines = [
         f"# Adaptation plan: {context['primary_label']} first",
         "",
@@ -363,7 +360,7 @@ def export_markdown(state: AssessmentState) -> str:
             for c in context["changes"]
         ]
     lines += ["", "## Answers", ""]
-    for question in visible_questions(state.answers):
+    for question in state.visible:
         if question.id in state.answers:
             lines.append(
                 f"- {question.title}: {answer_label(question, state.answers[question.id])}"
