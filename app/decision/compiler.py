@@ -21,7 +21,7 @@ from app.decision.profile import APPROACHES, PROFILE_FIELDS
 from app.decision.rules import RULES, SCALE, TRAINING, Rule, RulesetData
 
 Values = tuple[Any, ...]
-ScoreFn = Callable[[Values], tuple[list[int], tuple[list[int], ...]]]
+ScoreFn = Callable[[Values], tuple[list[int], tuple[list[int], ...], list[int]]]
 N = len(APPROACHES)
 
 
@@ -78,7 +78,9 @@ def _thresholds(conds: Sequence[Condition]) -> tuple[int, ...]:
     return tuple(sorted({t for c in conds for t in c.thresholds() if t > 0}))
 
 
-def _emit(rules: list[tuple[int, Rule, Condition]], consts: dict[str, Any], ind: str) -> list[str]:
+def _emit(
+    rules: list[tuple[int, Rule, Condition]], consts: dict[str, Any], ind: str, why_not: int
+) -> list[str]:
     """Lines applying rules whose anchor holds: merged constants, then the conditional ones."""
     lines = []
     plain: dict[int, list[tuple[int, int]]] = {}
@@ -86,9 +88,10 @@ def _emit(rules: list[tuple[int, Rule, Condition]], consts: dict[str, Any], ind:
         rest = [c for c in rule.when if c is not anchor]
         ai = APPROACH_INDEX[rule.approach]
         if rest:
+            note = f"; wn.append({k})" if rule.milli <= why_not else ""
             lines += [
                 f"{ind}if {test_source(rest, consts)}:",
-                f"{ind}    r{ai} += {rule.milli}; f{ai}.append({k})",
+                f"{ind}    r{ai} += {rule.milli}; f{ai}.append({k}){note}",
             ]
         else:
             plain.setdefault(ai, []).append((k, rule.milli))
@@ -96,11 +99,14 @@ def _emit(rules: list[tuple[int, Rule, Condition]], consts: dict[str, Any], ind:
     for ai, items in sorted(plain.items()):
         ks = ", ".join(str(k) for k, _ in items)
         merged.append(f"{ind}r{ai} += {sum(w for _, w in items)}; f{ai} += ({ks},)")
+        strong = [str(k) for k, w in items if w <= why_not]
+        if strong:
+            merged.append(f"{ind}wn += ({', '.join(strong)},)")
     return merged + lines
 
 
 def compile_score(data: RulesetData) -> ScoreFn:
-    """score(p) -> (raw score per approach, fired rule indexes per approach).
+    """score(p) -> (raw score per approach, fired rules per approach, strong negative fired rules).
 
     Rules are dispatched on the value of one of their fields (their anchor): one if/elif
     chain per field selects the class of its answer, and the constant rules of that class
@@ -111,7 +117,8 @@ def compile_score(data: RulesetData) -> ScoreFn:
     used = set().union(*(_fields_of(r.when) for r in data.rule))
     lines = ["def score(p):", *load_lines(used)]
     lines += [f"    r{i} = {round(data.base[a] * SCALE)}" for i, a in enumerate(APPROACHES)]
-    lines += [f"    f{i} = []" for i in range(N)]
+    lines += [f"    f{i} = []" for i in range(N)] + ["    wn = []"]
+    why_not = round(data.plan.why_not * SCALE)
     anchored: dict[str, list[tuple[int, Rule, Condition]]] = {}
     for k, rule in enumerate(data.rule):
         anchor = next((c for c in rule.when if FIELDS[c.field].kind != SET), rule.when[0])
@@ -123,22 +130,24 @@ def compile_score(data: RulesetData) -> ScoreFn:
         if FIELDS[field].kind == SET:
             for k, rule, anchor in rules:
                 lines.append(f"    if {test_source([anchor], consts)}:")
-                lines += _emit([(k, rule, anchor)], consts, "        ")
+                lines += _emit([(k, rule, anchor)], consts, "        ", why_not)
             continue
         keyword = "if"
         for test, rep in value_classes(field, _thresholds([a for _, _, a in rules])):
-            body = _emit([x for x in rules if x[2].test(rep)], consts, "        ")
+            body = _emit([x for x in rules if x[2].test(rep)], consts, "        ", why_not)
             lines.append(f"    {keyword} {test}:")
             lines += body or ["        pass"]
             keyword = "elif"
     raw = ", ".join(f"r{i}" for i in range(N))
     fired = ", ".join(f"f{i}" for i in range(N))
-    lines.append(f"    return [{raw}], ({fired})")
+    lines.append(f"    return [{raw}], ({fired}), wn")
     return build("score", lines, consts)
 
 
 def compile_prerequisites(data: RulesetData) -> Callable[[Values, list[int]], list[int]]:
-    """prereq(p, plan) -> indexes of the first matching rule of each prerequisite id."""
+    """prereq(p, plan) -> reason keys (rule count + index) of the first matching rule of each
+    prerequisite id."""
+    offset = len(data.rule)
     consts: dict[str, Any] = {}
     used = set().union(set(), *(_fields_of(p.when) for p in data.prerequisite))
     lines = ["def prereq(p, plan):", *load_lines(used), "    out = []"]
@@ -154,7 +163,7 @@ def compile_prerequisites(data: RulesetData) -> Callable[[Values, list[int]], li
                     + " or ".join(f"{APPROACH_INDEX[a]} in plan" for a in pre.plan_any)
                     + ")"
                 )
-            lines += [f"    {keyword} {test}:", f"        out.append({k})"]
+            lines += [f"    {keyword} {test}:", f"        out.append({offset + k})"]
             keyword = "elif"
     lines.append("    return out")
     return build("prereq", lines, consts)

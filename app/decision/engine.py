@@ -9,7 +9,7 @@ from app.decision.compiler import COMPILED
 from app.decision.fields import APPROACH_INDEX, FIELD_INDEX
 from app.decision.profile import PROFILE_FIELDS, Profile
 from app.decision.recommendation import Recommendation
-from app.decision.render import COMPANION, FALLBACK, PREREQUISITE, Decision, to_model
+from app.decision.render import COMPANION, FALLBACK, Decision, to_model
 from app.decision.rules import RULES, SCALE
 from app.decision.whatif import what_would_change
 
@@ -27,9 +27,7 @@ _COMPANIONS = tuple(
 )
 _CONF = RULES.confidence
 _MARGIN_FULL = _CONF.margin_full * SCALE
-# Negative rules at least this strong explain why an approach stayed out of the plan.
-WHY_NOT = -300
-_WHY_NOT = frozenset(k for k, r in enumerate(RULES.rule) if r.milli <= WHY_NOT)
+_RULE_APPROACH = tuple(APPROACH_INDEX[r.approach] for r in RULES.rule)
 _RANGE = range(6)
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 
@@ -91,6 +89,7 @@ def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | N
 
 def _reasons(
     fired: tuple[list[int], ...],
+    why_not: list[int],
     plan: list[int],
     primary: int,
     prereqs: list[int],
@@ -103,16 +102,16 @@ def _reasons(
             out += fired[ai] or (FALLBACK + ai,)
     if added:
         out += added
-    out += [PREREQUISITE + k for k in prereqs]
-    for ai in _RANGE:
-        if ai not in plan and fired[ai]:
-            out += [k for k in fired[ai] if k in _WHY_NOT]
+    if prereqs:
+        out += prereqs
+    if why_not:
+        out += [k for k in why_not if _RULE_APPROACH[k] not in plan]
     return out
 
 
 def decide(p: tuple[Any, ...]) -> Decision:
     """Decide on a values tuple (see profile_values); the hot path of the engine."""
-    raw, fired = _SCORE(p)
+    raw, fired, why_not = _SCORE(p)
     ordered = sorted(raw)
     top = ordered[5]
     lead = top - ordered[4]
@@ -126,7 +125,7 @@ def decide(p: tuple[Any, ...]) -> Decision:
         raw,
         prereqs,
         confidence(p, lead),
-        _reasons(fired, plan, primary, prereqs, added),
+        _reasons(fired, why_not, plan, primary, prereqs, added),
         what_would_change(p, raw, primary, lead),
         technique,
         _recipe(plan, technique, primary),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from app.decision.compiler import N, build
@@ -229,53 +228,63 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
     return build("flip", lines, consts)  # type: ignore[no-any-return]
 
 
-def _domain(field: str, thresholds: tuple[int, ...]) -> list[Any]:
-    """Every value class the field can take, for bounding its effect."""
+def _classes(field: str, thresholds: tuple[int, ...]) -> list[tuple[Any, Any]]:
+    """(lookup key, representative value) of every class of values the rules tell apart.
+
+    Keys are what the search computes at run time: the value itself for choices, the
+    bisect position among the thresholds for counts (-1 when unknown), a frozenset for lists.
+    """
     info = FIELDS[field]
     if info.kind == INT:
-        return [None, 0, *thresholds]
+        return [(-1, None), *((j, rep) for j, rep in enumerate((0, *thresholds)))]
     if info.kind == SET:
-        allowed = info.allowed or ()
-        return [None] + [
-            tuple(a for a, keep in zip(allowed, mask, strict=True) if keep)
-            for mask in itertools.product((False, True), repeat=len(allowed))
+        return [(None, None), *((frozenset(s), s) for s in _subsets(info.allowed or ()))]
+    return [(v, v) for v in (None, *(info.allowed or ()))]
+
+
+def _neighbours(field: str, cur: Any, reps: list[Any]) -> list[Any]:
+    """The representatives a single answer change can reach from `cur`."""
+    if FIELDS[field].kind == SET:
+        allowed = FIELDS[field].allowed or ()
+        if cur is None:
+            return [(), *((x,) for x in allowed)]
+        return [tuple(a for a in allowed if (a in cur) != (a == x)) for x in allowed]
+    return [v for v in reps if v is not None and v != cur]
+
+
+def _hi_lo(data: RulesetData, field: str, value: Any) -> tuple[list[int], list[int]]:
+    """Per approach, the most and least the field's rules can add at a value, whatever the
+    other fields are (rules that also need other fields may or may not fire)."""
+    hi, lo = [0] * N, [0] * N
+    for k in data.rules_by_field[field]:
+        rule = data.rule[k]
+        if all(c.test(value) for c in rule.when if c.field == field):
+            a = APPROACH_INDEX[rule.approach]
+            single = all(c.field == field for c in rule.when)
+            hi[a] += rule.milli if single else max(rule.milli, 0)
+            lo[a] += rule.milli if single else min(rule.milli, 0)
+    return hi, lo
+
+
+def class_bounds(
+    data: RulesetData, field: str, thresholds: tuple[int, ...]
+) -> dict[Any, list[list[int]]]:
+    """Per current class: W[P][b], the most one change of the field can raise b against P."""
+    classes = _classes(field, thresholds)
+    reps = [rep for _, rep in classes]
+    hl = {repr(rep): _hi_lo(data, field, rep) for rep in reps}
+    out = {}
+    for key, cur in classes:
+        c_hi, c_lo = hl[repr(cur)]
+        targets = [hl[repr(v)] for v in _neighbours(field, cur, reps)]
+        out[key] = [
+            [
+                max((hi[b] - lo[p] for hi, lo in targets), default=0) - (c_lo[b] - c_hi[p])
+                for b in range(N)
+            ]
+            for p in range(N)
         ]
-    return [None, *(info.allowed or ())]
-
-
-def pair_bounds(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> list[list[int]]:
-    """W[P][b]: no change of this field raises b relative to P by more than this."""
-    hi, lo = [], []
-    for v in _domain(field, thresholds):
-        h, low = [0] * N, [0] * N
-        for k in data.rules_by_field[field]:
-            rule = data.rule[k]
-            if all(c.test(v) for c in rule.when if c.field == field):
-                a = APPROACH_INDEX[rule.approach]
-                single = all(c.field == field for c in rule.when)
-                h[a] += rule.milli if single else max(rule.milli, 0)
-                low[a] += rule.milli if single else min(rule.milli, 0)
-        hi.append(h)
-        lo.append(low)
-    return [
-        [
-            max(h[b] - low[p] for h, low in zip(hi, lo, strict=True))
-            - min(low[b] - h[p] for h, low in zip(hi, lo, strict=True))
-            for b in range(N)
-        ]
-        for p in range(N)
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class FieldFlip:
-    """A field's flip function with its pruning bounds for one primary."""
-
-    index: int
-    bound: int  # max over b of W[P][b]
-    pairs: tuple[tuple[int, int], ...]  # (b, W[P][b]) with W > 0, largest first
-    flip: FlipFn
-    is_count: bool
+    return out
 
 
 def int_thresholds(data: RulesetData, field: str) -> tuple[int, ...]:
@@ -288,24 +297,38 @@ def int_thresholds(data: RulesetData, field: str) -> tuple[int, ...]:
     return tuple(sorted(t for t in found if t > 0))
 
 
+CHOICE, COUNT, LIST = 0, 1, 2  # how the search turns a field's value into its class key
+# Per field, for one primary: (bound over all classes, key kind, thresholds,
+# {class key: ((rival, bound), ...) largest first}, flip function, field index, is a count).
+FieldFlip = tuple[
+    int, int, tuple[int, ...], dict[Any, tuple[tuple[int, int], ...]], FlipFn, int, bool
+]
+
+
 def compile_flips(data: RulesetData) -> tuple[tuple[FieldFlip, ...], ...]:
     """Per primary index: the fields that could change it, in search order."""
     per_primary: list[list[FieldFlip]] = [[] for _ in range(N)]
     for field in FIELDS:
         if not data.rules_by_field[field]:
             continue
-        is_count = FIELDS[field].kind == INT
-        ts = int_thresholds(data, field) if is_count else ()
+        kind = {INT: COUNT, SET: LIST}.get(FIELDS[field].kind, CHOICE)
+        ts = int_thresholds(data, field) if kind == COUNT else ()
         fn = compile_flip(data, field, ts)
-        bounds = pair_bounds(data, field, ts)
+        bounds = class_bounds(data, field, ts)
         for p in range(N):
-            pairs = sorted(
-                ((b, w) for b, w in enumerate(bounds[p]) if b != p and w > 0), key=lambda x: -x[1]
-            )
-            if pairs:
-                per_primary[p].append(
-                    FieldFlip(FIELD_INDEX[field], pairs[0][1], tuple(pairs), fn, is_count)
+            table = {
+                key: tuple(
+                    sorted(
+                        ((b, w) for b, w in enumerate(w_by_p[p]) if b != p and w > 0),
+                        key=lambda x: -x[1],
+                    )
                 )
+                for key, w_by_p in bounds.items()
+            }
+            bound = max((pairs[0][1] for pairs in table.values() if pairs), default=0)
+            if bound > 0:
+                entry = (bound, kind, ts, table, fn, FIELD_INDEX[field], kind == COUNT)
+                per_primary[p].append(entry)
     # Counts first (their changes can cost less than one step), then choice fields in profile
     # order, so the search can stop once enough cheap changes are found (see whatif.py).
-    return tuple(tuple(sorted(fs, key=lambda f: (not f.is_count, f.index))) for fs in per_primary)
+    return tuple(tuple(sorted(fs, key=lambda f: (not f[6], f[5]))) for fs in per_primary)

@@ -22,7 +22,7 @@ class Decision(NamedTuple):
     primary: int
     plan: list[int]
     raw: list[int]
-    prerequisites: list[int]  # index of the prerequisite rule that applied, one per id
+    prerequisites: list[int]  # reason keys of the prerequisite rules that applied, one per id
     confidence: float
     reasons: list[int]  # reason keys: rule index, or PREREQUISITE/FALLBACK/COMPANION + index
     changes: list[ChangeTuple]
@@ -107,7 +107,7 @@ def _split_template(spec: _Spec) -> tuple[str, int, str]:
 
 _TEMPLATE_JSON = [_split_template(s) if s.templated else None for s in _SPECS]
 _Q = tuple(f'"{a}"' for a in APPROACHES)
-_QPRE = tuple(f'"{p}"' for p in _PREREQ_IDS)
+_QPRE = tuple(f'"{p}"' for p in ("",) * PREREQUISITE + _PREREQ_IDS)  # by reason key
 _QFIELD = tuple(f'{{"field":"{f}","to":' for f in _FIELDS)
 _QPRIMARY = tuple(f',"primary":"{a}"}}' for a in APPROACHES)
 _SCORE_TEXT: tuple[dict[int, str], ...] = tuple({} for _ in APPROACHES)
@@ -178,7 +178,7 @@ def to_model(d: Decision) -> Recommendation:
         "primary": APPROACHES[d.primary],
         "plan": [APPROACHES[i] for i in d.plan],
         "scores": {a: _score(raw[i]) for i, a in enumerate(APPROACHES)},
-        "prerequisites": [_PREREQ_IDS[k] for k in d.prerequisites],
+        "prerequisites": [_PREREQ_IDS[k - PREREQUISITE] for k in d.prerequisites],
         "confidence": d.confidence,
         "reasons": [_FIXED_MODEL[k] or _reason_model(k, values) for k in d.reasons],
         "what_would_change": [

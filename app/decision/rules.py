@@ -125,6 +125,7 @@ class PlanConfig(_Data):
     """How the plan is assembled from the scores."""
 
     threshold: float
+    why_not: float = -0.3  # negative rules this strong explain why an approach is not in the plan
     exclusive: tuple[tuple[Approach, ...], ...] = ()
     companion: tuple[Companion, ...] = ()
 
