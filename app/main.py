@@ -13,7 +13,7 @@ from app.db import make_engine, make_session_factory
 from app.decision.bank import BANK, AnswerError
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
-from app.web import api, api_recipes, health, pages
+from app.web import api, api_recipes, health, pages, recipe_pages
 from app.web.csrf import CsrfError
 from app.web.errors import describe_errors
 from app.web.middleware import SecurityHeaders
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_recipes.router)
     app.include_router(pages.router)
+    app.include_router(recipe_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 

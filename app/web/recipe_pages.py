@@ -78,6 +78,7 @@ METHOD_LABELS = {
     "distill": "distillation: prompts only (`prompt` or a `messages` list ending with user)",
 }
 LISTED_ERRORS = 20
+PLACEHOLDERS = {"max_steps": "none: epochs apply", "price_per_gpu_hour": "the table's price"}
 GROUPS = (
     ("Model", ("base_model", "params_b", "teacher_model", "teacher_params_b")),
     (
@@ -181,7 +182,7 @@ def _fields(c: Configured) -> list[dict[str, Any]]:
                 "note": note,
                 "error": c.errors.get(key, "").removeprefix(f"{key}: ") or None,
                 "inputmode": "numeric" if key in INTEGER else "decimal" if key in NUMERIC else None,
-                "placeholder": {"params_b": resolved, "teacher_params_b": resolved}.get(key, ""),
+                "placeholder": PLACEHOLDERS.get(key, resolved if key in DERIVED else ""),
             }
         )
     return out
