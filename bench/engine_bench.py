@@ -70,12 +70,15 @@ def main() -> int:
     list(recommend_batch_json(lines[:2000]))  # warm the caches the engine fills lazily
 
     # Best of several runs: other processes on a shared 2-core machine add noise, not work.
-    elapsed = float("inf")
+    # Process CPU time is reported too: it does not count time other processes took.
+    elapsed = cpu = float("inf")
     for _ in range(max(1, args.repeat)):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         out = sum(1 for _ in recommend_batch_json(lines))
         elapsed = min(elapsed, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
     rate = out / elapsed
+    cpu_rate = out / cpu
 
     profiles = [Profile.model_validate_json(line) for line in lines[:20_000]]
     per = float("inf")
@@ -89,6 +92,7 @@ def main() -> int:
         f"batch (best of {args.repeat}): {out} profiles in {elapsed:.2f} s = "
         f"{rate:,.0f} profiles/s ({rate / BUDGET:.2f}x the {BUDGET:,}/s budget)"
     )
+    print(f"batch by process CPU time: {cpu_rate:,.0f} profiles/s ({cpu_rate / BUDGET:.2f}x)")
     print(f"recommend() alone: {per:.1f} us per profile (model output, what_would_change included)")
     if args.profile:
         prof = cProfile.Profile()

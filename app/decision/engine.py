@@ -10,7 +10,7 @@ from app.decision.fields import APPROACH_INDEX, FIELD_INDEX
 from app.decision.profile import PROFILE_FIELDS, Profile
 from app.decision.recommendation import Recommendation
 from app.decision.render import COMPANION, FALLBACK, Decision, to_model
-from app.decision.rules import RULES, SCALE
+from app.decision.rules import RULES, SCALE, TRAINING
 from app.decision.whatif import what_would_change
 
 N_FIELDS = len(PROFILE_FIELDS)
@@ -29,6 +29,11 @@ _CONF = RULES.confidence
 _MARGIN_FULL = _CONF.margin_full * SCALE
 _RULE_APPROACH = tuple(APPROACH_INDEX[r.approach] for r in RULES.rule)
 _RANGE = range(6)
+_COMPANION_OF = frozenset(c[0] for c in _COMPANIONS)
+_FIRST_TRAINING = min(APPROACH_INDEX[a] for a in TRAINING)
+assert all(APPROACH_INDEX[a] >= _FIRST_TRAINING for a in TRAINING)
+assert len(TRAINING) == len(APPROACH_INDEX) - _FIRST_TRAINING, "training approaches come last"
+_NO_TECHNIQUE: dict[int, str] = {}  # shared and never mutated
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 
 
@@ -41,12 +46,13 @@ def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
     """The approaches to do, in order, and the reasons of companions that joined."""
     threshold = _THRESHOLD
     plan = [i for i in _RANGE if raw[i] >= threshold or i == primary]
-    if len(plan) > 1:
-        for group in _EXCLUSIVE:
-            present = [i for i in group if i in plan]
-            if len(present) > 1:
-                keep = primary if primary in present else max(present, key=raw.__getitem__)
-                plan = [i for i in plan if i == keep or i not in present]
+    if len(plan) == 1 and primary not in _COMPANION_OF:
+        return plan, []  # the common case: nothing else made the cut
+    for group in _EXCLUSIVE:
+        present = [i for i in group if i in plan]
+        if len(present) > 1:
+            keep = primary if primary in present else max(present, key=raw.__getitem__)
+            plan = [i for i in plan if i == keep or i not in present]
     added = []
     for with_, add, min_raw, reason in _COMPANIONS:
         if with_ in plan and add not in plan and raw[add] >= min_raw:
@@ -118,7 +124,8 @@ def decide(p: tuple[Any, ...]) -> Decision:
     primary = raw.index(top)  # the first maximum: ties go to the cheaper approach
     plan, added = build_plan(raw, primary)
     prereqs = _PREREQ(p, plan)
-    technique = _TECH(p, plan)
+    # Training approaches have the highest indexes, so a plan without one ends below them.
+    technique = _TECH(p, plan) if plan[-1] >= _FIRST_TRAINING else _NO_TECHNIQUE
     return Decision(
         primary,
         plan,

@@ -207,7 +207,7 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
             lines.append(f"    elif {test}:")
             downs = [t - 1 for t in reversed(ts[:j])]
             lines += _count_branch(terms, affected, defs, rep, list(ts[j:]), downs, ind)
-        return build("flip", lines, consts)  # type: ignore[no-any-return]
+        return build("flip", lines, consts)
 
     allowed = info.allowed or ()
     for j, cur in enumerate([None, *allowed]):
@@ -225,7 +225,7 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
         cands.sort(key=lambda c: c[0])
         lines += _choice_branch(terms, affected, defs, cur, cands, ind)
     lines.append("    return None")
-    return build("flip", lines, consts)  # type: ignore[no-any-return]
+    return build("flip", lines, consts)
 
 
 def _classes(field: str, thresholds: tuple[int, ...]) -> list[tuple[Any, Any]]:

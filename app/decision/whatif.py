@@ -86,7 +86,7 @@ def _compile_search(primary: int, entries: tuple[FieldFlip, ...]) -> SearchFn:
             lines.append(f"    if cheap >= {MAX_CHANGES}: return _finish(found)")
         lines += _field_lines(entry, primary, consts)
     lines.append("    return _finish(found)")
-    return build("search", lines, consts)  # type: ignore[no-any-return]
+    return build("search", lines, consts)
 
 
 def _finish(found: list[Change]) -> list[Change]:
