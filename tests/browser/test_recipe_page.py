@@ -12,6 +12,7 @@ import pytest
 from tests.browser.conftest import axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def _estimate(page: Any) -> str:
@@ -23,12 +24,19 @@ def test_parameters_rerender_live_with_javascript(page: Any, live_server: str) -
     page.goto(live_server + "/recipes/sft-lora")
     assert "1 × L4" in _estimate(page)
     page.evaluate("window.__sameDocument = true")
-    page.get_by_label("GPU type").select_option("A100-80GB")
-    page.wait_for_function("document.querySelector('#estimate').innerText.includes('A100-80GB')")
+    gpu = page.get_by_label("GPU type")
+    gpu.scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    gpu.focus()
+    gpu.select_option("A100-80GB")
+    expect(page.locator("#estimate")).to_contain_text("A100-80GB")
+    # The user stays where they were: same field focused, same scroll position.
+    assert page.evaluate("document.activeElement.id") == "param-gpu"
+    assert abs(page.evaluate("window.scrollY") - before) < 50
     assert re.search(r"[?&]gpu=A100-80GB", page.url), "the configured recipe has its own URL"
     page.get_by_label("Training examples").fill("4000")
     page.get_by_label("Training examples").press("Tab")  # a change event
-    page.wait_for_function("document.querySelector('#estimate').innerText.includes('6,144,000')")
+    expect(page.locator("#estimate")).to_contain_text("6,144,000")
     assert page.evaluate("window.__sameDocument") is True, "htmx should swap, not reload"
     assert "examples=4000" in page.url
     # The download link carries the configuration; copy buttons appear with JavaScript.
@@ -45,7 +53,13 @@ def test_bad_value_shows_the_error_at_the_field(page: Any, live_server: str) -> 
     page.locator("#error-epochs").wait_for()
     assert page.get_by_label("Epochs").input_value() == "-1"
     assert page.get_by_label("Epochs").get_attribute("aria-invalid") == "true"
-    assert page.evaluate("document.activeElement.id") == "param-epochs"
+    assert "Some values need fixing" in page.get_by_role("alert").inner_text()
+    assert page.evaluate("document.activeElement.id") == "params-submit"
+    # Fixing the value brings the estimate back, still without a reload.
+    page.get_by_label("Epochs").fill("1")
+    page.get_by_role("button", name="Update the recipe").click()
+    expect(page.locator("#estimate")).to_contain_text("Trained tokens")
+    assert page.locator("#error-epochs").count() == 0
 
 
 def test_parameters_submit_without_javascript(page_nojs: Any, live_server: str) -> None:
