@@ -33,7 +33,7 @@ def recommend_batch_json(lines: Iterable[str | bytes]) -> Iterator[str]:
     """
     validate = Profile.__pydantic_validator__.validate_json  # skips a wrapper frame per line
     for number, line in enumerate(lines, 1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
             profile = validate(line)

@@ -206,6 +206,7 @@ def _json_value(value: Any) -> str:
 
 
 _VERSION = RULES.ruleset
+_RANGE = range(len(APPROACHES))
 _CHANGES: dict[tuple[int, Any, int], str] = {}
 
 
@@ -225,7 +226,9 @@ def to_json(d: Decision) -> str:
     raw = d.raw
     st = _SCORE_TEXT
     reasons = ",".join([_FIXED_JSON[k] or _templated_json(k, values) for k in d.reasons])
-    scores = ",".join([st[i].get(raw[i]) or _score_text(i, raw[i]) for i in range(6)])
+    scores = ",".join(
+        [m.get(r) or _score_text(i, r) for i, m, r in zip(_RANGE, st, raw, strict=True)]
+    )
     changes = ",".join([_change_json(f, v, b) for _, f, v, b in d.changes])
     technique = ",".join([f'{_Q[i]}:"{v}"' for i, v in d.technique.items()])
     recipe = "null" if d.recipe is None else f'"{d.recipe}"'

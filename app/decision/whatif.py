@@ -92,7 +92,7 @@ def _compile_search(primary: int, entries: tuple[FieldFlip, ...]) -> SearchFn:
 def _finish(found: list[Change]) -> list[Change]:
     """Cheapest first (ties: profile field order), at most MAX_CHANGES."""
     if len(found) > 1:
-        found.sort(key=lambda c: (c[0], c[1]))
+        found.sort()  # (cost, field index) never ties: one change per field
     return found[:MAX_CHANGES]
 
 
