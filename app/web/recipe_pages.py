@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -97,9 +97,9 @@ class Configured:
     recipe: Recipe
     params: RecipeParams
     raw: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-    prefilled: dict[str, Any] = field(default_factory=dict)
-    assessment_id: str | None = None
+    errors: dict[str, str]
+    prefilled: dict[str, Any]
+    assessment_id: str | None
 
 
 def _recipe_or_404(recipe_id: str) -> Recipe:
@@ -145,10 +145,10 @@ def _shown(value: Any) -> str:
     """A resolved value as a form field shows it."""
     if value is None:
         return ""
-    if isinstance(value, float):
-        return f"{value:g}"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -167,9 +167,8 @@ def _fields(c: Configured) -> list[dict[str, Any]]:
         value = c.raw.get(key, "" if key in DERIVED else resolved)
         note = None
         if key == "params_b":
-            origin = (
-                "from your assessment" if key in c.prefilled else SOURCES[c.params.params_source]
-            )
+            assessed = key in c.prefilled and not c.raw.get(key)
+            origin = "from your assessment" if assessed else SOURCES[c.params.params_source]
             note = f"In use: {resolved} ({origin}). Leave empty to follow the model."
         elif key == "teacher_params_b" and resolved:
             note = f"In use: {resolved}. Leave empty to follow the teacher model."
@@ -268,14 +267,14 @@ def _page_context(request: Request, c: Configured) -> dict[str, Any]:
     exports = _exports(c, query) if ok else []
     fields = _fields(c) if c.recipe.is_training else []
     known = {f["key"] for f in fields}
+    info = describe(c.recipe, c.params)
     return {
         "recipe": c.recipe,
-        "info": describe(c.recipe, c.params),
+        "info": info,
         "params": c.params,
         "groups": _groups(fields),
         "hyper": [
-            (h["key"], _shown(h["value"]), h["explanation"])
-            for h in describe(c.recipe, c.params)["hyperparameters"]
+            (h["key"], _shown(h["value"]), h["explanation"]) for h in info["hyperparameters"]
         ],
         "spans": spans,
         "gpu_options": _gpu_options(c),
@@ -295,6 +294,7 @@ def _page_context(request: Request, c: Configured) -> dict[str, Any]:
 
 
 def _pages(request: Request) -> Any:
+    """The app's template renderer."""
     return request.app.state.pages
 
 
@@ -362,10 +362,7 @@ def _text(value: object, default: str = "") -> str:
 
 def _max_length(value: str) -> int:
     """The recipe's max_length carried by the form, within sane bounds."""
-    try:
-        return min(max(int(value), 16), 1_048_576)
-    except ValueError:
-        return 2048
+    return min(max(int(value), 16), 1_048_576) if value.strip().isdigit() else 2048
 
 
 @router.post("/recipes/{recipe_id}/dataset-check", response_class=HTMLResponse)
@@ -377,41 +374,35 @@ async def dataset_check(recipe_id: str, request: Request) -> Response:
         raise PageNotFound(f"{recipe.id} is a playbook: it has no training dataset to check")
     form = await request.form()
     check_csrf(request, _text(form.get("csrf_token")) or None)
-    upload = form.get("file")
-    max_length = _max_length(_text(form.get("max_length"), "2048"))
-    back = _text(form.get("back"))
-    context: dict[str, Any] = {
+    upload, limit = form.get("file"), request.app.state.settings.max_body_bytes
+    max_length, back = _max_length(_text(form.get("max_length"), "2048")), _text(form.get("back"))
+    data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
+    report, error = None, None
+    if not data:
+        error = "Choose a JSONL file with one example per line."
+    else:
+        try:
+            report = check_bytes(data, method, max_length=max_length, max_bytes=limit)
+        except RecipeError as exc:
+            error = exc.message.removeprefix("dataset: ").capitalize() + "."
+    context = {
         "recipe": recipe,
-        "method": method,
         "dataset_method": method,
         "method_labels": METHOD_LABELS,
         "spans": spans,
         "back_query": back,
         "back_url": f"/recipes/{recipe.id}" + (f"?{back}" if back else ""),
         "max_length": max_length,
-        "upload_limit_kb": request.app.state.settings.max_body_bytes // 1024,
-        "report": None,
-        "error": None,
-        "filename": None,
+        "upload_limit_kb": limit // 1024,
+        "report": report,
+        "error": error,
+        "filename": (upload.filename or "the file") if isinstance(upload, UploadFile) else None,
         "listed": LISTED_ERRORS,
         "ruleset": BANK.version,
     }
-    data = b""
-    if isinstance(upload, UploadFile):
-        context["filename"] = upload.filename or "the file"
-        data = await upload.read(request.app.state.settings.max_body_bytes + 1)
-    if not data:
-        context["error"] = "Choose a JSONL file with one example per line."
-    else:
-        try:
-            limit = request.app.state.settings.max_body_bytes
-            report = check_bytes(data, method, max_length=max_length, max_bytes=limit)
-            context["report"] = report
-        except RecipeError as exc:
-            context["error"] = exc.message.removeprefix("dataset: ").capitalize() + "."
-    ok = context["error"] is None and context["report"] is not None and context["report"].ok
+    status = 200 if report is not None and report.ok else 422
     response: Response = _pages(request).render(
-        request, "_recipe_dataset.html", context, status_code=200 if ok else 422
+        request, "_recipe_dataset.html", context, status_code=status
     )
     if is_htmx(request):
         response.headers["HX-Push-Url"] = "false"  # a POST result has no URL of its own
