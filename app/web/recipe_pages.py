@@ -260,6 +260,12 @@ def _exports(c: Configured, query: str) -> list[dict[str, Any]]:
     return out
 
 
+def _still_prefilled(c: Configured) -> dict[str, str]:
+    """The assessment's values the form still holds (the user may have changed some)."""
+    shown = {k: _shown(v) for k, v in c.prefilled.items()}
+    return {k: v for k, v in shown.items() if c.raw.get(k, v).strip().lower() == v.lower()}
+
+
 def _page_context(request: Request, c: Configured) -> dict[str, Any]:
     """Everything recipe.html shows."""
     query = _query(request)
@@ -284,7 +290,8 @@ def _page_context(request: Request, c: Configured) -> dict[str, Any]:
         "exports": [x for x in exports if x["format"] != "eval"],
         "eval": next((x for x in exports if x["format"] == "eval"), None),
         "assessment_id": c.assessment_id,
-        "prefilled": {k: _shown(v) for k, v in c.prefilled.items() if k not in c.raw},
+        "prefilled": _still_prefilled(c),
+        "assessment_sets_any": bool(c.prefilled),
         "dataset_method": DATASET_METHODS.get(c.recipe.method or ""),
         "method_labels": METHOD_LABELS,
         "back_query": query.removeprefix("?"),

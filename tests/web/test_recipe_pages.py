@@ -138,11 +138,16 @@ def test_assessment_prefills_the_form(client: TestClient) -> None:
     assert f'href="/assessments/{assessment_id}/result">your assessment</a>' in page.text
     assert f'<input type="hidden" name="assessment" value="{assessment_id}">' in page.text
     # The form's own values win over the assessment's, and downloads carry both.
-    page = client.get(f"/recipes/sft-lora?assessment={assessment_id}&examples=500")
+    page = client.get(f"/recipes/sft-lora?assessment={assessment_id}&examples=500&gpu=L4")
     assert 'value="500"' in _field(page.text, "examples")
+    assert "<code>gpu</code> L4." in page.text and "<code>examples</code>" not in page.text
     download = client.get(f"/recipes/sft-lora/export/trl?assessment={assessment_id}")
     recipe, params = prepare("sft-lora", profile={"gpu": "consumer_24gb", "labeled_examples": 2000})
     assert download.text == render(recipe, params, "trl").content
+    # The result page's checklist links playbooks with the assessment: a way back, no form.
+    playbook = client.get(f"/recipes/prompt-eval?assessment={assessment_id}").text
+    assert f'href="/assessments/{assessment_id}/result">Back to your recommendation' in playbook
+    assert "Prefilled" not in playbook
 
 
 def test_unknown_assessment_is_a_404_page(client: TestClient) -> None:
