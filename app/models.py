@@ -80,12 +80,14 @@ class Answer(Base):
     __table_args__ = (
         Index("ix_answers_assessment_question", "assessment_id", "question_id"),
         # At most one current revision per question, and a cheap lookup of the current set.
+        # The predicate is spelled as each dialect renders `Answer.is_current`, so that queries
+        # filtering on it can use this partial index however many revisions pile up.
         Index(
             "uq_answers_current",
             "assessment_id",
             "question_id",
             unique=True,
-            sqlite_where=text("is_current"),
+            sqlite_where=text("is_current = 1"),
             postgresql_where=text("is_current"),
         ),
     )

@@ -30,6 +30,8 @@ def _see_other(url: str) -> RedirectResponse:
 
 def _remember(request: Request, response: Response, assessment_id: str) -> Response:
     """Set the resume cookie so the start page can bring the user back."""
+    if request.cookies.get(RESUME_COOKIE) == assessment_id:
+        return response
     response.set_cookie(
         RESUME_COOKIE,
         assessment_id,
@@ -77,8 +79,12 @@ def resume(assessment_id: str, request: Request, session: DbSession) -> Response
     return _remember(request, _see_other(target), assessment_id)
 
 
+# The two hot paths run on the event loop: their database work is a few indexed statements,
+# shorter than the hand-off to a worker thread that a sync endpoint costs (see `make bench`).
 @router.get("/assessments/{assessment_id}/steps/{question_id}", response_class=HTMLResponse)
-def step(assessment_id: str, question_id: str, request: Request, session: DbSession) -> Response:
+async def step(
+    assessment_id: str, question_id: str, request: Request, session: DbSession
+) -> Response:
     """One question on its own page."""
     state = assessments.assessment_state(session=session, assessment_id=assessment_id)
     question = views.question_or_404(question_id)

@@ -33,6 +33,8 @@ class Pages:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # Templates ship with the code: no stat() of every template on every render.
+            auto_reload=False,
         )
 
     def render(

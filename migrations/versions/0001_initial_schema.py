@@ -56,7 +56,7 @@ def upgrade() -> None:
             "uq_answers_current",
             ["assessment_id", "question_id"],
             unique=True,
-            sqlite_where=sa.text("is_current"),
+            sqlite_where=sa.text("is_current = 1"),
             postgresql_where=sa.text("is_current"),
         )
 
@@ -91,7 +91,7 @@ def downgrade() -> None:
     with op.batch_alter_table("answers", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_answers_current",
-            sqlite_where=sa.text("is_current"),
+            sqlite_where=sa.text("is_current = 1"),
             postgresql_where=sa.text("is_current"),
         )
         batch_op.drop_index("ix_answers_assessment_question")
