@@ -11,6 +11,8 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.db import make_engine, make_session_factory
 from app.decision.bank import BANK, AnswerError
+from app.decision.errors import describe_profile_errors
+from app.decision.profile import Profile
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
 from app.web import api, api_recipes, health, pages, recipe_pages
@@ -63,10 +65,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     model = None
     if isinstance(route, APIRoute) and route.body_field is not None:
         model = route.body_field.field_info.annotation
-    return JSONResponse(
-        {"detail": describe_errors(exc.errors(), model=model if isinstance(model, type) else None)},
-        status_code=422,
-    )
+    if model is Profile:
+        # The profile's own wording: allowed values from the contract, known fields listed.
+        at_profile = [{**e, "loc": tuple(e.get("loc", ()))[1:]} for e in exc.errors()]
+        detail = describe_profile_errors(at_profile)
+    else:
+        detail = describe_errors(exc.errors(), model=model if isinstance(model, type) else None)
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _answer_error(_request: Request, exc: Exception) -> JSONResponse:

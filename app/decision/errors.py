@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -59,7 +60,12 @@ def _problem(err: Any) -> Problem:
 
 def describe_validation_error(exc: ValidationError) -> list[Problem]:
     """[{field, message, allowed}] for every problem in a Profile validation error."""
-    return [_problem(err) for err in exc.errors()]
+    return describe_profile_errors(exc.errors())
+
+
+def describe_profile_errors(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """The same for pydantic error dicts whose `loc` starts at the profile (e.g. FastAPI's)."""
+    return [_problem(err) for err in errors]
 
 
 class ProfileError(ValueError):

@@ -61,7 +61,7 @@ def test_recommend_matches_every_shared_example(client: TestClient) -> None:
         ({"labeled_examples": "many"}, "labeled_examples", "whole number"),
         ({"needs_citations": "sometimes"}, "needs_citations", "true or false"),
         ({"colour": "blue"}, "colour", "known fields"),
-        ({"supervision": ["demonstrations", "vibes"]}, "supervision.1", "preferences"),
+        ({"supervision": ["demonstrations", "vibes"]}, "supervision", "preferences"),
     ],
 )
 def test_recommend_rejects_bad_profiles_naming_the_field(
