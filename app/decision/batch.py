@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from pydantic import ValidationError
 
-from app.decision.engine import decide, profile_values
+from app.decision.engine import VALUES, decide, profile_values
 from app.decision.errors import ProfileError
 from app.decision.profile import Profile
 from app.decision.render import to_json
@@ -31,7 +31,9 @@ def recommend_batch_json(lines: Iterable[str | bytes]) -> Iterator[str]:
     Raises ProfileError (with .line, 1-based) at the first invalid line; the lines before it
     have already been yielded, so a caller that streams output keeps them.
     """
-    validate = Profile.__pydantic_validator__.validate_json  # skips a wrapper frame per line
+    # Locals, and the validator without its wrapper frame: this loop runs per line.
+    validate = Profile.__pydantic_validator__.validate_json
+    values, dec, render = VALUES, decide, to_json
     for number, line in enumerate(lines, 1):
         if not line or line.isspace():
             continue
@@ -39,4 +41,4 @@ def recommend_batch_json(lines: Iterable[str | bytes]) -> Iterator[str]:
             profile = validate(line)
         except ValidationError as exc:
             raise ProfileError.from_validation(exc, number) from None
-        yield to_json(decide(profile_values(profile)))
+        yield render(dec(values(profile.__dict__)))

@@ -14,7 +14,7 @@ from app.decision.rules import RULES, SCALE, TRAINING
 from app.decision.whatif import what_would_change
 
 N_FIELDS = len(PROFILE_FIELDS)
-_VALUES = itemgetter(*PROFILE_FIELDS)
+VALUES = itemgetter(*PROFILE_FIELDS)  # a Profile's __dict__ -> values in field order
 _SCORE = COMPILED.score
 _PREREQ = COMPILED.prerequisites
 _TECH = COMPILED.techniques
@@ -39,7 +39,7 @@ _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 
 def profile_values(profile: Profile) -> tuple[Any, ...]:
     """The profile's field values as a tuple in PROFILE_FIELDS order (fast attribute read)."""
-    return _VALUES(profile.__dict__)
+    return VALUES(profile.__dict__)
 
 
 def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
@@ -80,7 +80,8 @@ def confidence(p: tuple[Any, ...], lead: int) -> float:
     gap = p[_GAP]
     if gap is None or gap == "unsure":
         value -= _C_UNSURE
-    return round(_C_FLOOR if value < _C_FLOOR else 1.0 if value > 1.0 else value, 2)
+    value = _C_FLOOR if value < _C_FLOOR else 1.0 if value > 1.0 else value
+    return int(value * 100.0 + 0.5) / 100.0  # two decimals; round(x, 2) is much slower
 
 
 def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | None:
