@@ -89,7 +89,9 @@ def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
     )
 
 
-NOT_FOUND = {404: {"model": Problem, "description": "No assessment with that id."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No assessment with that id."}
+}
 
 
 @router.post("/recommend", response_model=Recommendation)

@@ -12,6 +12,7 @@ from app.services import assessments
 from app.web import views
 from app.web.csrf import check_csrf
 from app.web.deps import DbSession
+from app.web.rendering import Pages
 
 router = APIRouter(include_in_schema=False)
 
@@ -19,8 +20,10 @@ RESUME_COOKIE = "advisor_resume"
 CsrfToken = Annotated[str | None, Form(alias="csrf_token")]
 
 
-def _pages(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.pages
+def _pages(request: Request) -> Pages:
+    """The app's template renderer."""
+    pages: Pages = request.app.state.pages
+    return pages
 
 
 def _see_other(url: str) -> RedirectResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from app.decision.bank import (
     Question,
     next_question,
 )
-from app.decision.profile import APPROACHES
+from app.decision.profile import APPROACHES, Approach
 from app.decision.recommendation import Recommendation
 from app.services.assessments import AssessmentState
 
@@ -288,7 +289,7 @@ def _confidence_word(confidence: float) -> str:
     return "low"
 
 
-def score_chart(scores: dict[str, float], primary: str) -> dict[str, Any]:
+def score_chart(scores: Mapping[Approach, float], primary: Approach) -> dict[str, Any]:
     """Geometry of the bar chart of the six scores: a label above each bar, the value beside it."""
     track_width, bar_height, row_height = 290, 16, 46
     bars = []
