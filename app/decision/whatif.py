@@ -16,13 +16,21 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any
 
-from app.decision.flipgen import CHOICE, COUNT, compile_flips
+from app.decision.flipgen import LIST, compile_flips
 from app.decision.rules import RULES
 
 MAX_CHANGES = 3
 # (cost, field index, new value, new primary index)
 Change = tuple[float, int, Any, int]
 FLIPS = compile_flips(RULES)
+# Per primary: the count fields and the choice fields (in search order), unpacked for the loop.
+_SPLIT = tuple(
+    (
+        tuple((f[0], f[2], f[3], f[4], f[5]) for f in entries if f[6]),
+        tuple((f[0], f[1] == LIST, f[3], f[4], f[5]) for f in entries if not f[6]),
+    )
+    for entries in FLIPS
+)
 
 
 def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: int) -> list[Change]:
@@ -33,29 +41,39 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
     top = raw[primary]
     gaps = [top - r for r in raw]
     found: list[Change] = []
+    counts, choices = _SPLIT[primary]
     cheap = 0  # found changes that sort before anything a later choice field can offer
-    for bound, kind, ts, table, flip, index, is_count in FLIPS[primary]:
+    for bound, ts, table, flip, index in counts:
         if bound < lead:
             continue
-        if cheap >= MAX_CHANGES and not is_count:
-            break
         value = p[index]
-        if kind == CHOICE:
-            key = value
-        elif kind == COUNT:
-            key = -1 if value is None else bisect_right(ts, value)
-        else:
-            key = None if value is None else frozenset(value)
-        for b, w in table[key]:
+        for b, w in table[-1 if value is None else bisect_right(ts, value)]:
             if w >= gaps[b]:
                 break
         else:
             continue  # from this answer, no change of the field can overtake any rival
         hit = flip(p, raw, primary)
         if hit is not None:
-            cost = hit[0]
-            found.append((cost, index, hit[1], hit[2]))
-            if cost < 1.0 or (cost == 1.0 and not is_count):
+            found.append((hit[0], index, hit[1], hit[2]))
+            if hit[0] < 1.0:
+                cheap += 1
+    for bound, is_list, table, flip, index in choices:
+        if cheap >= MAX_CHANGES:
+            break  # later choice fields cost at least 1 and sort after these
+        if bound < lead:
+            continue
+        value = p[index]
+        if is_list and value is not None:
+            value = frozenset(value)
+        for b, w in table[value]:
+            if w >= gaps[b]:
+                break
+        else:
+            continue
+        hit = flip(p, raw, primary)
+        if hit is not None:
+            found.append((hit[0], index, hit[1], hit[2]))
+            if hit[0] <= 1.0:
                 cheap += 1
     if len(found) > 1:
         found.sort()  # (cost, field index) never ties: one change per field
