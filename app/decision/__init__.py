@@ -1,1 +1,17 @@
-"""The pure decision core: profile in, recommendation out."""
+"""The pure decision core: profile in, recommendation out.
+
+Public API (no web, database or framework imports anywhere in this package):
+
+- ``engine.recommend(profile: Profile) -> Recommendation`` - the decision itself.
+- ``batch.recommend_batch_json(lines: Iterable[str | bytes]) -> Iterator[str]`` - one JSON
+  line per non-blank input line (same text as ``Recommendation.model_dump_json()``);
+  ``batch.recommend_json(text) -> str`` and ``batch.parse_profile(text, line=None) -> Profile``
+  for single profiles. Invalid input raises ``errors.ProfileError`` (``.message``, ``.line``,
+  ``.field``, ``.allowed``, ``.problems``).
+- ``errors.describe_validation_error(exc: ValidationError) -> list[dict]`` - problems as
+  ``{"field", "message", "allowed"}`` for 422 bodies.
+- ``bank.BANK`` (``.version``, ``.questions``, ``.get(id)``), ``bank.parse_answer``,
+  ``bank.parse_form_answer``, ``bank.visible_questions``, ``bank.next_question``,
+  ``bank.profile_from_answers``, ``bank.answers_from_profile``; errors are ``bank.AnswerError``.
+- ``rules.RULESET_VERSION`` - the version of ``data/rules.toml`` and ``data/questions.toml``.
+"""
