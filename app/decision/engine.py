@@ -35,6 +35,7 @@ assert all(APPROACH_INDEX[a] >= _FIRST_TRAINING for a in TRAINING)
 assert len(TRAINING) == len(APPROACH_INDEX) - _FIRST_TRAINING, "training approaches come last"
 _NO_TECHNIQUE: dict[int, str] = {}  # shared and never mutated
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
+_PLAYBOOK = tuple(_RECIPES[i].get("default") for i in _RANGE)
 
 
 def profile_values(profile: Profile) -> tuple[Any, ...]:
@@ -95,6 +96,7 @@ def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | N
 
 
 def _reasons(
+    out: list[int],
     fired: tuple[list[int], ...],
     why_not: list[int],
     plan: list[int],
@@ -102,8 +104,7 @@ def _reasons(
     prereqs: list[int],
     added: list[int],
 ) -> list[int]:
-    """Reasons for the primary, then the rest of the plan, prerequisites, then why-nots."""
-    out = fired[primary] or [FALLBACK + primary]  # the scorer's list is ours to extend
+    """After the primary's reasons: the rest of the plan, prerequisites, then why-nots."""
     for ai in plan:
         if ai != primary:
             out += fired[ai] or (FALLBACK + ai,)
@@ -126,17 +127,24 @@ def decide(p: tuple[Any, ...]) -> Decision:
     plan, added = build_plan(raw, primary)
     prereqs = _PREREQ(p, plan)
     # Training approaches have the highest indexes, so a plan without one ends below them.
-    technique = _TECH(p, plan) if plan[-1] >= _FIRST_TRAINING else _NO_TECHNIQUE
+    if plan[-1] >= _FIRST_TRAINING:
+        technique = _TECH(p, plan)
+        recipe = _recipe(plan, technique, primary)
+    else:
+        technique, recipe = _NO_TECHNIQUE, _PLAYBOOK[primary]
+    reasons = fired[primary] or [FALLBACK + primary]  # the scorer's lists are ours to extend
+    if len(plan) > 1 or added or prereqs or why_not:
+        reasons = _reasons(reasons, fired, why_not, plan, primary, prereqs, added)
     return Decision(
         primary,
         plan,
         raw,
         prereqs,
         confidence(p, lead),
-        _reasons(fired, why_not, plan, primary, prereqs, added),
+        reasons,
         what_would_change(p, raw, primary, lead),
         technique,
-        _recipe(plan, technique, primary),
+        recipe,
         p,
     )
 
