@@ -66,9 +66,9 @@ def _serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
     raise RuntimeError(f"{target} did not start on port {port}")
 
 
-def _wrk(url: str, script: str | None = None) -> Load:
+def _wrk(url: str, script: str | None = None, seconds: int = DURATION_S) -> Load:
     """Run wrk against `url` and read throughput, p99 and errors."""
-    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION_S}s", "--latency"]
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script or "")
     if script:
@@ -122,6 +122,9 @@ def run() -> bool:
             cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         question = step_url.rstrip("/").rsplit("/", 1)[1]
         print(f"web bench: {CONNECTIONS} connections, {DURATION_S}s each, one worker per server")
+        # Warm both servers (connections, caches, first renders) before anything is measured.
+        _wrk(f"http://127.0.0.1:{app_port}{step_url}", seconds=2)
+        _wrk(f"http://127.0.0.1:{base_port}/page", seconds=2)
         step = _wrk(f"http://127.0.0.1:{app_port}{step_url}")
         bare_page = _wrk(f"http://127.0.0.1:{base_port}/page")
         answer = _wrk(

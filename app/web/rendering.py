@@ -37,6 +37,11 @@ class Pages:
             auto_reload=False,
         )
 
+    def preload(self) -> None:
+        """Compile every template now, so the first visitors do not pay for it."""
+        for name in self.env.list_templates(extensions=["html"]):
+            self.env.get_template(name)
+
     def render(
         self,
         request: Request,
