@@ -1,0 +1,107 @@
+"""The `advisor` command as a user runs it: a real process, its output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from app.decision.profile import APPROACHES
+
+ADVISOR = [sys.executable, "-m", "app.cli"]
+EXAMPLES = Path(__file__).parent / "decision" / "data" / "profiles.jsonl"
+
+
+def _run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ADVISOR, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_recommend_one_profile(tmp_path: Path) -> None:
+    profile = tmp_path / "p.json"
+    profile.write_text(json.dumps({"gap": "knowledge", "knowledge_change": "daily"}))
+    done = _run("recommend", "--profile", str(profile))
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert body["primary"] == "rag"
+    assert set(body["scores"]) == set(APPROACHES)
+
+
+def test_recommend_batch_keeps_order(tmp_path: Path) -> None:
+    cases = [json.loads(line) for line in EXAMPLES.read_text().splitlines()]
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("\n".join(json.dumps(c["profile"]) for c in cases) + "\n")
+    done = _run("recommend", "--batch", str(batch))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(cases)
+    for case, line in zip(cases, lines, strict=True):
+        assert json.loads(line)["primary"] in case["expect"]["primary"], case["title"]
+
+
+def test_recommend_batch_from_stdin() -> None:
+    done = _run("recommend", "--batch", "-", stdin='{"gap": "behavior"}\n{}\n')
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "needles"),
+    [
+        ('{"gap": "knowlege"}', ["gap", "knowledge, behavior, both, unsure"]),
+        ('{"labeled_examples": -1}', ["labeled_examples", ">= 0"]),
+        ('{"colour": "red"}', ["colour", "known fields"]),
+        ("not json", ["JSON"]),
+    ],
+)
+def test_invalid_profile_exits_2_naming_the_field(
+    tmp_path: Path, content: str, needles: list[str]
+) -> None:
+    profile = tmp_path / "bad.json"
+    profile.write_text(content)
+    done = _run("recommend", "--profile", str(profile))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    for needle in needles:
+        assert needle in done.stderr
+
+
+def test_invalid_batch_line_names_the_line(tmp_path: Path) -> None:
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"gap": "behavior"}\n{"risk": "extreme"}\n')
+    done = _run("recommend", "--batch", str(batch))
+    assert done.returncode == 2
+    assert "line 2" in done.stderr and "risk" in done.stderr
+    assert len(done.stdout.splitlines()) == 1  # the valid line before it was already printed
+
+
+def test_recommend_needs_exactly_one_source(tmp_path: Path) -> None:
+    assert _run("recommend").returncode == 2
+    missing = _run("recommend", "--profile", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stderr
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    done = _run("db", "upgrade", env={"DATABASE_URL": url})
+    assert done.returncode == 0, done.stderr
+    engine = create_engine(url)
+    assert {"assessments", "answers", "recommendation_snapshots"} <= set(
+        inspect(engine).get_table_names()
+    )
+    engine.dispose()
+    assert _run("db", "downgrade", "base", env={"DATABASE_URL": url}).returncode == 0
