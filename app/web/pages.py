@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.decision.bank import BANK, AnswerError, parse_form_answer
 from app.services import assessments
@@ -151,31 +151,25 @@ def result(assessment_id: str, request: Request, session: DbSession) -> Response
     )
 
 
-@router.get("/assessments/{assessment_id}/export.json")
-def export_json(assessment_id: str, session: DbSession) -> Response:
-    """The assessment as a JSON download."""
+EXPORTS = {
+    "json": (views.export_json, "application/json"),
+    "md": (views.export_markdown, "text/markdown; charset=utf-8"),
+}
+
+
+@router.get("/assessments/{assessment_id}/export.{kind}")
+def export(assessment_id: str, kind: str, session: DbSession) -> Response:
+    """The assessment as a JSON or Markdown download."""
+    if kind not in EXPORTS:
+        raise views.PageNotFound(f"there is no {kind!r} export; there are: {', '.join(EXPORTS)}")
+    write, media_type = EXPORTS[kind]
     state = assessments.assessment_state(session=session, assessment_id=assessment_id)
     recommendation = assessments.current_recommendation(session=session, state=state)
+    filename = f"assessment-{assessment_id[:8]}.{kind}"
     return Response(
-        views.export_json(state, recommendation),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="assessment-{assessment_id[:8]}.json"'
-        },
-    )
-
-
-@router.get("/assessments/{assessment_id}/export.md")
-def export_markdown(assessment_id: str, session: DbSession) -> Response:
-    """The assessment as a Markdown download."""
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
-    recommendation = assessments.current_recommendation(session=session, state=state)
-    return PlainTextResponse(
-        views.export_markdown(state, recommendation),
-        media_type="text/markdown; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="assessment-{assessment_id[:8]}.md"'
-        },
+        write(state, recommendation),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

@@ -220,6 +220,7 @@ def test_exports(client: TestClient) -> None:
     as_md = client.get(f"/assessments/{assessment_id}/export.md")
     assert as_md.text.startswith("# Adaptation plan: ")
     assert "## The plan, in order" in as_md.text
+    assert client.get(f"/assessments/{assessment_id}/export.pdf").status_code == 404
 
 
 def test_result_links_each_reason_to_its_answer(client: TestClient) -> None:
