@@ -110,37 +110,53 @@ _Q = tuple(f'"{a}"' for a in APPROACHES)
 _QPRE = tuple(f'"{p}"' for p in ("",) * PREREQUISITE + _PREREQ_IDS)  # by reason key
 _QFIELD = tuple(f'{{"field":"{f}","to":' for f in _FIELDS)
 _QPRIMARY = tuple(f',"primary":"{a}"}}' for a in APPROACHES)
-_SCORE_TEXT: tuple[dict[int, str], ...] = tuple({} for _ in APPROACHES)
-_SCORE_VALUE: dict[int, float] = {}
 
 
-def _score_text(i: int, raw: int) -> str:
-    """'"approach":score' for one raw score, memoised (raw scores repeat a lot)."""
-    text = _SCORE_TEXT[i][raw] = f'"{APPROACHES[i]}":{_score(raw)!r}'
-    return text
+class _Scores(dict[int, float]):
+    """Display score per raw score, filled on first use (raw scores repeat a lot)."""
+
+    def __missing__(self, raw: int) -> float:
+        value = self[raw] = _SQUASH(raw)
+        return value
 
 
-def _score(raw: int) -> float:
-    """The display score of a raw score, memoised."""
-    value = _SCORE_VALUE.get(raw)
-    if value is None:
-        value = _SCORE_VALUE[raw] = _SQUASH(raw)
-    return value
+class _ScoreTexts(dict[int, str]):
+    """'"approach":score' per raw score, filled on first use."""
+
+    def __init__(self, approach: str) -> None:
+        super().__init__()
+        self.head = f'"{approach}":'
+
+    def __missing__(self, raw: int) -> str:
+        text = self[raw] = self.head + repr(_SCORE[raw])
+        return text
 
 
-_TEMPLATED: dict[tuple[int, Any], str] = {}
+class _Templated(dict[tuple[int, Any], str]):
+    """JSON of a reason with {value} filled in, per (reason key, value), filled on first use."""
+
+    def __missing__(self, key: tuple[int, Any]) -> str:
+        if len(self) > 100_000:  # counts are unbounded: keep the memo small
+            self.clear()
+        before, _, after = _TEMPLATE_JSON[key[0]]  # type: ignore[misc]
+        text = self[key] = before + human(key[1]) + after
+        return text
 
 
-def _templated_json(key: int, values: tuple[Any, ...]) -> str:
-    """A reason with {value} filled in, as JSON; memoised, since most answers repeat."""
-    before, field, after = _TEMPLATE_JSON[key]  # type: ignore[misc]
-    value = values[field]
-    found = _TEMPLATED.get((key, value))
-    if found is None:
-        if len(_TEMPLATED) > 100_000:  # counts are unbounded: keep the memo small
-            _TEMPLATED.clear()
-        found = _TEMPLATED[key, value] = before + human(value) + after
-    return found
+class _Changes(dict[tuple[int, Any, int], str]):
+    """JSON of one what-if change, filled on first use (values are thresholds and choices)."""
+
+    def __missing__(self, key: tuple[int, Any, int]) -> str:
+        field, value, primary = key
+        text = self[key] = _QFIELD[field] + _json_value(value) + _QPRIMARY[primary]
+        return text
+
+
+_SCORE = _Scores()
+_S0, _S1, _S2, _S3, _S4, _S5 = (_ScoreTexts(a) for a in APPROACHES)
+_TEMPLATED = _Templated()
+_TFIELD = tuple(t[1] if t else -1 for t in _TEMPLATE_JSON)
+_CHANGES = _Changes()
 
 
 def _text(spec: _Spec, values: tuple[Any, ...]) -> str:
@@ -177,7 +193,7 @@ def to_model(d: Decision) -> Recommendation:
     data = {
         "primary": APPROACHES[d.primary],
         "plan": [APPROACHES[i] for i in d.plan],
-        "scores": {a: _score(raw[i]) for i, a in enumerate(APPROACHES)},
+        "scores": {a: _SCORE[raw[i]] for i, a in enumerate(APPROACHES)},
         "prerequisites": [_PREREQ_IDS[k - PREREQUISITE] for k in d.prerequisites],
         "confidence": d.confidence,
         "reasons": [_FIXED_MODEL[k] or _reason_model(k, values) for k in d.reasons],
@@ -206,35 +222,21 @@ def _json_value(value: Any) -> str:
 
 
 _VERSION = RULES.ruleset
-_RANGE = range(len(APPROACHES))
-_CHANGES: dict[tuple[int, Any, int], str] = {}
-
-
-def _change_json(field: int, value: Any, primary: int) -> str:
-    """One what-if change as JSON; memoised (values are thresholds and choices: few)."""
-    found = _CHANGES.get((field, value, primary))
-    if found is None:
-        found = _CHANGES[field, value, primary] = (
-            _QFIELD[field] + _json_value(value) + _QPRIMARY[primary]
-        )
-    return found
 
 
 def to_json(d: Decision) -> str:
     """The decision as the same JSON line Recommendation.model_dump_json() would give."""
     values = d.values
-    raw = d.raw
-    st = _SCORE_TEXT
-    reasons = ",".join([_FIXED_JSON[k] or _templated_json(k, values) for k in d.reasons])
-    scores = ",".join(
-        [m.get(r) or _score_text(i, r) for i, m, r in zip(_RANGE, st, raw, strict=True)]
-    )
-    changes = ",".join([_change_json(f, v, b) for _, f, v, b in d.changes])
+    r0, r1, r2, r3, r4, r5 = d.raw
+    fixed, templated, tfield = _FIXED_JSON, _TEMPLATED, _TFIELD
+    reasons = ",".join([fixed[k] or templated[k, values[tfield[k]]] for k in d.reasons])
+    changes = ",".join([_CHANGES[f, v, b] for _, f, v, b in d.changes]) if d.changes else ""
     technique = ",".join([f'{_Q[i]}:"{v}"' for i, v in d.technique.items()])
     recipe = "null" if d.recipe is None else f'"{d.recipe}"'
     return (
         f'{{"primary":{_Q[d.primary]},"plan":[{",".join([_Q[i] for i in d.plan])}],'
-        f'"scores":{{{scores}}},"prerequisites":[{",".join([_QPRE[k] for k in d.prerequisites])}],'
+        f'"scores":{{{_S0[r0]},{_S1[r1]},{_S2[r2]},{_S3[r3]},{_S4[r4]},{_S5[r5]}}},'
+        f'"prerequisites":[{",".join([_QPRE[k] for k in d.prerequisites])}],'
         f'"confidence":{d.confidence!r},"reasons":[{reasons}],"what_would_change":[{changes}],'
         f'"technique":{{{technique}}},"recipe":{recipe},"ruleset":"{_VERSION}"}}'
     )
