@@ -34,6 +34,8 @@ _FIRST_TRAINING = min(APPROACH_INDEX[a] for a in TRAINING)
 assert all(APPROACH_INDEX[a] >= _FIRST_TRAINING for a in TRAINING)
 assert len(TRAINING) == len(APPROACH_INDEX) - _FIRST_TRAINING, "training approaches come last"
 _NO_TECHNIQUE: dict[int, str] = {}  # shared and never mutated
+_NO_ADDED: list[int] = []  # shared and never mutated
+_new_decision = tuple.__new__  # builds the NamedTuple in one C call
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 _PLAYBOOK = tuple(_RECIPES[i].get("default") for i in _RANGE)
 
@@ -124,7 +126,12 @@ def decide(p: tuple[Any, ...]) -> Decision:
     top = ordered[5]
     lead = top - ordered[4]
     primary = raw.index(top)  # the first maximum: ties go to the cheaper approach
-    plan, added = build_plan(raw, primary)
+    threshold = _THRESHOLD
+    plan = [i for i in _RANGE if raw[i] >= threshold or i == primary]
+    if len(plan) == 1 and primary not in _COMPANION_OF:
+        added = _NO_ADDED  # the common case, inline: nothing else made the cut
+    else:
+        plan, added = build_plan(raw, primary)
     prereqs = _PREREQ(p, plan)
     # Training approaches have the highest indexes, so a plan without one ends below them.
     if plan[-1] >= _FIRST_TRAINING:
@@ -135,17 +142,20 @@ def decide(p: tuple[Any, ...]) -> Decision:
     reasons = fired[primary] or [FALLBACK + primary]  # the scorer's lists are ours to extend
     if len(plan) > 1 or added or prereqs or why_not:
         reasons = _reasons(reasons, fired, why_not, plan, primary, prereqs, added)
-    return Decision(
-        primary,
-        plan,
-        raw,
-        prereqs,
-        confidence(p, lead),
-        reasons,
-        what_would_change(p, raw, primary, lead),
-        technique,
-        recipe,
-        p,
+    return _new_decision(
+        Decision,
+        (
+            primary,
+            plan,
+            raw,
+            prereqs,
+            confidence(p, lead),
+            reasons,
+            what_would_change(p, raw, primary, lead),
+            technique,
+            recipe,
+            p,
+        ),
     )
 
 
