@@ -36,6 +36,7 @@ assert len(TRAINING) == len(APPROACH_INDEX) - _FIRST_TRAINING, "training approac
 _NO_TECHNIQUE: dict[int, str] = {}  # shared and never mutated
 _NO_ADDED: list[int] = []  # shared and never mutated
 _new_decision = tuple.__new__  # builds the NamedTuple in one C call
+_ALONE = tuple([i] for i in _RANGE)  # one-approach plans, shared and never mutated
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
 _PLAYBOOK = tuple(_RECIPES[i].get("default") for i in _RANGE)
 
@@ -126,10 +127,8 @@ def decide(p: tuple[Any, ...]) -> Decision:
     top = ordered[5]
     lead = top - ordered[4]
     primary = raw.index(top)  # the first maximum: ties go to the cheaper approach
-    threshold = _THRESHOLD
-    plan = [i for i in _RANGE if raw[i] >= threshold or i == primary]
-    if len(plan) == 1 and primary not in _COMPANION_OF:
-        added = _NO_ADDED  # the common case, inline: nothing else made the cut
+    if ordered[4] < _THRESHOLD and primary not in _COMPANION_OF:
+        plan, added = _ALONE[primary], _NO_ADDED  # the common case: nothing else made the cut
     else:
         plan, added = build_plan(raw, primary)
     prereqs = _PREREQ(p, plan)

@@ -231,12 +231,16 @@ def to_json(d: Decision) -> str:
     fixed, templated, tfield = _FIXED_JSON, _TEMPLATED, _TFIELD
     reasons = ",".join([fixed[k] or templated[k, values[tfield[k]]] for k in d.reasons])
     changes = ",".join([_CHANGES[f, v, b] for _, f, v, b in d.changes]) if d.changes else ""
-    technique = ",".join([f'{_Q[i]}:"{v}"' for i, v in d.technique.items()])
+    technique = ",".join([f'{_Q[i]}:"{v}"' for i, v in d.technique.items()]) if d.technique else ""
+    plan = d.plan
+    plan_json = _Q[plan[0]] if len(plan) == 1 else ",".join([_Q[i] for i in plan])
+    pre = d.prerequisites
+    pre_json = ",".join([_QPRE[k] for k in pre]) if pre else ""
     recipe = "null" if d.recipe is None else f'"{d.recipe}"'
     return (
-        f'{{"primary":{_Q[d.primary]},"plan":[{",".join([_Q[i] for i in d.plan])}],'
+        f'{{"primary":{_Q[d.primary]},"plan":[{plan_json}],'
         f'"scores":{{{_S0[r0]},{_S1[r1]},{_S2[r2]},{_S3[r3]},{_S4[r4]},{_S5[r5]}}},'
-        f'"prerequisites":[{",".join([_QPRE[k] for k in d.prerequisites])}],'
+        f'"prerequisites":[{pre_json}],'
         f'"confidence":{d.confidence!r},"reasons":[{reasons}],"what_would_change":[{changes}],'
         f'"technique":{{{technique}}},"recipe":{recipe},"ruleset":"{_VERSION}"}}'
     )

@@ -39,7 +39,8 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
     `lead` is the primary's raw score minus the runner-up's.
     """
     top = raw[primary]
-    gaps = [top - r for r in raw]
+    r0, r1, r2, r3, r4, r5 = raw
+    gaps = (top - r0, top - r1, top - r2, top - r3, top - r4, top - r5)  # no comprehension call
     found: list[Change] = []
     counts, choices = _SPLIT[primary]
     cheap = 0  # found changes that sort before anything a later choice field can offer
