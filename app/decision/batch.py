@@ -35,10 +35,10 @@ def recommend_batch_json(lines: Iterable[str | bytes]) -> Iterator[str]:
     validate = Profile.__pydantic_validator__.validate_json
     values, dec, render = VALUES, decide, to_json
     for number, line in enumerate(lines, 1):
-        if not line or line.isspace():
-            continue
         try:
             profile = validate(line)
         except ValidationError as exc:
+            if not line or line.isspace():
+                continue  # blank lines are rare: test for them only when a line fails
             raise ProfileError.from_validation(exc, number) from None
         yield render(dec(values(profile.__dict__)))

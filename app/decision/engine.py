@@ -76,6 +76,8 @@ _C_FLOOR = _CONF.floor
 def confidence(p: tuple[Any, ...], lead: int) -> float:
     """Higher with more answers and a clear lead; lower when the gap itself is unclear.
 
+    (decide() inlines this formula; keep the two in step - a test checks they agree.)
+
     base + known * (share of fields answered) + margin * min(1, lead / margin_full),
     minus unsure_gap when the gap is unknown or "unsure"; clamped to floor..1.
     """
@@ -138,6 +140,13 @@ def decide(p: tuple[Any, ...]) -> Decision:
         recipe = _recipe(plan, technique, primary)
     else:
         technique, recipe = _NO_TECHNIQUE, _PLAYBOOK[primary]
+    # confidence(p, lead), inlined: a Python call costs as much as the arithmetic.
+    conf = _C_BASE + _C_KNOWN * (N_FIELDS - p.count(None))
+    conf += _C_MARGIN * lead if lead < _MARGIN_FULL else _C_MARGIN_MAX
+    gap = p[_GAP]
+    if gap is None or gap == "unsure":
+        conf -= _C_UNSURE
+    conf = _C_FLOOR if conf < _C_FLOOR else 1.0 if conf > 1.0 else conf
     reasons = fired[primary] or [FALLBACK + primary]  # the scorer's lists are ours to extend
     if len(plan) > 1 or added or prereqs or why_not:
         reasons = _reasons(reasons, fired, why_not, plan, primary, prereqs, added)
@@ -148,7 +157,7 @@ def decide(p: tuple[Any, ...]) -> Decision:
             plan,
             raw,
             prereqs,
-            confidence(p, lead),
+            int(conf * 100.0 + 0.5) / 100.0,
             reasons,
             what_would_change(p, raw, primary, lead),
             technique,

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.decision.engine import decide, profile_values, recommend
+from app.decision.engine import confidence, decide, profile_values, recommend
 from app.decision.profile import APPROACHES, PREREQUISITES, PROFILE_FIELDS, Profile
 from app.decision.recommendation import Recommendation
 from app.decision.render import to_json
@@ -147,3 +147,13 @@ def test_empty_profile() -> None:
     assert rec.primary == "prompting"
     assert "build_evals" in rec.prerequisites
     assert rec.confidence < 0.5
+
+
+@FAST
+@given(profiles())
+def test_inlined_confidence_matches_the_formula(profile: Profile) -> None:
+    """decide() inlines confidence(); both give the same number."""
+    values = profile_values(profile)
+    decision = decide(values)
+    ordered = sorted(decision.raw)
+    assert decision.confidence == confidence(values, ordered[5] - ordered[4])
