@@ -115,7 +115,9 @@ def compile_score(data: RulesetData) -> ScoreFn:
     """
     consts: dict[str, Any] = {}
     used = set().union(*(_fields_of(r.when) for r in data.rule))
-    lines = ["def score(p):", *load_lines(used)]
+    # One unpacking of the whole tuple is cheaper than a subscript per field.
+    names = ", ".join(var(f) if f in used else "_" for f in PROFILE_FIELDS)
+    lines = ["def score(p):", f"    ({names},) = p"]
     lines += [f"    r{i} = {round(data.base[a] * SCALE)}" for i, a in enumerate(APPROACHES)]
     lines += [f"    f{i} = []" for i in range(N)] + ["    wn = []"]
     why_not = round(data.plan.why_not * SCALE)

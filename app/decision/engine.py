@@ -100,28 +100,6 @@ def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | N
     return _RECIPES[primary].get("default")
 
 
-def _reasons(
-    out: list[int],
-    fired: tuple[list[int], ...],
-    why_not: list[int],
-    plan: list[int],
-    primary: int,
-    prereqs: list[int],
-    added: list[int],
-) -> list[int]:
-    """After the primary's reasons: the rest of the plan, prerequisites, then why-nots."""
-    for ai in plan:
-        if ai != primary:
-            out += fired[ai] or (FALLBACK + ai,)
-    if added:
-        out += added
-    if prereqs:
-        out += prereqs
-    if why_not:
-        out += [k for k in why_not if _RULE_APPROACH[k] not in plan]
-    return out
-
-
 def decide(p: tuple[Any, ...]) -> Decision:
     """Decide on a values tuple (see profile_values); the hot path of the engine."""
     raw, fired, why_not = _SCORE(p)
@@ -147,9 +125,21 @@ def decide(p: tuple[Any, ...]) -> Decision:
     if gap is None or gap == "unsure":
         conf -= _C_UNSURE
     conf = _C_FLOOR if conf < _C_FLOOR else 1.0 if conf > 1.0 else conf
+    # Reasons: the primary's, the rest of the plan's, prerequisites, then why-nots (inline:
+    # this runs per profile and a call costs as much as the work).
     reasons = fired[primary] or [FALLBACK + primary]  # the scorer's lists are ours to extend
-    if len(plan) > 1 or added or prereqs or why_not:
-        reasons = _reasons(reasons, fired, why_not, plan, primary, prereqs, added)
+    if len(plan) > 1:
+        for ai in plan:
+            if ai != primary:
+                reasons += fired[ai] or (FALLBACK + ai,)
+    if added:
+        reasons += added
+    if prereqs:
+        reasons += prereqs
+    if why_not:
+        for k in why_not:
+            if _RULE_APPROACH[k] not in plan:
+                reasons.append(k)
     return _new_decision(
         Decision,
         (
