@@ -75,6 +75,13 @@ class Question(BaseModel):
         """The values of the listed options."""
         return [o.value for o in self.options]
 
+    @property
+    def all_options(self) -> tuple[Option, ...]:
+        """The options to show, with the "Not sure" choice (value NOT_SURE) last if offered."""
+        if not self.not_sure:
+            return self.options
+        return (*self.options, Option(value=NOT_SURE, label=self.not_sure_label))
+
     def label_for(self, value: Any) -> str | None:
         """The label of an option value, if listed."""
         return next((o.label for o in self.options if o.value == value), None)

@@ -211,6 +211,14 @@ def test_parse_answer_normalises() -> None:
     assert parse_answer("corpus_tokens", 0) == 0
 
 
+def test_all_options_end_with_not_sure() -> None:
+    """Questions that allow it offer "Not sure", which parses back to unknown."""
+    risk = BANK.get("risk").all_options
+    assert risk[-1].value == NOT_SURE and risk[-1].label == "Not sure"
+    assert parse_form_answer("risk", [str(risk[-1].value)]) is None
+    assert BANK.get("gap").all_options == BANK.get("gap").options  # gap has its own "unsure"
+
+
 def test_parse_form_answer() -> None:
     """HTML form strings become typed answers."""
     assert parse_form_answer("corpus_tokens", ["1,500,000"]) == 1_500_000
