@@ -58,10 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.pages = Pages(settings.templates_dir)
 
+    # The questionnaire first: routers are matched in order, and its steps are the hot path.
+    app.include_router(pages.router)
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(api_recipes.router)
-    app.include_router(pages.router)
     app.include_router(recipe_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")

@@ -84,6 +84,11 @@ def _wrk(url: str, script: str | None = None, seconds: int = DURATION_S) -> Load
     return Load(rps, float(p99.group(1)) * scale, errors)
 
 
+def _get_script(headers: dict[str, str]) -> str:
+    """A wrk Lua script that sends the given headers with every GET."""
+    return "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+
+
 def _post_script(body: str, headers: dict[str, str]) -> str:
     """A wrk Lua script that posts a form with the given headers."""
     lines = ['wrk.method = "POST"', f'wrk.body = "{body}"']
@@ -125,7 +130,8 @@ def run() -> bool:
         # Warm both servers (connections, caches, first renders) before anything is measured.
         _wrk(f"http://127.0.0.1:{app_port}{step_url}", seconds=2)
         _wrk(f"http://127.0.0.1:{base_port}/page", seconds=2)
-        step = _wrk(f"http://127.0.0.1:{app_port}{step_url}")
+        # Like a browser mid-questionnaire: the session's cookies go with every request.
+        step = _wrk(f"http://127.0.0.1:{app_port}{step_url}", _get_script({"Cookie": cookie}))
         bare_page = _wrk(f"http://127.0.0.1:{base_port}/page")
         answer = _wrk(
             f"http://127.0.0.1:{app_port}{step_url}",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,21 +12,21 @@ from sqlalchemy.orm import Session
 from app.settings import Settings
 
 
-async def _session(request: Request) -> AsyncIterator[Session]:
-    """A session whose transaction commits when the endpoint returns, before the response.
+@contextmanager
+def unit_of_work(request: Request) -> Iterator[Session]:
+    """One transaction for one request: commit on success, roll back on any error."""
+    with request.app.state.session_factory() as session, session.begin():
+        yield session
 
-    Opening, committing and closing run on the event loop, not in the thread pool: each is
+
+async def _session(request: Request) -> AsyncIterator[Session]:
+    """`unit_of_work` as a dependency, committing before the response is sent.
+
+    It runs on the event loop, not in the thread pool: opening, committing and closing are
     short, and two thread hops a request would cost more than they save.
     """
-    session: Session = request.app.state.session_factory()
-    try:
+    with unit_of_work(request) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def _settings(request: Request) -> Settings:

@@ -11,7 +11,7 @@ from app.decision.bank import BANK, AnswerError, parse_form_answer
 from app.services import assessments
 from app.web import views
 from app.web.csrf import check_csrf
-from app.web.deps import DbSession
+from app.web.deps import DbSession, unit_of_work
 from app.web.rendering import Pages
 
 router = APIRouter(include_in_schema=False)
@@ -82,14 +82,14 @@ def resume(assessment_id: str, request: Request, session: DbSession) -> Response
     return _remember(request, _see_other(target), assessment_id)
 
 
-# The two hot paths run on the event loop: their database work is a few indexed statements,
-# shorter than the hand-off to a worker thread that a sync endpoint costs (see `make bench`).
+# The two hot paths run on the event loop and open their unit of work themselves: their
+# database work is a few indexed statements, shorter than the hand-off to a worker thread or
+# the dependency machinery would cost (see `make bench`).
 @router.get("/assessments/{assessment_id}/steps/{question_id}", response_class=HTMLResponse)
-async def step(
-    assessment_id: str, question_id: str, request: Request, session: DbSession
-) -> Response:
+async def step(assessment_id: str, question_id: str, request: Request) -> Response:
     """One question on its own page."""
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    with unit_of_work(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
     question = views.question_or_404(question_id)
     if not views.applies(state, question_id):
         return _see_other(views.resume_url(state))
@@ -98,9 +98,7 @@ async def step(
 
 
 @router.post("/assessments/{assessment_id}/steps/{question_id}")
-async def answer(
-    assessment_id: str, question_id: str, request: Request, session: DbSession
-) -> Response:
+async def answer(assessment_id: str, question_id: str, request: Request) -> Response:
     """Store the answer and go to the next step, or re-render with the error (422)."""
     form = await request.form()
     check_csrf(request, _text(form.get("csrf_token")))
@@ -109,20 +107,22 @@ async def answer(
     if exact and exact.strip():
         values = [exact]  # a typed number wins over a suggested one
     question = views.question_or_404(question_id)
-    try:
-        value = parse_form_answer(question_id, values)
-    except AnswerError:
+    with unit_of_work(request) as session:
         state = assessments.assessment_state(session=session, assessment_id=assessment_id)
-        message = views.form_error(question, values)
-        context = views.step_context(state, question, submitted=values, error=message)
-        return _pages(request).render(request, "step.html", context, status_code=422)
-    assessments.record_answer(
-        session=session, assessment_id=assessment_id, question_id=question_id, value=value
-    )
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        try:
+            value = parse_form_answer(question_id, values)
+        except AnswerError:
+            message = views.form_error(question, values)
+            context = views.step_context(state, question, submitted=values, error=message)
+            return _pages(request).render(request, "step.html", context, status_code=422)
+        assessments.record_answer(
+            session=session, assessment_id=assessment_id, question_id=question_id, value=value
+        )
     if form.get("return") == "review":
         return _see_other(f"/assessments/{assessment_id}/review")
-    return _see_other(views.url_after(state, question_id))
+    return _see_other(
+        views.url_after({**state.answers, question_id: value}, assessment_id, question_id)
+    )
 
 
 @router.get("/assessments/{assessment_id}/review", response_class=HTMLResponse)

@@ -87,11 +87,12 @@ def resume_url(state: AssessmentState) -> str:
     return f"/assessments/{a.id}/review"
 
 
-def url_after(state: AssessmentState, question_id: str) -> str:
-    """The step after this one on the current branch, else the review page."""
-    following = next_question(state.answers, after=question_id)
-    a = state.assessment
-    return step_url(a.id, following.id) if following else f"/assessments/{a.id}/review"
+def url_after(answers: Mapping[str, Any], assessment_id: str, question_id: str) -> str:
+    """The step after this one on the branch these answers take, else the review page."""
+    following = next_question(answers, after=question_id)
+    if following is None:
+        return f"/assessments/{assessment_id}/review"
+    return step_url(assessment_id, following.id)
 
 
 def form_error(question: Question, values: list[str]) -> str:
