@@ -40,10 +40,15 @@ class _Term:
 
 def _terms(
     data: RulesetData, field: str, consts: dict[str, Any]
-) -> tuple[list[_Term], dict[str, str]]:
+) -> tuple[list[_Term], dict[str, tuple[str, str, str]]]:
     """The field's rules as terms; rules with conditions on other fields get a context term
-    m<k> (the weight if the other conditions hold, else 0), defined only where used."""
+    m<k> (the weight if the other conditions hold, else 0), defined only where used.
+
+    defs: term -> (weight, name of its context test, source of that test); rules sharing the
+    same other-field conditions share one test (k<j>), evaluated once.
+    """
     terms, defs = [], {}
+    tests: dict[tuple[Any, ...], tuple[str, str]] = {}
     for k in data.rules_by_field[field]:
         rule = data.rule[k]
         own = [c for c in rule.when if c.field == field]
@@ -51,8 +56,13 @@ def _terms(
         term = str(rule.milli)
         if ctx:
             term = f"m{k}"
-            test = " and ".join(f"({c.source(f'p[{FIELD_INDEX[c.field]}]', consts)})" for c in ctx)
-            defs[term] = f"{rule.milli} if {test} else 0"
+            key = tuple((c.field, c.op, repr(getattr(c, c.op))) for c in ctx)
+            if key not in tests:
+                src = " and ".join(
+                    f"({c.source(f'p[{FIELD_INDEX[c.field]}]', consts)})" for c in ctx
+                )
+                tests[key] = (f"k{len(tests)}", src)
+            defs[term] = (str(rule.milli), *tests[key])
         terms.append(_Term(APPROACH_INDEX[rule.approach], own, rule.milli, term))
     return terms, defs
 
@@ -102,15 +112,23 @@ def _try(
     return lines + _winner(names, ind)
 
 
-def _defs(used: set[str], defs: dict[str, str], ind: str) -> list[str]:
-    """Definitions of the context terms a branch uses, in a stable order."""
-    return [f"{ind}{name} = {defs[name]}" for name in sorted(used, key=lambda n: int(n[1:]))]
+def _defs(used: set[str], defs: dict[str, tuple[str, str, str]], ind: str) -> list[str]:
+    """Definitions of the context tests and terms a branch uses, in a stable order."""
+    names = sorted(used, key=lambda n: int(n[1:]))
+    lines: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        _, test, src = defs[name]
+        if test not in seen:
+            seen.add(test)
+            lines.append(f"{ind}{test} = {src}")
+    return lines + [f"{ind}{name} = {defs[name][0]} if {defs[name][1]} else 0" for name in names]
 
 
 def _choice_branch(
     terms: list[_Term],
     affected: list[int],
-    defs: dict[str, str],
+    defs: dict[str, tuple[str, str, str]],
     cur: Any,
     cands: list[tuple[float, Any]],
     ind: str,
@@ -127,7 +145,7 @@ def _choice_branch(
 def _count_branch(
     terms: list[_Term],
     affected: list[int],
-    defs: dict[str, str],
+    defs: dict[str, tuple[str, str, str]],
     rep: int,
     ups: list[int],
     downs: list[int],
