@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+from types import ModuleType
 
 import pytest
 
@@ -16,3 +18,12 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required component missing under CI=true: {reason}")
     pytest.skip(reason)
+
+
+def require_module(name: str) -> ModuleType:
+    """Import a module a test needs, with `require`'s rule when it is missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        require(False, f"{name} is not installed (pip install -e '.[test,train]'): {exc}")
+        raise

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 import pytest
 
 from app.recipes import get_recipe, list_ids, render, resolve_params
+from tests.support import require_module
 
 pytestmark = pytest.mark.training
 
@@ -22,18 +22,9 @@ CASES = [
 ]
 
 
-def _require(module: str):  # type: ignore[no-untyped-def]
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"required component missing under CI=true: {module}: {exc}")
-        pytest.skip(f"{module} is not installed: {exc}")
-
-
 @pytest.mark.parametrize(("recipe_id", "gpu"), CASES, ids=[f"{r}-{g}" for r, g in CASES])
 def test_trl_parser_reads_the_export(recipe_id: str, gpu: str, tmp_path: Path) -> None:
-    _require("trl")
+    require_module("trl")
     recipe = get_recipe(recipe_id)
     params = resolve_params(recipe, {"gpu": gpu, "max_steps": "5"})
     path = tmp_path / f"{recipe_id}.yaml"

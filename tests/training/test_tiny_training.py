@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from app.recipes import get_recipe, render, resolve_params
+from tests.support import require_module
 
 pytestmark = pytest.mark.training
 
@@ -182,7 +183,7 @@ CASES = [
 @pytest.mark.parametrize(
     ("recipe_id", "command", "data", "extra"), CASES, ids=[c[0] for c in CASES]
 )
-def test_tiny_run(require_module, workspace, recipe_id, command, data, extra):  # type: ignore[no-untyped-def]
+def test_tiny_run(workspace, recipe_id, command, data, extra):  # type: ignore[no-untyped-def]
     """Render the recipe for the tiny model, train 3 steps with the trl CLI, check the outputs."""
     for module in (
         "torch",
