@@ -2,7 +2,8 @@
 
 Public API (no web, database or framework imports anywhere in this package):
 
-- ``engine.recommend(profile: Profile) -> Recommendation`` - the decision itself.
+- ``engine.recommend(profile: Profile) -> Recommendation`` - the decision itself
+  (``engine.decide(values)`` + ``render.to_json``/``render.to_model`` are its two halves).
 - ``batch.recommend_batch_json(lines: Iterable[str | bytes]) -> Iterator[str]`` - one JSON
   line per non-blank input line (same text as ``Recommendation.model_dump_json()``);
   ``batch.recommend_json(text) -> str`` and ``batch.parse_profile(text, line=None) -> Profile``
@@ -12,6 +13,8 @@ Public API (no web, database or framework imports anywhere in this package):
   ``{"field", "message", "allowed"}`` for 422 bodies.
 - ``bank.BANK`` (``.version``, ``.questions``, ``.get(id)``), ``bank.parse_answer``,
   ``bank.parse_form_answer``, ``bank.visible_questions``, ``bank.next_question``,
-  ``bank.profile_from_answers``, ``bank.answers_from_profile``; errors are ``bank.AnswerError``.
+  ``bank.profile_from_answers``, ``bank.answers_from_profile``, ``bank.walk`` (visible
+  questions and counted answers in one pass); ``Question.all_options`` adds "Not sure"
+  (value ``bank.NOT_SURE``); errors are ``bank.AnswerError``.
 - ``rules.RULESET_VERSION`` - the version of ``data/rules.toml`` and ``data/questions.toml``.
 """
