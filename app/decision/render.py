@@ -136,10 +136,11 @@ class _Templated(dict[tuple[int, Any], str]):
     """JSON of a reason with {value} filled in, per (reason key, value), filled on first use."""
 
     def __missing__(self, key: tuple[int, Any]) -> str:
-        if len(self) > 100_000:  # counts are unbounded: keep the memo small
-            self.clear()
         before, _, after = _TEMPLATE_JSON[key[0]]  # type: ignore[misc]
-        text = self[key] = before + human(key[1]) + after
+        value = key[1]
+        if type(value) is int:  # counts are unbounded: format them, do not keep them
+            return f"{before}{value:,}{after}"
+        text = self[key] = before + human(value) + after
         return text
 
 

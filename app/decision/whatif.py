@@ -24,10 +24,19 @@ MAX_CHANGES = 3
 Change = tuple[float, int, Any, int]
 FLIPS = compile_flips(RULES)
 # Per primary: the count fields and the choice fields (in search order), unpacked for the loop.
+_NOBODY = ((0, -1),)  # no rival within reach: -1 is below every gap
+
+
+def _reach(table: dict[Any, tuple[tuple[int, int], ...]]) -> dict[Any, tuple[tuple[int, int], ...]]:
+    """Rival bounds per answer class, never empty, so the first pair holds the largest bound."""
+    return {key: pairs or _NOBODY for key, pairs in table.items()}
+
+
+# Per primary: the count fields and the choice fields (in search order), unpacked for the loop.
 _SPLIT = tuple(
     (
-        tuple((f[0], f[2], f[3], f[4], f[5]) for f in entries if f[6]),
-        tuple((f[0], f[1] == LIST, f[3], f[4], f[5]) for f in entries if not f[6]),
+        tuple((f[0], f[2], _reach(f[3]), f[4], f[5]) for f in entries if f[6]),
+        tuple((f[0], f[1] == LIST, _reach(f[3]), f[4], f[5]) for f in entries if not f[6]),
     )
     for entries in FLIPS
 )
@@ -48,7 +57,10 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
         if bound < lead:
             continue
         value = p[index]
-        for b, w in table[-1 if value is None else bisect_right(ts, value)]:
+        pairs = table[-1 if value is None else bisect_right(ts, value)]
+        if pairs[0][1] < lead:
+            continue  # every rival is at least `lead` behind
+        for b, w in pairs:
             if w >= gaps[b]:
                 break
         else:
@@ -66,7 +78,10 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
         value = p[index]
         if is_list and value is not None:
             value = frozenset(value)
-        for b, w in table[value]:
+        pairs = table[value]
+        if pairs[0][1] < lead:
+            continue
+        for b, w in pairs:
             if w >= gaps[b]:
                 break
         else:
