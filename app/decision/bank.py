@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
 from app.decision.conditions import Condition
 from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET
@@ -65,6 +65,7 @@ class Question(BaseModel):
     show_if: tuple[Condition, ...] = ()
     unit: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def field(self) -> str:
         """The profile field this question fills (its id, by design)."""
