@@ -157,3 +157,57 @@ def test_inlined_confidence_matches_the_formula(profile: Profile) -> None:
     decision = decide(values)
     ordered = sorted(decision.raw)
     assert decision.confidence == confidence(values, ordered[5] - ordered[4])
+
+
+def _brute_force_changes(profile: Profile) -> list[tuple[float, str, Any, str]]:
+    """Every field's cheapest primary-changing candidate, by full re-decision (slow, exact)."""
+    from app.decision.flipgen import int_thresholds, log_cost
+    from app.decision.rules import RULES
+
+    base = recommend(profile).primary
+    out = []
+    for name in PROFILE_FIELDS:
+        if not RULES.rules_by_field[name]:
+            continue
+        for cost, value in _candidates(name, getattr(profile, name), int_thresholds, log_cost):
+            new = recommend(_with(profile, **{name: value})).primary
+            if new != base:
+                out.append((round(cost, 9), name, value, new))
+                break
+    out.sort(key=lambda c: (c[0], PROFILE_FIELDS.index(c[1])))
+    return out[:MAX_CHANGES]
+
+
+def _candidates(name: str, cur: Any, thresholds: Any, log_cost: Any) -> list[tuple[float, Any]]:
+    """The documented candidate answers for one field, cheapest first."""
+    from app.decision.fields import ENUM, FIELDS, INT, ORDINAL, SET
+    from app.decision.rules import RULES
+
+    info = FIELDS[name]
+    if info.kind == INT:
+        ts = thresholds(RULES, name)
+        if cur is None:
+            return [(1.0, v) for v in (0, *ts)]
+        near = [(t if cur < t else t - 1) for t in ts]
+        return sorted(((log_cost(v, cur), v) for v in near if v != cur), key=lambda c: c[0])
+    allowed = info.allowed or ()
+    if info.kind == SET:
+        if cur is None:
+            return [(1.0, []), *((1.0, [x]) for x in allowed)]
+        return [(1.0, [a for a in allowed if (a in cur) != (a == x)]) for x in allowed]
+    ordinal = info.kind == ENUM and name in ORDINAL and cur is not None
+    steps = [
+        (float(abs(allowed.index(v) - allowed.index(cur))) if ordinal else 1.0, v)
+        for v in allowed
+        if v != cur
+    ]
+    return sorted(steps, key=lambda c: c[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(profiles())
+def test_what_would_change_is_the_cheapest(profile: Profile) -> None:
+    """The incremental search finds exactly what re-deciding every candidate would."""
+    got = [(c.field, c.to, c.primary) for c in recommend(profile).what_would_change]
+    expected = _brute_force_changes(profile)
+    assert got == [(n, v, p) for _, n, v, p in expected]
