@@ -17,7 +17,10 @@ _FIELDS = tuple(FIELD_INDEX)
 
 
 class Decision(NamedTuple):
-    """The engine's answer as plain indexes, rendered to a model or JSON below."""
+    """The engine's answer as plain indexes, rendered to a model or JSON below.
+
+    Read-only: the plan list and technique dict may be shared between decisions.
+    """
 
     primary: int
     plan: list[int]
