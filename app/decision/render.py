@@ -228,23 +228,27 @@ def _json_value(value: Any) -> str:
 _VERSION = RULES.ruleset
 
 
+_RECIPE_JSON: dict[str | None, str] = {None: "null"}  # recipe id -> its JSON, filled below for every known recipe
+for _table in RULES.recipes.values():
+    _RECIPE_JSON.update({r: f'"{r}"' for r in _table.values()})
+_CONFIDENCE_JSON = {n / 100: repr(n / 100) for n in range(101)}  # confidence has 2 decimals
+
+
 def to_json(d: Decision) -> str:
     """The decision as the same JSON line Recommendation.model_dump_json() would give."""
-    values = d.values
-    r0, r1, r2, r3, r4, r5 = d.raw
+    primary, plan, raw, pre, confidence, keys, changes, technique, recipe, values = d
+    r0, r1, r2, r3, r4, r5 = raw
     fixed, templated, tfield = _FIXED_JSON, _TEMPLATED, _TFIELD
-    reasons = ",".join([fixed[k] or templated[k, values[tfield[k]]] for k in d.reasons])
-    changes = ",".join([_CHANGES[f, v, b] for _, f, v, b in d.changes]) if d.changes else ""
-    technique = ",".join([f'{_Q[i]}:"{v}"' for i, v in d.technique.items()]) if d.technique else ""
-    plan = d.plan
+    reasons = ",".join([fixed[k] or templated[k, values[tfield[k]]] for k in keys])
+    change_json = ",".join([_CHANGES[f, v, b] for _, f, v, b in changes]) if changes else ""
+    tech_json = ",".join([f'{_Q[i]}:"{v}"' for i, v in technique.items()]) if technique else ""
     plan_json = _Q[plan[0]] if len(plan) == 1 else ",".join([_Q[i] for i in plan])
-    pre = d.prerequisites
     pre_json = ",".join([_QPRE[k] for k in pre]) if pre else ""
-    recipe = "null" if d.recipe is None else f'"{d.recipe}"'
+    conf_json = _CONFIDENCE_JSON.get(confidence) or repr(confidence)
     return (
-        f'{{"primary":{_Q[d.primary]},"plan":[{plan_json}],'
+        f'{{"primary":{_Q[primary]},"plan":[{plan_json}],'
         f'"scores":{{{_S0[r0]},{_S1[r1]},{_S2[r2]},{_S3[r3]},{_S4[r4]},{_S5[r5]}}},'
         f'"prerequisites":[{pre_json}],'
-        f'"confidence":{d.confidence!r},"reasons":[{reasons}],"what_would_change":[{changes}],'
-        f'"technique":{{{technique}}},"recipe":{recipe},"ruleset":"{_VERSION}"}}'
+        f'"confidence":{conf_json},"reasons":[{reasons}],"what_would_change":[{change_json}],'
+        f'"technique":{{{tech_json}}},"recipe":{_RECIPE_JSON[recipe]},"ruleset":"{_VERSION}"}}'
     )
