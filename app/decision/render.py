@@ -228,7 +228,8 @@ def _json_value(value: Any) -> str:
 _VERSION = RULES.ruleset
 
 
-_RECIPE_JSON: dict[str | None, str] = {None: "null"}  # recipe id -> its JSON, filled below for every known recipe
+# Recipe id -> its JSON, for every recipe the ruleset names.
+_RECIPE_JSON: dict[str | None, str] = {None: "null"}
 for _table in RULES.recipes.values():
     _RECIPE_JSON.update({r: f'"{r}"' for r in _table.values()})
 _CONFIDENCE_JSON = {n / 100: repr(n / 100) for n in range(101)}  # confidence has 2 decimals
