@@ -92,10 +92,9 @@ def recommend(
             if profile is not None:
                 sys.stdout.write(recommend_json(stream.read()) + "\n")
             else:
-                out = sys.stdout
+                write = sys.stdout.write
                 for line in recommend_batch_json(stream):
-                    out.write(line)
-                    out.write("\n")
+                    write(line + "\n")
     except ProfileError as exc:
         raise _fail(exc.message) from None
     except OSError as exc:
