@@ -133,7 +133,8 @@ async def _read_body(request: Request) -> bytes | JSONResponse:
                 break
             chunks.append(chunk)
         data = b"".join(chunks) if size <= MAX_UPLOAD_BYTES else b"x" * (MAX_UPLOAD_BYTES + 1)
-        if content_type.startswith("application/json") and len(data) <= MAX_UPLOAD_BYTES:
+        is_json = content_type.split(";")[0].strip() == "application/json"
+        if is_json and len(data) <= MAX_UPLOAD_BYTES:
             try:
                 records = json.loads(data)
             except json.JSONDecodeError as exc:
@@ -148,7 +149,11 @@ async def _read_body(request: Request) -> bytes | JSONResponse:
     return data
 
 
-@router.post("/dataset-check", summary="Check a JSONL dataset for a training method")
+@router.post(
+    "/dataset-check",
+    summary="Check a JSONL dataset for a training method",
+    max_body_size=MAX_UPLOAD_BYTES + 64 * 1024,
+)
 async def dataset_check(request: Request, method: str = "sft", max_length: int = 2048) -> Any:
     """The dataset report; 422 with the first errors listed when the file has errors."""
     if method not in METHODS:

@@ -28,6 +28,7 @@ from app.recipes import (
 )
 from app.recipes.hardware import load_hardware
 from app.services import assessments
+from app.web.api_recipes import MAX_UPLOAD_BYTES
 from app.web.csrf import check_csrf
 from app.web.deps import DbSession
 from app.web.rendering import is_htmx
@@ -295,7 +296,7 @@ def _page_context(request: Request, c: Configured) -> dict[str, Any]:
         "dataset_method": DATASET_METHODS.get(c.recipe.method or ""),
         "method_labels": METHOD_LABELS,
         "back_query": query.removeprefix("?"),
-        "upload_limit_kb": request.app.state.settings.max_body_bytes // 1024,
+        "upload_limit_kb": MAX_UPLOAD_BYTES // 1024,
         "ruleset": BANK.version,
     }
 
@@ -372,7 +373,12 @@ def _max_length(value: str) -> int:
     return min(max(int(value), 16), 1_048_576) if value.strip().isdigit() else 2048
 
 
-@router.post("/recipes/{recipe_id}/dataset-check", response_class=HTMLResponse)
+# The upload may be larger than the app-wide body limit; the multipart framing needs a margin.
+@router.post(
+    "/recipes/{recipe_id}/dataset-check",
+    response_class=HTMLResponse,
+    max_body_size=MAX_UPLOAD_BYTES + 64 * 1024,
+)
 async def dataset_check(recipe_id: str, request: Request) -> Response:
     """Check an uploaded JSONL file for the recipe's method; 422 listing the first errors."""
     recipe = _recipe_or_404(recipe_id)
@@ -381,7 +387,7 @@ async def dataset_check(recipe_id: str, request: Request) -> Response:
         raise PageNotFound(f"{recipe.id} is a playbook: it has no training dataset to check")
     form = await request.form()
     check_csrf(request, _text(form.get("csrf_token")) or None)
-    upload, limit = form.get("file"), request.app.state.settings.max_body_bytes
+    upload, limit = form.get("file"), MAX_UPLOAD_BYTES
     max_length, back = _max_length(_text(form.get("max_length"), "2048")), _text(form.get("back"))
     data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
     report, error = None, None

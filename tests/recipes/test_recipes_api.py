@@ -105,3 +105,21 @@ def test_through_the_app_factory(tmp_path) -> None:  # type: ignore[no-untyped-d
     with TestClient(app) as client:
         assert client.get("/api/recipes").json() == list_ids()
         assert client.get("/api/recipes/nope").status_code == 422
+
+
+def test_dataset_check_takes_files_over_the_app_body_limit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    line = json.dumps({"prompt": "x" * 200, "completion": "y"}).encode() + b"\n"
+    data = line * 8000  # about 1.8 MB: over the app's 1 MB default, under the 5 MB upload limit
+    with TestClient(app) as client:
+        ok = client.post(
+            "/api/recipes/dataset-check?method=sft",
+            content=data,
+            headers={"content-type": "application/jsonl"},  # JSONL, not a JSON array
+        )
+        assert ok.status_code == 200, ok.text[:200]
+        assert ok.json()["examples"] == 8000
+        assert client.post("/api/assessments", json={"title": "x" * 1_100_000}).status_code == 413
