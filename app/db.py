@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -41,10 +39,3 @@ def _tune_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """One factory per app; sessions keep loaded objects usable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session

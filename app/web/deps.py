@@ -9,8 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.settings import Settings
-
 
 @contextmanager
 def unit_of_work(request: Request) -> Iterator[Session]:
@@ -29,13 +27,6 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-def _settings(request: Request) -> Settings:
-    """The settings the app was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 # scope="function": the commit happens when the endpoint returns, so a failed commit is an error
 # response rather than a success already sent.
 DbSession = Annotated[Session, Depends(_session, scope="function")]
-AppSettings = Annotated[Settings, Depends(_settings)]
