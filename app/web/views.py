@@ -179,11 +179,11 @@ def _form_values(value: Any) -> list[str]:
 
 
 def review_context(state: AssessmentState) -> dict[str, Any]:
-    """Context of the review page: answers on the branch, and those kept but not applying."""
+    """Context of the review page: answers on the branch by section, and those not applying."""
     a = state.assessment
-    rows = []
+    sections: dict[str, list[dict[str, Any]]] = {}
     for question in state.visible:
-        rows.append(
+        sections.setdefault(question.section, []).append(
             {
                 "question": question,
                 "answered": question.id in state.answers,
@@ -197,9 +197,9 @@ def review_context(state: AssessmentState) -> dict[str, Any]:
     ]
     return {
         "assessment": a,
-        "rows": rows,
+        "sections": list(sections.items()),
         "stale": stale,
-        "missing": sum(1 for r in rows if not r["answered"]),
+        "missing": sum(1 for q in state.visible if q.id not in state.answers),
         "ruleset": BANK.version,
     }
 
