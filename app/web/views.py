@@ -16,6 +16,7 @@ from app.decision.bank import (
 )
 from app.decision.profile import APPROACHES, Approach
 from app.decision.recommendation import Recommendation
+from app.recipes import recipe_for_step
 from app.services.assessments import AssessmentState
 
 APPROACH_LABELS = {
@@ -40,15 +41,6 @@ PREREQUISITE_LABELS = {
     "try_prompting_first": "Try prompting seriously first: it is the cheapest fix.",
     "safety_review": "Plan a safety review: changing weights can erode a model's safety behaviour.",
 }
-# The playbook that helps with each prerequisite.
-PREREQUISITE_RECIPES = {
-    "build_evals": "prompt-eval",
-    "fix_training_data": None,
-    "try_prompting_first": "prompt-eval",
-    "safety_review": None,
-}
-
-
 class PageNotFound(LookupError):
     """A URL naming a question or recipe that does not exist."""
 
@@ -234,6 +226,7 @@ def result_context(state: AssessmentState, rec: Recommendation) -> dict[str, Any
                 "summary": APPROACH_SUMMARIES[approach],
                 "primary": approach == rec.primary,
                 "technique": rec.technique.get(approach),
+                "recipe": recipe_for_step(approach, rec.technique.get(approach)),
                 "reasons": reasons,
             }
         )
@@ -243,7 +236,7 @@ def result_context(state: AssessmentState, rec: Recommendation) -> dict[str, Any
         if r.approach is not None and r.approach not in rec.plan and r.effect == "-"
     ]
     prerequisites = [
-        {"id": p, "text": PREREQUISITE_LABELS[p], "recipe": PREREQUISITE_RECIPES.get(p)}
+        {"id": p, "text": PREREQUISITE_LABELS[p], "recipe": recipe_for_step(p)}
         for p in rec.prerequisites
     ]
     prerequisite_reasons = [

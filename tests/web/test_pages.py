@@ -241,3 +241,23 @@ def test_first_step_weighs_under_30_kb_gzipped(client: TestClient) -> None:
             assert response.status_code == 200, path
             total += sum(len(chunk) for chunk in response.iter_raw())
     assert total < 30 * 1024, f"first step page weighs {total} bytes gzipped"
+
+
+def test_every_plan_step_and_prerequisite_links_to_a_recipe_page(client: TestClient) -> None:
+    answers = {
+        "gap": "both",
+        "knowledge_kind": "private",
+        "corpus_tokens": 10_000_000,
+        "labeled_examples": 1500,
+        "eval_set": "none",
+        "prompting": "thorough",
+        "best_prompt_result": "inconsistent",
+        "finetuning_available": True,
+    }
+    assessment_id = client.post("/api/assessments", json={"answers": answers}).json()["id"]
+    result = client.get(f"/assessments/{assessment_id}/result").text
+    links = set(re.findall(r'href="(/recipes/[\w-]+)\?assessment=', result))
+    assert "/recipes/build-evals" in links, "the build_evals prerequisite links its playbook"
+    assert len(links) >= 3
+    for link in links:
+        assert client.get(link).status_code == 200, link
