@@ -51,11 +51,6 @@ class AssessmentState:
     counted: dict[str, Any] = field(repr=False)
 
     @property
-    def applicable(self) -> tuple[str, ...]:
-        """Answered questions on the branch taken."""
-        return tuple(q.id for q in self.visible if q.id in self.answers)
-
-    @property
     def not_applicable(self) -> tuple[str, ...]:
         """Answered questions on branches no longer taken: kept, but not used."""
         shown = {q.id for q in self.visible}
