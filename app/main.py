@@ -51,6 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Which fix closes your LLM's gap: prompting, long context, RAG, "
         "fine-tuning, preference tuning or distillation.",
         max_body_size=settings.max_body_bytes,
+        # Swagger UI and ReDoc load scripts from a CDN and inline: neither fits the CSP nor an
+        # offline install. The schema itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     engine = make_engine(settings)
     app.state.settings = settings
