@@ -236,11 +236,15 @@ def visible_questions(answers: Mapping[str, Any]) -> list[Question]:
     return _effective(answers)[0]
 
 
+# Asking order by id: `tuple.index` on the models would compare every field of each question.
+_POSITION = {q.id: i for i, q in enumerate(BANK.questions)}
+
+
 def next_question(answers: Mapping[str, Any], after: str | None = None) -> Question | None:
     """The first visible question after `after` (or the first one), or None at the end."""
-    position = -1 if after is None else BANK.questions.index(BANK.get(after))
+    position = -1 if after is None else _POSITION[BANK.get(after).id]
     for q in visible_questions(answers):
-        if BANK.questions.index(q) > position:
+        if _POSITION[q.id] > position:
             return q
     return None
 
