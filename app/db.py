@@ -1,13 +1,26 @@
-"""Engine and session factory: SQLite tuned for a web app (WAL, foreign keys, busy timeout)."""
+"""Storage: the engine, one transaction per unit of work, and statements run on the driver.
+
+SQLAlchemy defines the tables (and Alembic migrates them) and writes the SQL for each dialect;
+the statements then run straight on the driver's connection. On the questionnaire's hot paths
+the ORM session and Core's execution context cost several times the indexed queries themselves
+(`make bench`: about 300 us against 30 us to read an assessment), so the services skip them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 from app.settings import Settings
+
+Processor = Callable[[Any], Any]
 
 
 def make_engine(settings: Settings, **engine_options: Any) -> Engine:
@@ -23,8 +36,8 @@ def make_engine(settings: Settings, **engine_options: Any) -> Engine:
 def _tune_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     """Turn on WAL, foreign keys and a busy timeout on every new SQLite connection."""
 
-    # pysqlite opens a (deferred) transaction before the first write of each unit of work; the
-    # explicit BEGIN that SQLAlchemy's docs suggest would cost an extra statement on every request.
+    # pysqlite opens a (deferred) transaction before the first write of each unit of work; an
+    # explicit BEGIN would cost an extra statement on every request.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -36,6 +49,111 @@ def _tune_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
         cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """One factory per app; sessions keep loaded objects usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+@dataclass(frozen=True, slots=True)
+class Db:
+    """A driver (PEP 249) connection inside one transaction, and the dialect it speaks."""
+
+    connection: Any
+    dialect: Dialect
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Db]:
+    """One transaction: commit when the block ends, roll back on any error."""
+    # The pool's connection comes with the engine's connect-time set-up (pragmas, JSON loaders).
+    connection = engine.raw_connection()
+    try:
+        yield Db(connection, engine.dialect)
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """One statement as one dialect's driver takes it."""
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names for positional paramstyles, else None
+    fixed: dict[str, Any]  # values written into the statement, such as LIMIT 1
+    binds: dict[str, Processor]  # Python value -> driver value, where the type needs it
+    results: tuple[Processor | None, ...] | None  # driver value -> Python value, per column
+
+
+class Statement:
+    """A Core statement compiled once per dialect and run on the driver's cursor.
+
+    Values go through the column types' own bind and result processors, so what is stored and
+    read back is exactly what the ORM would store and read.
+    """
+
+    __slots__ = ("_compiled", "_core")
+
+    def __init__(self, core: ClauseElement) -> None:
+        self._core = core
+        self._compiled: dict[str, _Compiled] = {}
+
+    def rows(self, db: Db, /, **params: Any) -> list[tuple[Any, ...]]:
+        """Run the statement and return every row it returns (none for plain writes)."""
+        compiled = self._compiled.get(db.dialect.name) or self._compile(db.dialect)
+        cursor = db.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, _parameters(compiled, params))
+            if cursor.description is None:
+                return []
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if compiled.results is None:
+            return [tuple(row) for row in rows]
+        processors = compiled.results
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
+            for row in rows
+        ]
+
+    def first(self, db: Db, /, **params: Any) -> tuple[Any, ...] | None:
+        """The first row, or None."""
+        rows = self.rows(db, **params)
+        return rows[0] if rows else None
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        """Render the SQL and look the type processors up for this dialect."""
+        compiled = self._core.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)  # DML and SELECT compile with the SQL compiler
+        binds: dict[str, Processor] = {}
+        fixed = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                binds[name] = processor
+            if not bind.required:
+                fixed[name] = bind.effective_value
+        columns = getattr(self._core, "exported_columns", ())
+        results = tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        )
+        positional = compiled.positiontup
+        form = _Compiled(
+            sql=compiled.string,
+            order=tuple(positional) if positional is not None else None,
+            fixed=fixed,
+            binds=binds,
+            results=results if any(p is not None for p in results) else None,
+        )
+        self._compiled[dialect.name] = form
+        return form
+
+
+def _parameters(compiled: _Compiled, given: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+    """The statement's parameters, processed and in the shape its driver's paramstyle wants."""
+    values = {**compiled.fixed, **given}
+    for name, processor in compiled.binds.items():
+        if name in values:
+            values[name] = processor(values[name])
+    if compiled.order is None:
+        return values
+    return tuple(values[name] for name in compiled.order)

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
-from app.db import make_engine, make_session_factory
+from app.db import make_engine
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
@@ -59,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
     app.state.pages = Pages(settings.templates_dir)
 
     # The questionnaire first: routers are matched in order, and its steps are the hot path.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -219,16 +219,42 @@ def parse_form_answer(question_id: str, values: list[str]) -> AnswerValue:
     return parse_answer(q.id, text)
 
 
-def _effective(answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
-    """Walk the bank in order: the visible questions and the answers that count."""
-    visible: list[Question] = []
-    values: dict[str, Any] = {}
-    for q in BANK.questions:
-        if all(c.test(values.get(c.field)) for c in q.show_if):
-            visible.append(q)
-            if answers.get(q.id) is not None:
-                values[q.id] = answers[q.id]
-    return visible, values
+Walk = Callable[[Mapping[str, Any]], tuple[list[Question], dict[str, Any]]]
+
+
+def compile_walk(questions: Sequence[Question]) -> Walk:
+    """Generate the walk over the bank as straight-line code: one `if` per conditional question.
+
+    Every step page and answer walks the bank; testing the conditions as data costs several
+    times more. A question's conditions only read answers asked before it (the bank checks),
+    and an answer counts only when its question is shown, so a hidden question reads as unknown.
+    """
+    consts: dict[str, Any] = {}
+    lines = ["def walk(answers):", "    get = answers.get", "    visible = []", "    values = {}"]
+    for i, q in enumerate(questions):
+        consts[f"_q{i}"] = q
+        name = f"v_{q.id}"
+        body = [
+            f"visible.append(_q{i})",
+            f"{name} = get({q.id!r})",
+            f"if {name} is not None:",
+            f"    values[{q.id!r}] = {name}",
+        ]
+        if not q.show_if:
+            lines += [f"    {line}" for line in body]
+            continue
+        test = " and ".join(f"({c.source(f'v_{c.field}', consts)})" for c in q.show_if)
+        lines.append(f"    if {test}:")
+        lines += [f"        {line}" for line in body]
+        lines += ["    else:", f"        {name} = None"]
+    lines.append("    return visible, values")
+    namespace: dict[str, Any] = dict(consts)
+    exec(compile("\n".join(lines), "<question bank walk>", "exec"), namespace)
+    walk: Walk = namespace["walk"]
+    return walk
+
+
+_effective = compile_walk(BANK.questions)
 
 
 def visible_questions(answers: Mapping[str, Any]) -> list[Question]:
@@ -266,5 +292,5 @@ def answers_from_profile(profile: Profile) -> dict[str, AnswerValue]:
 
 
 def walk(answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
-    """One pass over the bank: the visible questions and the answers that count."""
+    """One pass over the bank: the visible questions and the answers that count (answered)."""
     return _effective(answers)

@@ -1,1 +1,1 @@
-"""Services: plain functions with keyword-only arguments, each taking a session."""
+"""Services: plain functions with keyword-only arguments, each taking the request's `Db`."""

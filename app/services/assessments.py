@@ -1,7 +1,8 @@
 """Assessments: create, answer (every change kept as a revision), decide, snapshot.
 
 The step page and the answer post are the hot paths: they read an assessment and its current
-answers with column queries, and never load ORM entities or run the engine.
+answers with two indexed column queries and never run the engine. Every statement is built once
+and runs on the driver connection (see `app.db`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
+from app.db import Db, Statement
 from app.decision.bank import BANK, Question, walk
 from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
-from app.models import Answer, Assessment, RecommendationSnapshot, utcnow
+from app.models import Answer, Assessment, RecommendationSnapshot, new_token, utcnow
 
 
 class AssessmentNotFound(LookupError):
@@ -67,58 +68,59 @@ class AssessmentState:
         return Profile.model_validate(self.counted)
 
 
-# Built once: constructing a statement costs more than running it on the hot paths.
-_RECORD = select(
-    Assessment.id,
-    Assessment.title,
-    Assessment.status,
-    Assessment.ruleset,
-    Assessment.created_at,
-    Assessment.updated_at,
-).where(Assessment.id == bindparam("assessment_id"))
-_CURRENT_ANSWERS = (
-    select(Answer.question_id, Answer.value)
-    .where(Answer.assessment_id == bindparam("assessment_id"), Answer.is_current)
-    .order_by(Answer.id)
-)
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One stored revision of one answer."""
 
-
-def assessment_state(*, session: Session, assessment_id: str) -> AssessmentState:
-    """The assessment and its current answers, read with two indexed column queries."""
-    # Core execution on the session's connection: same transaction, without the ORM layer.
-    # Two small queries beat one join, which would repeat (and re-parse) the timestamps per answer.
-    connection = session.connection()
-    key = {"assessment_id": assessment_id}
-    row = connection.execute(_RECORD, key).first()
-    if row is None:
-        raise AssessmentNotFound(assessment_id)
-    answers = {
-        question_id: value for question_id, value in connection.execute(_CURRENT_ANSWERS, key)
-    }
-    visible, counted = walk(answers)
-    return AssessmentState(AssessmentRecord(*row), answers, visible, counted)
-
-
-def create_assessment(
-    *, session: Session, title: str | None = None, answers: dict[str, Any] | None = None
-) -> str:
-    """Start an assessment, optionally with answers already parsed by the bank; its id."""
-    assessment = Assessment(ruleset=BANK.version, title=title)
-    session.add(assessment)
-    session.flush()
-    for question_id, value in (answers or {}).items():
-        session.add(Answer(assessment_id=assessment.id, question_id=question_id, value=value))
-    return assessment.id
+    question_id: str
+    value: Any
+    created_at: datetime
+    is_current: bool
 
 
 # Bind names differ from column names: SQLAlchemy reserves those for the SET/VALUES clauses.
-_TOUCH = (
+_RECORD = Statement(
+    select(
+        Assessment.id,
+        Assessment.title,
+        Assessment.status,
+        Assessment.ruleset,
+        Assessment.created_at,
+        Assessment.updated_at,
+    ).where(Assessment.id == bindparam("b_assessment"))
+)
+_CURRENT_ANSWERS = Statement(
+    select(Answer.question_id, Answer.value)
+    .where(Answer.assessment_id == bindparam("b_assessment"), Answer.is_current)
+    .order_by(Answer.id)
+)
+_HISTORY = Statement(
+    select(Answer.question_id, Answer.value, Answer.created_at, Answer.is_current)
+    .where(Answer.assessment_id == bindparam("b_assessment"))
+    .order_by(Answer.id)
+)
+_CREATE = Statement(
+    insert(Assessment).values(
+        id=bindparam("b_assessment"),
+        title=bindparam("b_title"),
+        ruleset=bindparam("b_ruleset"),
+        status="in_progress",
+        created_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_TOUCH = Statement(
     update(Assessment)
     .where(Assessment.id == bindparam("b_assessment"))
     .values(updated_at=bindparam("b_now"))
     .returning(Assessment.status)
 )
-_RETIRE = (
+_COMPLETE = Statement(
+    update(Assessment)
+    .where(Assessment.id == bindparam("b_assessment"))
+    .values(status="completed", updated_at=bindparam("b_now"))
+)
+_RETIRE = Statement(
     update(Answer)
     .where(
         Answer.assessment_id == bindparam("b_assessment"),
@@ -127,74 +129,105 @@ _RETIRE = (
     )
     .values(is_current=False)
 )
-_ADD = insert(Answer).values(
-    assessment_id=bindparam("b_assessment"),
-    question_id=bindparam("b_question"),
-    value=bindparam("b_value", type_=JSON),
-    is_current=True,
-    created_at=bindparam("b_now"),
+_ADD = Statement(
+    insert(Answer).values(
+        assessment_id=bindparam("b_assessment"),
+        question_id=bindparam("b_question"),
+        value=bindparam("b_value", type_=JSON),
+        is_current=True,
+        created_at=bindparam("b_now"),
+    )
+)
+_LATEST_SNAPSHOT = Statement(
+    select(RecommendationSnapshot.recommendation)
+    .where(RecommendationSnapshot.assessment_id == bindparam("b_assessment"))
+    .order_by(RecommendationSnapshot.id.desc())
+    .limit(1)
+)
+_SNAPSHOT = Statement(
+    insert(RecommendationSnapshot).values(
+        assessment_id=bindparam("b_assessment"),
+        ruleset=bindparam("b_ruleset"),
+        profile=bindparam("b_profile", type_=JSON),
+        recommendation=bindparam("b_recommendation", type_=JSON),
+        created_at=bindparam("b_now"),
+    )
 )
 
 
-def record_answer(*, session: Session, assessment_id: str, question_id: str, value: Any) -> None:
-    """Store a new current revision of one answer (already parsed by the bank)."""
-    connection = session.connection()
-    key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": utcnow()}
-    status = connection.execute(_TOUCH, key).scalar_one_or_none()
-    if status is None:
+def assessment_state(*, db: Db, assessment_id: str) -> AssessmentState:
+    """The assessment and its current answers, read with two indexed column queries."""
+    # Two small queries beat one join, which would repeat (and re-parse) the timestamps per answer.
+    row = _RECORD.first(db, b_assessment=assessment_id)
+    if row is None:
         raise AssessmentNotFound(assessment_id)
-    connection.execute(_RETIRE, key)
-    connection.execute(_ADD, {**key, "b_value": value})
-    if status == "completed":
+    answers = current_answers(db=db, assessment_id=assessment_id)
+    visible, counted = walk(answers)
+    return AssessmentState(AssessmentRecord(*row), answers, visible, counted)
+
+
+def current_answers(*, db: Db, assessment_id: str) -> dict[str, Any]:
+    """The current answer to each answered question, in the order they were first given."""
+    return dict(_CURRENT_ANSWERS.rows(db, b_assessment=assessment_id))
+
+
+def create_assessment(
+    *, db: Db, title: str | None = None, answers: dict[str, Any] | None = None
+) -> str:
+    """Start an assessment, optionally with answers already parsed by the bank; its id."""
+    assessment_id = new_token()
+    now = utcnow()
+    _CREATE.rows(db, b_assessment=assessment_id, b_title=title, b_ruleset=BANK.version, b_now=now)
+    for question_id, value in (answers or {}).items():
+        _ADD.rows(db, b_assessment=assessment_id, b_question=question_id, b_value=value, b_now=now)
+    return assessment_id
+
+
+def record_answer(*, db: Db, assessment_id: str, question_id: str, value: Any) -> None:
+    """Store a new current revision of one answer (already parsed by the bank)."""
+    key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": utcnow()}
+    touched = _TOUCH.first(db, **key)
+    if touched is None:
+        raise AssessmentNotFound(assessment_id)
+    _RETIRE.rows(db, **key)
+    _ADD.rows(db, **key, b_value=value)
+    if touched[0] == "completed":
         # The stored result follows the answers, keeping every earlier snapshot.
-        state = assessment_state(session=session, assessment_id=assessment_id)
-        _snapshot(session=session, state=state)
+        _snapshot(db=db, state=assessment_state(db=db, assessment_id=assessment_id))
 
 
-def answer_history(*, session: Session, assessment_id: str) -> list[Answer]:
+def answer_history(*, db: Db, assessment_id: str) -> list[StoredAnswer]:
     """Every revision of every answer, oldest first."""
-    assessment_state(session=session, assessment_id=assessment_id)
-    return list(
-        session.scalars(
-            select(Answer).where(Answer.assessment_id == assessment_id).order_by(Answer.id)
-        )
-    )
+    if _RECORD.first(db, b_assessment=assessment_id) is None:
+        raise AssessmentNotFound(assessment_id)
+    return [StoredAnswer(*row) for row in _HISTORY.rows(db, b_assessment=assessment_id)]
 
 
-def complete_assessment(*, session: Session, assessment_id: str) -> Recommendation:
+def complete_assessment(*, db: Db, assessment_id: str) -> Recommendation:
     """Mark the assessment completed and store the recommendation as it stands now."""
-    state = assessment_state(session=session, assessment_id=assessment_id)
-    session.execute(
-        update(Assessment)
-        .where(Assessment.id == assessment_id)
-        .values(status="completed", updated_at=utcnow())
-    )
-    return _snapshot(session=session, state=state)
+    state = assessment_state(db=db, assessment_id=assessment_id)
+    _COMPLETE.rows(db, b_assessment=assessment_id, b_now=utcnow())
+    return _snapshot(db=db, state=state)
 
 
-def current_recommendation(*, session: Session, state: AssessmentState) -> Recommendation:
+def current_recommendation(*, db: Db, state: AssessmentState) -> Recommendation:
     """The stored recommendation of a completed assessment, else a fresh one."""
     if state.assessment.status == "completed":
-        stored = session.execute(
-            select(RecommendationSnapshot.recommendation)
-            .where(RecommendationSnapshot.assessment_id == state.assessment.id)
-            .order_by(RecommendationSnapshot.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        stored = _LATEST_SNAPSHOT.first(db, b_assessment=state.assessment.id)
         if stored is not None:
-            return Recommendation.model_validate(stored)
+            return Recommendation.model_validate(stored[0])
     return recommend(state.profile)
 
 
-def _snapshot(*, session: Session, state: AssessmentState) -> Recommendation:
+def _snapshot(*, db: Db, state: AssessmentState) -> Recommendation:
     """Decide on the current answers and keep the result beside the profile it used."""
     recommendation = recommend(state.profile)
-    session.add(
-        RecommendationSnapshot(
-            assessment_id=state.assessment.id,
-            ruleset=recommendation.ruleset,
-            profile=state.profile.model_dump(mode="json", exclude_none=True),
-            recommendation=recommendation.model_dump(mode="json"),
-        )
+    _SNAPSHOT.rows(
+        db,
+        b_assessment=state.assessment.id,
+        b_ruleset=recommendation.ruleset,
+        b_profile=state.profile.model_dump(mode="json", exclude_none=True),
+        b_recommendation=recommendation.model_dump(mode="json"),
+        b_now=utcnow(),
     )
     return recommendation

@@ -7,14 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
+from app.db import Db
 from app.decision.bank import parse_answer
 from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
 from app.services import assessments
-from app.web.deps import DbSession
+from app.web.deps import Transaction
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -70,9 +70,9 @@ class Problem(BaseModel):
     detail: Any
 
 
-def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
+def _assessment_out(db: Db, assessment_id: str) -> AssessmentOut:
     """Read an assessment and shape it for the API."""
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
     a = state.assessment
     return AssessmentOut(
         id=a.id,
@@ -85,7 +85,7 @@ def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
         not_applicable=list(state.not_applicable),
         next_question=state.next_question,
         profile=state.profile,
-        recommendation=assessments.current_recommendation(session=session, state=state),
+        recommendation=assessments.current_recommendation(db=db, state=state),
     )
 
 
@@ -101,19 +101,19 @@ def post_recommend(profile: Profile) -> Recommendation:
 
 
 @router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut)
-def post_assessment(body: NewAssessment, session: DbSession) -> AssessmentOut:
+def post_assessment(body: NewAssessment, db: Transaction) -> AssessmentOut:
     """Start an assessment, optionally with some answers already given."""
     answers = {
         question_id: parse_answer(question_id, raw) for question_id, raw in body.answers.items()
     }
-    created = assessments.create_assessment(session=session, title=body.title, answers=answers)
-    return _assessment_out(session, created)
+    created = assessments.create_assessment(db=db, title=body.title, answers=answers)
+    return _assessment_out(db, created)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_FOUND)
-def get_assessment(assessment_id: str, session: DbSession) -> AssessmentOut:
+def get_assessment(assessment_id: str, db: Transaction) -> AssessmentOut:
     """Answers, profile and recommendation of one assessment."""
-    return _assessment_out(session, assessment_id)
+    return _assessment_out(db, assessment_id)
 
 
 @router.put(
@@ -122,14 +122,14 @@ def get_assessment(assessment_id: str, session: DbSession) -> AssessmentOut:
     responses=NOT_FOUND,
 )
 def put_answer(
-    assessment_id: str, question_id: str, body: AnswerIn, session: DbSession
+    assessment_id: str, question_id: str, body: AnswerIn, db: Transaction
 ) -> AssessmentOut:
     """Give or change one answer; the old value stays in the history."""
     value = parse_answer(question_id, body.value)
     assessments.record_answer(
-        session=session, assessment_id=assessment_id, question_id=question_id, value=value
+        db=db, assessment_id=assessment_id, question_id=question_id, value=value
     )
-    return _assessment_out(session, assessment_id)
+    return _assessment_out(db, assessment_id)
 
 
 @router.get(
@@ -137,18 +137,18 @@ def put_answer(
     response_model=list[AnswerRevision],
     responses=NOT_FOUND,
 )
-def get_history(assessment_id: str, session: DbSession) -> list[AnswerRevision]:
+def get_history(assessment_id: str, db: Transaction) -> list[AnswerRevision]:
     """Every revision of every answer, oldest first."""
     return [
         AnswerRevision(question=a.question_id, value=a.value, at=a.created_at)
-        for a in assessments.answer_history(session=session, assessment_id=assessment_id)
+        for a in assessments.answer_history(db=db, assessment_id=assessment_id)
     ]
 
 
 @router.post(
     "/assessments/{assessment_id}/complete", response_model=AssessmentOut, responses=NOT_FOUND
 )
-def post_complete(assessment_id: str, session: DbSession) -> AssessmentOut:
+def post_complete(assessment_id: str, db: Transaction) -> AssessmentOut:
     """Mark the assessment completed and snapshot its recommendation."""
-    assessments.complete_assessment(session=session, assessment_id=assessment_id)
-    return _assessment_out(session, assessment_id)
+    assessments.complete_assessment(db=db, assessment_id=assessment_id)
+    return _assessment_out(db, assessment_id)

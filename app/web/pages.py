@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.db import unit_of_work
 from app.decision.bank import BANK, AnswerError, parse_form_answer
 from app.services import assessments
 from app.web import views
 from app.web.csrf import check_csrf
-from app.web.deps import DbSession, unit_of_work
+from app.web.deps import Transaction
 from app.web.rendering import Pages
 
 router = APIRouter(include_in_schema=False)
@@ -47,15 +48,13 @@ def _remember(request: Request, response: Response, assessment_id: str) -> Respo
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, session: DbSession) -> Response:
+def index(request: Request, db: Transaction) -> Response:
     """What the advisor does, a start button, and a resume link when there is one."""
     resume = None
     resume_id = request.cookies.get(RESUME_COOKIE)
     if resume_id:
         try:
-            resume = assessments.assessment_state(
-                session=session, assessment_id=resume_id
-            ).assessment
+            resume = assessments.assessment_state(db=db, assessment_id=resume_id).assessment
         except assessments.AssessmentNotFound:
             resume = None
     return _pages(request).render(
@@ -66,30 +65,31 @@ def index(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/assessments")
-def start(request: Request, session: DbSession, csrf_token: CsrfToken = None) -> Response:
+def start(request: Request, db: Transaction, csrf_token: CsrfToken = None) -> Response:
     """Create an assessment and go to its first step."""
     check_csrf(request, csrf_token)
-    assessment_id = assessments.create_assessment(session=session)
+    assessment_id = assessments.create_assessment(db=db)
     first = BANK.questions[0].id
     return _remember(request, _see_other(views.step_url(assessment_id, first)), assessment_id)
 
 
 @router.get("/assessments/{assessment_id}")
-def resume(assessment_id: str, request: Request, session: DbSession) -> Response:
+def resume(assessment_id: str, request: Request, db: Transaction) -> Response:
     """Send the user to where they left off: the next unanswered step, else the review."""
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
     target = views.resume_url(state)
     return _remember(request, _see_other(target), assessment_id)
 
 
-# The two hot paths run on the event loop and open their unit of work themselves: their
-# database work is a few indexed statements, shorter than the hand-off to a worker thread or
-# the dependency machinery would cost (see `make bench`).
-@router.get("/assessments/{assessment_id}/steps/{question_id}", response_class=HTMLResponse)
-async def step(assessment_id: str, question_id: str, request: Request) -> Response:
+# The two hot paths are plain Starlette routes running on the event loop, opening their unit
+# of work themselves. They take nothing FastAPI would validate (the form is parsed by the
+# question bank) and stay out of the OpenAPI schema; the parameter and dependency machinery
+# would cost more than their few indexed statements (see `make bench`).
+async def step(request: Request) -> Response:
     """One question on its own page."""
-    with unit_of_work(request) as session:
-        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    assessment_id, question_id = _step_params(request)
+    with unit_of_work(request.app.state.engine) as db:
+        state = assessments.assessment_state(db=db, assessment_id=assessment_id)
     question = views.question_or_404(question_id)
     if not views.applies(state, question_id):
         return _see_other(views.resume_url(state))
@@ -97,9 +97,9 @@ async def step(assessment_id: str, question_id: str, request: Request) -> Respon
     return _remember(request, _pages(request).render(request, "step.html", context), assessment_id)
 
 
-@router.post("/assessments/{assessment_id}/steps/{question_id}")
-async def answer(assessment_id: str, question_id: str, request: Request) -> Response:
+async def answer(request: Request) -> Response:
     """Store the answer and go to the next step, or re-render with the error (422)."""
+    assessment_id, question_id = _step_params(request)
     form = await request.form()
     check_csrf(request, _text(form.get("csrf_token")))
     values = [v for v in form.getlist("value") if isinstance(v, str)]
@@ -107,45 +107,59 @@ async def answer(assessment_id: str, question_id: str, request: Request) -> Resp
     if exact and exact.strip():
         values = [exact]  # a typed number wins over a suggested one
     question = views.question_or_404(question_id)
-    with unit_of_work(request) as session:
-        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
-        try:
-            value = parse_form_answer(question_id, values)
-        except AnswerError:
-            message = views.form_error(question, values)
-            context = views.step_context(state, question, submitted=values, error=message)
-            return _pages(request).render(request, "step.html", context, status_code=422)
+    try:
+        value = parse_form_answer(question_id, values)
+    except AnswerError:
+        with unit_of_work(request.app.state.engine) as db:
+            state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+        message = views.form_error(question, values)
+        context = views.step_context(state, question, submitted=values, error=message)
+        return _pages(request).render(request, "step.html", context, status_code=422)
+    to_review = form.get("return") == "review"
+    with unit_of_work(request.app.state.engine) as db:
         assessments.record_answer(
-            session=session, assessment_id=assessment_id, question_id=question_id, value=value
+            db=db, assessment_id=assessment_id, question_id=question_id, value=value
         )
-    if form.get("return") == "review":
+        answers = (
+            {} if to_review else assessments.current_answers(db=db, assessment_id=assessment_id)
+        )
+    if to_review:
         return _see_other(f"/assessments/{assessment_id}/review")
-    return _see_other(
-        views.url_after({**state.answers, question_id: value}, assessment_id, question_id)
-    )
+    return _see_other(views.url_after(answers, assessment_id, question_id))
+
+
+STEP_PATH = "/assessments/{assessment_id}/steps/{question_id}"
+router.add_route(STEP_PATH, step, methods=["GET"], include_in_schema=False)
+router.add_route(STEP_PATH, answer, methods=["POST"], include_in_schema=False)
+
+
+def _step_params(request: Request) -> tuple[str, str]:
+    """The assessment and question ids in a step URL."""
+    params = request.path_params
+    return params["assessment_id"], params["question_id"]
 
 
 @router.get("/assessments/{assessment_id}/review", response_class=HTMLResponse)
-def review(assessment_id: str, request: Request, session: DbSession) -> Response:
+def review(assessment_id: str, request: Request, db: Transaction) -> Response:
     """Every answer on the branch taken, each with a link to change it."""
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
     return _pages(request).render(request, "review.html", views.review_context(state))
 
 
 @router.post("/assessments/{assessment_id}/review")
-async def finish(assessment_id: str, request: Request, session: DbSession) -> Response:
+async def finish(assessment_id: str, request: Request, db: Transaction) -> Response:
     """Complete the assessment (snapshotting its recommendation) and show the result."""
     form = await request.form()
     check_csrf(request, _text(form.get("csrf_token")))
-    assessments.complete_assessment(session=session, assessment_id=assessment_id)
+    assessments.complete_assessment(db=db, assessment_id=assessment_id)
     return _see_other(f"/assessments/{assessment_id}/result")
 
 
 @router.get("/assessments/{assessment_id}/result", response_class=HTMLResponse)
-def result(assessment_id: str, request: Request, session: DbSession) -> Response:
+def result(assessment_id: str, request: Request, db: Transaction) -> Response:
     """The plan, why, what to do first, and what would change it."""
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
-    recommendation = assessments.current_recommendation(session=session, state=state)
+    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+    recommendation = assessments.current_recommendation(db=db, state=state)
     return _pages(request).render(
         request, "result.html", views.result_context(state, recommendation)
     )
@@ -158,13 +172,13 @@ EXPORTS = {
 
 
 @router.get("/assessments/{assessment_id}/export.{kind}")
-def export(assessment_id: str, kind: str, session: DbSession) -> Response:
+def export(assessment_id: str, kind: str, db: Transaction) -> Response:
     """The assessment as a JSON or Markdown download."""
     if kind not in EXPORTS:
         raise views.PageNotFound(f"there is no {kind!r} export; there are: {', '.join(EXPORTS)}")
     write, media_type = EXPORTS[kind]
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
-    recommendation = assessments.current_recommendation(session=session, state=state)
+    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+    recommendation = assessments.current_recommendation(db=db, state=state)
     filename = f"assessment-{assessment_id[:8]}.{kind}"
     return Response(
         write(state, recommendation),

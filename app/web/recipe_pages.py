@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from app.db import Db
 from app.decision.bank import BANK
 from app.recipes import (
     PARAM_KEYS,
@@ -30,7 +31,7 @@ from app.recipes.hardware import load_hardware
 from app.services import assessments
 from app.web.api_recipes import MAX_UPLOAD_BYTES
 from app.web.csrf import check_csrf
-from app.web.deps import DbSession
+from app.web.deps import Transaction
 from app.web.rendering import is_htmx
 from app.web.views import PageNotFound
 
@@ -111,12 +112,12 @@ def _recipe_or_404(recipe_id: str) -> Recipe:
         raise PageNotFound(exc.message) from None
 
 
-def _configure(request: Request, session: Any, recipe: Recipe) -> Configured:
+def _configure(request: Request, db: Db, recipe: Recipe) -> Configured:
     """Resolve the query's parameters over the assessment's; collect every bad field."""
     assessment_id = request.query_params.get(ASSESSMENT) or None
     profile = None
     if assessment_id:
-        profile = assessments.assessment_state(session=session, assessment_id=assessment_id).profile
+        profile = assessments.assessment_state(db=db, assessment_id=assessment_id).profile
     raw = {k: v for k, v in request.query_params.items() if k != ASSESSMENT}
     overrides, errors = dict(raw), {}
     params: RecipeParams | None = None
@@ -319,9 +320,9 @@ def catalog(request: Request) -> Response:
 
 
 @router.get("/recipes/{recipe_id}", response_class=HTMLResponse)
-def recipe_page(recipe_id: str, request: Request, session: DbSession) -> Response:
+def recipe_page(recipe_id: str, request: Request, db: Transaction) -> Response:
     """One recipe configured by the query string; 422 with each bad field marked."""
-    configured = _configure(request, session, _recipe_or_404(recipe_id))
+    configured = _configure(request, db, _recipe_or_404(recipe_id))
     status = 422 if configured.errors else 200
     response: Response = _pages(request).render(
         request, "recipe.html", _page_context(request, configured), status_code=status
@@ -333,7 +334,7 @@ def recipe_page(recipe_id: str, request: Request, session: DbSession) -> Respons
 
 
 @router.get("/recipes/{recipe_id}/export/{fmt}")
-def export(recipe_id: str, fmt: str, request: Request, session: DbSession) -> Response:
+def export(recipe_id: str, fmt: str, request: Request, db: Transaction) -> Response:
     """The exported file as a download; 404 naming the formats, 422 naming a bad key."""
     recipe = _recipe_or_404(recipe_id)
     formats = available_formats(recipe)
@@ -341,7 +342,7 @@ def export(recipe_id: str, fmt: str, request: Request, session: DbSession) -> Re
         raise PageNotFound(
             f"there is no export {fmt!r} of {recipe.id}; available formats: {', '.join(formats)}"
         )
-    configured = _configure(request, session, recipe)
+    configured = _configure(request, db, recipe)
     if configured.errors:
         return PlainTextResponse("\n".join(configured.errors.values()) + "\n", status_code=422)
     try:

@@ -41,6 +41,8 @@ PREREQUISITE_LABELS = {
     "try_prompting_first": "Try prompting seriously first: it is the cheapest fix.",
     "safety_review": "Plan a safety review: changing weights can erode a model's safety behaviour.",
 }
+
+
 class PageNotFound(LookupError):
     """A URL naming a question or recipe that does not exist."""
 

@@ -121,6 +121,42 @@ def test_next_question_walks_the_branch() -> None:
     assert next_question(answers, "domain_language").id == "prompting"  # type: ignore[union-attr]
 
 
+def _interpreted_walk(answers: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The walk with every condition evaluated as data: what the generated walk must equal."""
+    visible: list[str] = []
+    values: dict[str, Any] = {}
+    for q in BANK.questions:
+        if all(c.test(values.get(c.field)) for c in q.show_if):
+            visible.append(q.id)
+            if answers.get(q.id) is not None:
+                values[q.id] = answers[q.id]
+    return visible, values
+
+
+@st.composite
+def any_answers(draw: st.DrawFn) -> dict[str, Any]:
+    """Answers to any questions, on or off the branch, including "not sure"."""
+    answers: dict[str, Any] = {}
+    for q in BANK.questions:
+        if draw(st.booleans()):
+            if q.kind == "multi":
+                picked = draw(st.lists(st.sampled_from(q.values), unique=True))
+                answers[q.id] = tuple(v for v in q.values if v in picked)
+            elif q.kind == "number":
+                answers[q.id] = draw(st.one_of(st.none(), st.integers(0, 10**9)))
+            else:
+                answers[q.id] = draw(st.sampled_from([None, *q.values]))
+    return answers
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_answers())
+def test_generated_walk_matches_the_conditions(answers: dict[str, Any]) -> None:
+    """The compiled walk shows and counts exactly what the conditions say."""
+    visible, counted = bank_module.walk(answers)
+    assert ([q.id for q in visible], counted) == _interpreted_walk(answers)
+
+
 @st.composite
 def walked_answers(draw: st.DrawFn) -> dict[str, Any]:
     """Answers given by walking the questionnaire, choosing options or "not sure"."""
