@@ -43,6 +43,9 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        # The standard loop serves connections in turn when saturated; uvloop is ~10% faster
+        # but lets some wait: p99 170 ms against 35 ms at 32 clients (`make bench`).
+        loop="asyncio",
     )
 
 

@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.pages = Pages(settings.templates_dir)
 
-    # The questionnaire first: routers are matched in order, and its steps are the hot path.
+    # The questionnaire first: routes are matched in order, and its steps are the hot path.
+    app.router.routes.extend(pages.STEP_ROUTES)
     app.include_router(pages.router)
     app.include_router(health.router)
     app.include_router(api.router)

@@ -57,18 +57,17 @@ class Pages:
             "csrf_token": csrf_token(request),
             **context,
         }
+        headers = {"Vary": "HX-Request"}
         if is_htmx(request):
             # The page's title and content blocks, and the progress bar swapped out of band.
             title = render_block(self.env, template, "title", oob=True, **context)
             content = render_block(self.env, template, "content", oob=True, **context)
             progress = self.env.get_template("_progress.html").render(oob=True, **context)
             html = f"<title>{title} · {SITE_NAME}</title>\n{content}{progress}"
+            # The URL after any redirect is the one the user should be able to bookmark.
+            headers["HX-Push-Url"] = request.url.path
         else:
             html = self.env.get_template(template).render(oob=False, **context)
-        response = HTMLResponse(html, status_code=status_code)
-        response.headers["Vary"] = "HX-Request"
-        if is_htmx(request):
-            # The URL after any redirect is the one the user should be able to bookmark.
-            response.headers["HX-Push-Url"] = str(request.url.path)
+        response = HTMLResponse(html, status_code=status_code, headers=headers)
         set_csrf_cookie(request, response)
         return response

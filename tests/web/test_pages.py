@@ -135,6 +135,41 @@ def test_typed_number_wins_over_a_suggestion(client: TestClient) -> None:
     assert 'value="1234"' in client.get(step).text
 
 
+def test_a_multipart_answer_is_read_like_a_urlencoded_one(client: TestClient) -> None:
+    """Pages post urlencoded forms; a multipart post (another client) is read the same."""
+    multi = next(q for q in BANK.questions if q.kind == "multi" and not q.show_if)
+    assessment_id, _, token = _start(client)
+    step = f"/assessments/{assessment_id}/steps/{multi.id}"
+    chosen = [str(o.value) for o in multi.options[:2]]
+    fields = [("csrf_token", token), *(("value", v) for v in chosen)]
+    encoded = client.post(step, data={"csrf_token": token, "value": chosen}, follow_redirects=False)
+    assert encoded.status_code == 303
+    first = client.get(f"/api/assessments/{assessment_id}").json()["answers"][multi.id]
+    as_multipart = client.post(
+        step, files=[(k, (None, v)) for k, v in fields], follow_redirects=False
+    )
+    assert as_multipart.status_code == 303, as_multipart.text
+    assert as_multipart.headers["location"] == encoded.headers["location"]
+    stored = client.get(f"/api/assessments/{assessment_id}").json()["answers"][multi.id]
+    assert stored == first == chosen
+
+
+def test_a_percent_encoded_form_is_decoded(client: TestClient) -> None:
+    """A typed number sent with stray spaces and percent-escapes is still read."""
+    numeric = next(q for q in BANK.questions if q.kind == "number" and not q.show_if)
+    assessment_id, _, token = _start(client)
+    step = f"/assessments/{assessment_id}/steps/{numeric.id}"
+    body = f"csrf_token={token}&exact=+1%2C500+&value="
+    response = client.post(
+        step,
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded; charset=UTF-8"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert client.get(f"/api/assessments/{assessment_id}").json()["answers"][numeric.id] == 1500
+
+
 def test_not_sure_is_accepted_where_offered(client: TestClient) -> None:
     question = next(q for q in BANK.questions if q.not_sure and not q.show_if)
     assessment_id, _, token = _start(client)
