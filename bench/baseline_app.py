@@ -20,7 +20,6 @@ from app.settings import PROJECT_ROOT
 
 QUESTION = BANK.questions[0]
 CONTEXT = {
-    "request": SimpleNamespace(query_params={}),
     "csrf_field": "csrf_token",
     "csrf_token": "0" * 64,
     "oob": False,
@@ -32,6 +31,7 @@ CONTEXT = {
     "not_sure_value": NOT_SURE,
     "answered": False,
     "error": None,
+    "returning": False,
     "progress": SimpleNamespace(position=1, total=20),
     "back_url": "/",
     "action": "/assessments/x/steps/gap",

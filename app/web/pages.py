@@ -96,7 +96,8 @@ async def step(request: Request) -> Response:
     question = views.question_or_404(question_id)
     if not views.applies(state, question_id):
         return _see_other(views.resume_url(state))
-    context = views.step_context(state, question, submitted=None, error=None)
+    returning = request.query_params.get("return") == "review"
+    context = views.step_context(state, question, submitted=None, error=None, returning=returning)
     return _remember(request, _pages(request).render(request, "step.html", context), assessment_id)
 
 
@@ -110,15 +111,17 @@ async def answer(request: Request) -> Response:
     if exact and exact.strip():
         values = [exact]  # a typed number wins over a suggested one
     question = views.question_or_404(question_id)
+    to_review = form.get("return") == "review"
     try:
         value = parse_form_answer(question_id, values)
     except AnswerError:
         with unit_of_work(request.app.state.engine) as db:
             state = assessments.assessment_state(db=db, assessment_id=assessment_id)
         message = views.form_error(question, values)
-        context = views.step_context(state, question, submitted=values, error=message)
+        context = views.step_context(
+            state, question, submitted=values, error=message, returning=to_review
+        )
         return _pages(request).render(request, "step.html", context, status_code=422)
-    to_review = form.get("return") == "review"
     with unit_of_work(request.app.state.engine) as db:
         assessments.record_answer(
             db=db, assessment_id=assessment_id, question_id=question_id, value=value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from app.decision.bank import (
@@ -127,8 +128,12 @@ def step_context(
     *,
     submitted: list[str] | None,
     error: str | None,
+    returning: bool = False,
 ) -> dict[str, Any]:
-    """Context of one step page: the question, the answer so far, progress and Back."""
+    """Context of one step page: the question, the answer so far, progress and Back.
+
+    `returning`: the user came from the review page, and saving goes back there.
+    """
     ids = [q.id for q in state.visible]
     position = ids.index(question.id) + 1 if question.id in ids else len(ids)
     back = step_url(state.assessment.id, ids[position - 2]) if position > 1 else "/"
@@ -138,22 +143,30 @@ def step_context(
         chosen = _form_values(state.answers[question.id])
     else:
         chosen = []
-    listed = {_form_value(o.value) for o in question.options} | {NOT_SURE}
-    exact = next((c for c in chosen if c not in listed), "")
+    options = _options(question.id)
+    listed = {value for value, _ in options}
+    exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
     return {
         "assessment": state.assessment,
         "question": question,
         "chosen": chosen,
         "exact": exact,
-        "options": [(_form_value(o.value), o.label) for o in question.options],
+        "options": options,
         "not_sure_value": NOT_SURE,
         "answered": question.id in state.answers,
         "error": error,
+        "returning": returning,
         "progress": Progress(position, len(ids)),
         "back_url": back,
         "action": step_url(state.assessment.id, question.id),
         "ruleset": BANK.version,
     }
+
+
+@cache
+def _options(question_id: str) -> tuple[tuple[str, str], ...]:
+    """A question's choices as (form value, label): the same on every render of its page."""
+    return tuple((_form_value(o.value), o.label) for o in BANK.get(question_id).options)
 
 
 def _form_value(value: Any) -> str:

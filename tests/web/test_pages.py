@@ -170,6 +170,26 @@ def test_a_percent_encoded_form_is_decoded(client: TestClient) -> None:
     assert client.get(f"/api/assessments/{assessment_id}").json()["answers"][numeric.id] == 1500
 
 
+def test_changing_an_answer_from_the_review_returns_there_even_after_a_422(
+    client: TestClient,
+) -> None:
+    """The "return to review" choice survives a refused answer."""
+    assessment_id, step, token = _start(client)
+    change = f"{step}?return=review"
+    page = client.get(change).text
+    assert 'name="return" value="review"' in page and "Save and return to review" in page
+    refused = client.post(step, data={"csrf_token": token, "return": "review"})
+    assert refused.status_code == 422
+    assert 'name="return" value="review"' in refused.text
+    saved = client.post(
+        step,
+        data={"csrf_token": token, "return": "review", "value": _first_value("gap")},
+        follow_redirects=False,
+    )
+    assert saved.headers["location"] == f"/assessments/{assessment_id}/review"
+    assert 'name="return"' not in client.get(step).text
+
+
 def test_not_sure_is_accepted_where_offered(client: TestClient) -> None:
     question = next(q for q in BANK.questions if q.not_sure and not q.show_if)
     assessment_id, _, token = _start(client)
