@@ -51,7 +51,7 @@ def _tune_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Db:
-    """A driver (PEP 249) connection inside one transaction, and the dialect it speaks."""
+    """The driver's own (PEP 249) connection inside one transaction, and its dialect."""
 
     connection: Any
     dialect: Dialect
@@ -60,16 +60,19 @@ class Db:
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Db]:
     """One transaction: commit when the block ends, roll back on any error."""
-    # The pool's connection comes with the engine's connect-time set-up (pragmas, JSON loaders).
-    connection = engine.raw_connection()
+    # The pool's connection comes with the engine's connect-time set-up (pragmas, JSON loaders);
+    # statements go to the driver's own connection underneath it.
+    pooled = engine.raw_connection()
+    driver = pooled.dbapi_connection
+    assert driver is not None  # a checked-out connection is always open
     try:
-        yield Db(connection, engine.dialect)
-        connection.commit()
+        yield Db(driver, engine.dialect)
+        driver.commit()
     except BaseException:
-        connection.rollback()
+        driver.rollback()
         raise
     finally:
-        connection.close()
+        pooled.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ class _Compiled:
     order: tuple[str, ...] | None  # parameter names for positional paramstyles, else None
     fixed: dict[str, Any]  # values written into the statement, such as LIMIT 1
     binds: dict[str, Processor]  # Python value -> driver value, where the type needs it
-    results: tuple[Processor | None, ...] | None  # driver value -> Python value, per column
+    results: tuple[tuple[int, Processor], ...]  # (column, driver value -> Python value)
 
 
 class Statement:
@@ -104,16 +107,18 @@ class Statement:
             cursor.execute(compiled.sql, _parameters(compiled, params))
             if cursor.description is None:
                 return []
-            rows = cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
         finally:
             cursor.close()
-        if compiled.results is None:
-            return [tuple(row) for row in rows]
-        processors = compiled.results
-        return [
-            tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
-            for row in rows
-        ]
+        if not compiled.results:
+            return rows
+        processed = []
+        for row in rows:
+            values = list(row)
+            for column, processor in compiled.results:
+                values[column] = processor(values[column])
+            processed.append(tuple(values))
+        return processed
 
     def first(self, db: Db, /, **params: Any) -> tuple[Any, ...] | None:
         """The first row, or None."""
@@ -133,16 +138,15 @@ class Statement:
             if not bind.required:
                 fixed[name] = bind.effective_value
         columns = getattr(self._core, "exported_columns", ())
-        results = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-        )
+        processors = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
         positional = compiled.positiontup
         form = _Compiled(
             sql=compiled.string,
             order=tuple(positional) if positional is not None else None,
             fixed=fixed,
             binds=binds,
-            results=results if any(p is not None for p in results) else None,
+            results=results,
         )
         self._compiled[dialect.name] = form
         return form

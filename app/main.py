@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import GZipMiddleware
 
 from app.db import make_engine
 from app.decision.bank import BANK, AnswerError
@@ -20,6 +19,7 @@ from app.decision.profile import Profile
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
 from app.web import api, api_recipes, health, pages, recipe_pages
+from app.web.compression import Gzip
 from app.web.csrf import CsrfError
 from app.web.errors import describe_errors
 from app.web.middleware import SecurityHeaders
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(PageNotFound, _not_found)
     app.add_exception_handler(CsrfError, _csrf_failed)
 
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(Gzip, minimum_size=500)
     app.add_middleware(SecurityHeaders)
     return app
 

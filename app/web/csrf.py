@@ -16,23 +16,26 @@ class CsrfError(Exception):
     """A state-changing form arrived without a valid token."""
 
 
+# Where a request keeps the nonce it created, until the response sets its cookie.
+_NEW_NONCE = "advisor.csrf_nonce"
+
+
 def _sign(secret_key: str, nonce: str) -> str:
     """The form token for a cookie nonce."""
-    return hmac.new(secret_key.encode(), nonce.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret_key.encode(), nonce.encode(), hashlib.sha256).hex()
 
 
 def csrf_token(request: Request) -> str:
     """The token to put in forms; creates the cookie nonce on first use in this request."""
-    nonce = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_nonce", None)
+    nonce = request.cookies.get(CSRF_COOKIE) or request.scope.get(_NEW_NONCE)
     if not nonce:
-        nonce = secrets.token_urlsafe(32)
-        request.state.csrf_nonce = nonce
+        nonce = request.scope[_NEW_NONCE] = secrets.token_urlsafe(32)
     return _sign(request.app.state.settings.secret_key, nonce)
 
 
 def set_csrf_cookie(request: Request, response: Response) -> None:
     """Send the nonce cookie if this request created one."""
-    nonce = getattr(request.state, "csrf_nonce", None)
+    nonce = request.scope.get(_NEW_NONCE)
     if nonce:
         response.set_cookie(
             CSRF_COOKIE,
