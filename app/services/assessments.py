@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, insert, select, update
+from sqlalchemy import JSON, bindparam, func, insert, select, update
 
 from app.db import Db, Statement
 from app.decision.bank import BANK, Question, walk
@@ -32,7 +32,7 @@ class AssessmentNotFound(LookupError):
 
 @dataclass(frozen=True)
 class AssessmentRecord:
-    """The stored columns of one assessment."""
+    """One assessment; `updated_at` is its last change, its newest answer included."""
 
     id: str
     title: str | None
@@ -79,6 +79,22 @@ class StoredAnswer:
 
 
 # Bind names differ from column names: SQLAlchemy reserves those for the SET/VALUES clauses.
+# An answer does not rewrite its assessment's row (one write fewer on the busiest write): the
+# assessment changed last when its row did (created, completed) or its newest answer was given.
+# The newest revision is always a current one, so the partial index of current answers finds
+# it among at most one row per question, however many revisions pile up.
+_revision = Answer.__table__.alias("revision")
+_NEWEST_ANSWER_AT = (
+    select(Answer.created_at)
+    .where(
+        Answer.id
+        == select(func.max(_revision.c.id))
+        .where(_revision.c.assessment_id == Assessment.id, _revision.c.is_current)
+        .correlate(Assessment)
+        .scalar_subquery()
+    )
+    .scalar_subquery()
+)
 _RECORD = Statement(
     select(
         Assessment.id,
@@ -87,8 +103,10 @@ _RECORD = Statement(
         Assessment.ruleset,
         Assessment.created_at,
         Assessment.updated_at,
+        _NEWEST_ANSWER_AT,
     ).where(Assessment.id == bindparam("b_assessment"))
 )
+_STATUS = Statement(select(Assessment.status).where(Assessment.id == bindparam("b_assessment")))
 _CURRENT_ANSWERS = Statement(
     select(Answer.question_id, Answer.value)
     .where(Answer.assessment_id == bindparam("b_assessment"), Answer.is_current)
@@ -108,12 +126,6 @@ _CREATE = Statement(
         created_at=bindparam("b_now"),
         updated_at=bindparam("b_now"),
     )
-)
-_TOUCH = Statement(
-    update(Assessment)
-    .where(Assessment.id == bindparam("b_assessment"))
-    .values(updated_at=bindparam("b_now"))
-    .returning(Assessment.status)
 )
 _COMPLETE = Statement(
     update(Assessment)
@@ -161,9 +173,13 @@ def assessment_state(*, db: Db, assessment_id: str) -> AssessmentState:
     row = _RECORD.first(db, b_assessment=assessment_id)
     if row is None:
         raise AssessmentNotFound(assessment_id)
+    id_, title, status, ruleset, created_at, updated_at, answered_at = row
+    if answered_at is not None and answered_at > updated_at:
+        updated_at = answered_at
+    record = AssessmentRecord(id_, title, status, ruleset, created_at, updated_at)
     answers = current_answers(db=db, assessment_id=assessment_id)
     visible, counted = walk(answers)
-    return AssessmentState(AssessmentRecord(*row), answers, visible, counted)
+    return AssessmentState(record, answers, visible, counted)
 
 
 def current_answers(*, db: Db, assessment_id: str) -> dict[str, Any]:
@@ -185,20 +201,20 @@ def create_assessment(
 
 def record_answer(*, db: Db, assessment_id: str, question_id: str, value: Any) -> None:
     """Store a new current revision of one answer (already parsed by the bank)."""
-    key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": utcnow()}
-    touched = _TOUCH.first(db, **key)
-    if touched is None:
+    found = _STATUS.first(db, b_assessment=assessment_id)
+    if found is None:
         raise AssessmentNotFound(assessment_id)
+    key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": utcnow()}
     _RETIRE.rows(db, **key)
     _ADD.rows(db, **key, b_value=value)
-    if touched[0] == "completed":
+    if found[0] == "completed":
         # The stored result follows the answers, keeping every earlier snapshot.
         _snapshot(db=db, state=assessment_state(db=db, assessment_id=assessment_id))
 
 
 def answer_history(*, db: Db, assessment_id: str) -> list[StoredAnswer]:
     """Every revision of every answer, oldest first."""
-    if _RECORD.first(db, b_assessment=assessment_id) is None:
+    if _STATUS.first(db, b_assessment=assessment_id) is None:
         raise AssessmentNotFound(assessment_id)
     return [StoredAnswer(*row) for row in _HISTORY.rows(db, b_assessment=assessment_id)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,27 @@ def test_changing_an_answer_keeps_every_revision(client: TestClient) -> None:
         "both",
     ]
     assert client.get(f"/api/assessments/{assessment_id}").json()["answers"]["gap"] == "both"
+
+
+def test_updated_at_follows_answers_and_completion(client: TestClient) -> None:
+    """Every answer and the completion move `updated_at`; it never goes back."""
+    created = client.post("/api/assessments", json={}).json()
+    assessment_id = created["id"]
+    assert created["updated_at"] == created["created_at"]
+    seen = [created["updated_at"]]
+    for value in ("knowledge", "behavior"):
+        answered = client.put(
+            f"/api/assessments/{assessment_id}/answers/gap", json={"value": value}
+        ).json()
+        seen.append(answered["updated_at"])
+    history = client.get(f"/api/assessments/{assessment_id}/history").json()
+    assert seen[-1] == history[-1]["at"]
+    seen.append(client.post(f"/api/assessments/{assessment_id}/complete").json()["updated_at"])
+    other = client.post("/api/assessments", json={"answers": {"gap": "both"}}).json()
+    assert client.get(f"/api/assessments/{assessment_id}").json()["updated_at"] == seen[-1]
+    assert other["updated_at"] >= other["created_at"]
+    parsed = [datetime.fromisoformat(t) for t in seen]
+    assert parsed == sorted(parsed) and len(set(parsed)) == len(parsed)
 
 
 def test_an_invalid_answer_never_replaces_a_stored_one(client: TestClient) -> None:
