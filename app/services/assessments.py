@@ -78,7 +78,6 @@ class StoredAnswer:
     is_current: bool
 
 
-# Bind names differ from column names: SQLAlchemy reserves those for the SET/VALUES clauses.
 # An answer does not rewrite its assessment's row (one write fewer on the busiest write): the
 # assessment changed last when its row did (created, completed) or its newest answer was given.
 # The newest revision is always a current one, so the partial index of current answers finds
@@ -117,6 +116,7 @@ _HISTORY = Statement(
     .where(Answer.assessment_id == bindparam("b_assessment"))
     .order_by(Answer.id)
 )
+# Bind names differ from column names: SQLAlchemy reserves those for the SET/VALUES clauses.
 _CREATE = Statement(
     insert(Assessment).values(
         id=bindparam("b_assessment"),

@@ -190,6 +190,16 @@ def test_changing_an_answer_from_the_review_returns_there_even_after_a_422(
     assert 'name="return"' not in client.get(step).text
 
 
+def test_an_oversized_answer_post_is_refused_before_it_is_read(client: TestClient) -> None:
+    assessment_id, step, token = _start(client)
+    huge = f"csrf_token={token}&value=" + "x" * 2_000_000
+    response = client.post(
+        step, content=huge, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 413
+    assert client.get(f"/api/assessments/{assessment_id}/history").json() == []
+
+
 def test_not_sure_is_accepted_where_offered(client: TestClient) -> None:
     question = next(q for q in BANK.questions if q.not_sure and not q.show_if)
     assessment_id, _, token = _start(client)
