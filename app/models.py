@@ -1,4 +1,8 @@
-"""SQLAlchemy tables: assessments, their answer revisions and recommendation snapshots."""
+"""SQLAlchemy tables: assessments, their answer revisions and recommendation snapshots.
+
+The tables only: Alembic migrates them, and the services write every value themselves through
+prebuilt statements (`app.db.Statement`), so there are no ORM defaults or relationships here.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from sqlalchemy import (
     String,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,23 +58,13 @@ class Assessment(Base):
     __tablename__ = "assessments"
     __table_args__ = (CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),)
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_token)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The row's own last change (created, completed); answers carry their own times.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ruleset: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")
-    title: Mapped[str | None] = mapped_column(String(200), default=None)
-
-    answers: Mapped[list[Answer]] = relationship(
-        back_populates="assessment", order_by="Answer.id", cascade="all, delete-orphan"
-    )
-    snapshots: Mapped[list[RecommendationSnapshot]] = relationship(
-        back_populates="assessment",
-        order_by="RecommendationSnapshot.id",
-        cascade="all, delete-orphan",
-    )
+    status: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(200))
 
 
 class Answer(Base):
@@ -96,10 +90,8 @@ class Answer(Base):
     assessment_id: Mapped[str] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
-    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    assessment: Mapped[Assessment] = relationship(back_populates="answers")
+    is_current: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class RecommendationSnapshot(Base):
@@ -114,6 +106,4 @@ class RecommendationSnapshot(Base):
     ruleset: Mapped[str] = mapped_column(String(32))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
     recommendation: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    assessment: Mapped[Assessment] = relationship(back_populates="snapshots")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,8 +9,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from app.recipes import (
-    METHODS,
+    Recipe,
     RecipeError,
+    RecipeParams,
     check_file,
     describe,
     estimate,
@@ -40,6 +41,12 @@ def _json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2))
 
 
+def _prepare(recipe_id: str, sets: list[str] | None) -> tuple[Recipe, RecipeParams]:
+    """The recipe and its parameters from `--set`; a local model's config.json is read."""
+    recipe = get_recipe(recipe_id)
+    return recipe, resolve_params(recipe, parse_assignments(sets or []), local_files=True)
+
+
 @recipe_app.callback()
 def _recipe_group() -> None:
     """Training recipes and playbooks."""
@@ -62,8 +69,7 @@ def show_command(
 ) -> None:
     """Print the recipe with every parameter and hyperparameter explained (JSON)."""
     try:
-        recipe = get_recipe(recipe_id)
-        _json(describe(recipe, resolve_params(recipe, parse_assignments(sets or []))))
+        _json(describe(*_prepare(recipe_id, sets)))
     except RecipeError as exc:
         _fail(exc)
 
@@ -81,9 +87,8 @@ def render_command(
 ) -> None:
     """Print the recipe exported in one format (the file itself on stdout, notes on stderr)."""
     try:
-        recipe = get_recipe(recipe_id)
-        check_format(fmt)
-        rendered = render(recipe, resolve_params(recipe, parse_assignments(sets or [])), fmt)
+        check_format(fmt)  # a wrong format is named before any parameter problem
+        rendered = render(*_prepare(recipe_id, sets), fmt)
     except RecipeError as exc:
         _fail(exc)
     typer.echo(rendered.content, nl=False)
@@ -97,8 +102,7 @@ def estimate_command(
 ) -> None:
     """Print memory, GPU pick, tokens, FLOPs, hours and cost with their assumptions (JSON)."""
     try:
-        recipe = get_recipe(recipe_id)
-        result = estimate(recipe, resolve_params(recipe, parse_assignments(sets or [])))
+        result = estimate(*_prepare(recipe_id, sets))
     except RecipeError as exc:
         _fail(exc)
     _json(result.model_dump())
@@ -111,9 +115,6 @@ def check_command(
     max_length: Annotated[int, typer.Option("--max-length", min=16)] = 2048,
 ) -> None:
     """Print the dataset report (JSON); exit 2 when the file has errors."""
-    if method not in METHODS:
-        typer.echo(f"error: method: expected one of {', '.join(METHODS)}, got {method!r}", err=True)
-        raise typer.Exit(2)
     try:
         report = check_file(file, method, max_length=max_length)
     except RecipeError as exc:

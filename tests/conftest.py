@@ -15,7 +15,16 @@ from sqlalchemy import create_engine, text
 from app.main import create_app
 from app.migrate import upgrade
 from app.settings import Settings
-from tests.support import require
+from tests.support import IN_CI, require
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI=true any skip is a failure, whichever way a test came to skip."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped") if reporter is not None else None
+    if IN_CI and exitstatus == 0 and skipped:
+        print(f"\nCI=true: {len(skipped)} test(s) skipped; a missing component is a failure")
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
 
+from app.decision.compiler import build, test_source, var
 from app.decision.conditions import Condition
 from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET
 from app.decision.profile import Profile
@@ -161,10 +162,16 @@ def load_bank(path: Path = QUESTIONS_PATH) -> QuestionBank:
 BANK: QuestionBank = load_bank()
 
 
+# Counts above this are typos, and every store keeps them exact (SQLite holds 64-bit integers:
+# larger ones came back as floats that the profile then refused, breaking the assessment).
+MAX_COUNT = 10**15
+_COUNT_RULE = f"give a whole number >= 0, at most {MAX_COUNT:,}"
+
+
 def _whole(question: Question, raw: Any) -> int:
-    """A whole number >= 0, or AnswerError."""
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        raise AnswerError(question.id, f"{raw!r} is not valid: give a whole number >= 0")
+    """A whole number from 0 to MAX_COUNT, or AnswerError."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_COUNT:
+        raise AnswerError(question.id, f"{raw!r} is not valid: {_COUNT_RULE}")
     return raw
 
 
@@ -209,9 +216,11 @@ def parse_form_answer(question_id: str, values: list[str]) -> AnswerValue:
     text = items[0]
     if q.kind == "number":
         digits = text.replace(",", "").replace("_", "")
-        if not digits.isdigit():
-            raise AnswerError(q.id, f"{text!r} is not valid: give a whole number >= 0")
-        return int(digits)
+        # ASCII only: "²".isdigit() holds but int() refuses it; length before int() for the same
+        # reason (Python will not convert thousands of digits).
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(MAX_COUNT)):
+            raise AnswerError(q.id, f"{text!r} is not valid: {_COUNT_RULE}")
+        return _whole(q, int(digits))
     if q.kind == "yes_no":
         if text.lower() not in _YES:
             raise AnswerError(q.id, f"{text!r} is not valid: answer yes or no", q.values)
@@ -233,7 +242,7 @@ def compile_walk(questions: Sequence[Question]) -> Walk:
     lines = ["def walk(answers):", "    get = answers.get", "    visible = []", "    values = {}"]
     for i, q in enumerate(questions):
         consts[f"_q{i}"] = q
-        name = f"v_{q.id}"
+        name = var(q.field)
         body = [
             f"visible.append(_q{i})",
             f"{name} = get({q.id!r})",
@@ -243,14 +252,11 @@ def compile_walk(questions: Sequence[Question]) -> Walk:
         if not q.show_if:
             lines += [f"    {line}" for line in body]
             continue
-        test = " and ".join(f"({c.source(f'v_{c.field}', consts)})" for c in q.show_if)
-        lines.append(f"    if {test}:")
+        lines.append(f"    if {test_source(q.show_if, consts)}:")
         lines += [f"        {line}" for line in body]
         lines += ["    else:", f"        {name} = None"]
     lines.append("    return visible, values")
-    namespace: dict[str, Any] = dict(consts)
-    exec(compile("\n".join(lines), "<question bank walk>", "exec"), namespace)
-    walk: Walk = namespace["walk"]
+    walk: Walk = build("walk", lines, consts)
     return walk
 
 

@@ -50,8 +50,6 @@ def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
     """The approaches to do, in order, and the reasons of companions that joined."""
     threshold = _THRESHOLD
     plan = [i for i in _RANGE if raw[i] >= threshold or i == primary]
-    if len(plan) == 1 and primary not in _COMPANION_OF:
-        return plan, []  # the common case: nothing else made the cut
     for group in _EXCLUSIVE:
         present = [i for i in group if i in plan]
         if len(present) > 1:
@@ -75,8 +73,6 @@ _C_FLOOR = _CONF.floor
 
 def confidence(p: tuple[Any, ...], lead: int) -> float:
     """Higher with more answers and a clear lead; lower when the gap itself is unclear.
-
-    (decide() inlines this formula; keep the two in step - a test checks they agree.)
 
     base + known * (share of fields answered) + margin * min(1, lead / margin_full),
     minus unsure_gap when the gap is unknown or "unsure"; clamped to floor..1.
@@ -118,13 +114,6 @@ def decide(p: tuple[Any, ...]) -> Decision:
         recipe = _recipe(plan, technique, primary)
     else:
         technique, recipe = _NO_TECHNIQUE, _PLAYBOOK[primary]
-    # confidence(p, lead), inlined: a Python call costs as much as the arithmetic.
-    conf = _C_BASE + _C_KNOWN * (N_FIELDS - p.count(None))
-    conf += _C_MARGIN * lead if lead < _MARGIN_FULL else _C_MARGIN_MAX
-    gap = p[_GAP]
-    if gap is None or gap == "unsure":
-        conf -= _C_UNSURE
-    conf = _C_FLOOR if conf < _C_FLOOR else 1.0 if conf > 1.0 else conf
     # Reasons: the primary's, the rest of the plan's, prerequisites, then why-nots (inline:
     # this runs per profile and a call costs as much as the work).
     reasons = fired[primary] or [FALLBACK + primary]  # the scorer's lists are ours to extend
@@ -147,7 +136,7 @@ def decide(p: tuple[Any, ...]) -> Decision:
             plan,
             raw,
             prereqs,
-            int(conf * 100.0 + 0.5) / 100.0,
+            confidence(p, lead),
             reasons,
             what_would_change(p, raw, primary, lead),
             technique,

@@ -6,13 +6,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from app.recipes.errors import BadValue, DatasetError
 
-DatasetMethod = Literal["sft", "dpo", "distill"]
 METHODS: tuple[str, ...] = ("sft", "dpo", "distill")
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_LISTED = 100  # issues listed per kind; counts stay exact

@@ -41,14 +41,24 @@ def _check_cpu(recipe: Recipe, params: RecipeParams) -> bool:
 
 
 def _trl_command(recipe: Recipe) -> str:
-    return {"sft": "sft", "dpo": "dpo", "distillation": "distillation"}[recipe.method or "sft"]
+    """The `trl` subcommand that trains this recipe: its method's name."""
+    return recipe.method or "sft"
+
+
+def run_command(recipe: Recipe, fmt: str) -> str:
+    """The shell command that runs the exported file of one trainer format."""
+    file = f"{recipe.id}.{fmt}.yaml"
+    return {
+        "trl": f"trl {_trl_command(recipe)} --config {file}",
+        "axolotl": f"axolotl train {file}",
+        "llamafactory": f"llamafactory-cli train {file}",
+    }[fmt]
 
 
 def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     """TRL CLI config: runs as `trl sft|dpo|distillation --config FILE` (TRL 1.x names)."""
     cpu = _check_cpu(recipe, params)
     h = recipe.hyper
-    command = _trl_command(recipe)
     model: dict[str, Any] = {
         "model_name_or_path": params.base_model,
         "dtype": "float32" if cpu else "bfloat16",
@@ -143,7 +153,7 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     comments["datasets"] = "Local JSONL loaded with the datasets `json` builder."
     if cpu:
         comments["use_cpu"] = "Local CPU run: no CUDA, so no bf16 (float32 weights)."
-    header = _header(recipe, params, f"trl {command} --config {recipe.id}.trl.yaml")
+    header = _header(recipe, params, run_command(recipe, "trl"))
     if recipe.method == "distillation":
         header.append(
             "Teacher and student must share a tokenizer: logits are compared token by token."
@@ -247,7 +257,7 @@ def axolotl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     comments["val_set_size"] = "Held-out share of the data for eval loss during training."
     return emit(
         [("model", model), ("data", data), ("training", train)],
-        header=_header(recipe, params, f"axolotl train {recipe.id}.axolotl.yaml"),
+        header=_header(recipe, params, run_command(recipe, "axolotl")),
         comments=comments,
     )
 
@@ -344,7 +354,7 @@ def llamafactory_yaml(recipe: Recipe, params: RecipeParams) -> str:
             '"user_tag": "user", "assistant_tag": "assistant", "system_tag": "system"}}'
         )
     header = [
-        *_header(recipe, params, f"llamafactory-cli train {recipe.id}.llamafactory.yaml"),
+        *_header(recipe, params, run_command(recipe, "llamafactory")),
         f"Add to data/dataset_info.json: {entry}",
     ]
     comments = _explain(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.recipes.catalog import Recipe
 from app.recipes.errors import BadValue, UnknownKey
-from app.recipes.hardware import gpu_names, load_hardware
+from app.recipes.hardware import gpu_names
 
 PARAM_KEYS: tuple[str, ...] = (
     "base_model",
@@ -226,8 +226,13 @@ def resolve_params(
     overrides: Mapping[str, Any] | None = None,
     *,
     base: Mapping[str, Any] | None = None,
+    local_files: bool = False,
 ) -> RecipeParams:
-    """Defaults of the recipe, then `base` (e.g. from a profile), then `overrides`, validated."""
+    """Defaults of the recipe, then `base` (e.g. from a profile), then `overrides`, validated.
+
+    `local_files`: read a local model's config.json when base_model or teacher_model is a
+    path. Only the CLI does: a web request must not probe the server's files.
+    """
     layers = [dict(base or {}), dict(overrides or {})]
     for index, layer in enumerate(layers):
         check_keys(layer)
@@ -235,6 +240,9 @@ def resolve_params(
         layers[index] = {
             k: v for k, v in layer.items() if not (isinstance(v, str) and not v.strip())
         }
+    base_layer, user_layer = layers
+    if "base_model" in user_layer and "params_b" not in user_layer:
+        base_layer.pop("params_b", None)  # a size from `base` belongs to its model, not this one
     merged: dict[str, Any] = {**GLOBAL_DEFAULTS, **recipe.defaults}
     given: set[str] = set()
     for layer in layers:
@@ -246,16 +254,16 @@ def resolve_params(
             merged[key] = _coerce(key, merged[key])
 
     source = "given" if "params_b" in given else "default"
-    config = read_local_config(merged["base_model"])
+    config = read_local_config(merged["base_model"]) if local_files else None
     if config is not None and "params_b" not in given:
         merged["params_b"], source = params_from_config(config), "config.json"
     elif "params_b" not in given and merged["base_model"] != recipe.defaults.get("base_model"):
         guessed = params_from_name(merged["base_model"])
         if guessed is None:
+            where = "no local config.json, " if local_files else ""
             raise BadValue(
-                f"params_b: cannot tell the size of {merged['base_model']!r} (no local "
-                f"config.json, "
-                "no size in its name); set params_b",
+                f"params_b: cannot tell the size of {merged['base_model']!r} ({where}no size "
+                "in its name); set params_b",
                 key="params_b",
             )
         merged["params_b"], source = guessed, "name"
@@ -265,7 +273,7 @@ def resolve_params(
         and merged["teacher_model"]
         and (merged["teacher_model"] != recipe.defaults.get("teacher_model"))
     ):
-        teacher_cfg = read_local_config(merged["teacher_model"])
+        teacher_cfg = read_local_config(merged["teacher_model"]) if local_files else None
         merged["teacher_params_b"] = (
             params_from_config(teacher_cfg)
             if teacher_cfg
@@ -315,8 +323,3 @@ def params_from_profile(profile: Any) -> dict[str, Any]:
         # On-device students must be small; 1.5B runs on recent phones and laptops.
         out["base_model"], out["params_b"] = "Qwen/Qwen2.5-1.5B-Instruct", 1.5
     return out
-
-
-def gpu_table_names() -> list[str]:
-    """GPU type names of the table (without auto/cpu)."""
-    return [g.type for g in load_hardware().gpus]

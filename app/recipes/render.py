@@ -81,11 +81,7 @@ def render(recipe: Recipe, params: RecipeParams, fmt: str) -> Rendered:
             "axolotl": export_trainers.axolotl_yaml,
             "llamafactory": export_trainers.llamafactory_yaml,
         }[fmt]
-        command = {
-            "trl": f"trl {recipe.method} --config {recipe.id}.trl.yaml",
-            "axolotl": f"axolotl train {recipe.id}.axolotl.yaml",
-            "llamafactory": f"llamafactory-cli train {recipe.id}.llamafactory.yaml",
-        }[fmt]
+        command = export_trainers.run_command(recipe, fmt)
         return Rendered(
             recipe=recipe.id,
             format=fmt,

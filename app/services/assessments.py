@@ -75,7 +75,6 @@ class StoredAnswer:
     question_id: str
     value: Any
     created_at: datetime
-    is_current: bool
 
 
 # An answer does not rewrite its assessment's row (one write fewer on the busiest write): the
@@ -112,7 +111,7 @@ _CURRENT_ANSWERS = Statement(
     .order_by(Answer.id)
 )
 _HISTORY = Statement(
-    select(Answer.question_id, Answer.value, Answer.created_at, Answer.is_current)
+    select(Answer.question_id, Answer.value, Answer.created_at)
     .where(Answer.assessment_id == bindparam("b_assessment"))
     .order_by(Answer.id)
 )

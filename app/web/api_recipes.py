@@ -117,7 +117,10 @@ def estimate_recipe(recipe_id: str, request: Request) -> Any:
 
 
 async def _read_body(request: Request) -> bytes | JSONResponse:
-    """The JSONL bytes from an uploaded file, a JSON array of records, or a raw JSONL body."""
+    """The JSONL bytes from an uploaded file, a JSON array of records, or a raw JSONL body.
+
+    The size limit applies to what was received, not to the records re-encoded as JSONL.
+    """
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
@@ -125,28 +128,28 @@ async def _read_body(request: Request) -> bytes | JSONResponse:
         if not isinstance(upload, UploadFile):
             return _problem("file", "multipart body needs a `file` field holding the JSONL file")
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    else:
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                break
-            chunks.append(chunk)
-        data = b"".join(chunks) if size <= MAX_UPLOAD_BYTES else b"x" * (MAX_UPLOAD_BYTES + 1)
-        is_json = content_type.split(";")[0].strip() == "application/json"
-        if is_json and len(data) <= MAX_UPLOAD_BYTES:
-            try:
-                records = json.loads(data)
-            except json.JSONDecodeError as exc:
-                return _problem("body", f"the body is not valid JSON: {exc.msg}")
-            if not isinstance(records, list):
-                return _problem("body", "a JSON body must be an array of records (one per example)")
-            data = "\n".join(json.dumps(r) for r in records).encode()
-    if len(data) > MAX_UPLOAD_BYTES:
-        return _problem(
-            "file", f"the dataset is over the {MAX_UPLOAD_BYTES}-byte limit", status=413
-        )
-    return data
+        return _too_big() if len(data) > MAX_UPLOAD_BYTES else data
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            return _too_big()
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if content_type.split(";")[0].strip() != "application/json":
+        return data
+    try:
+        records = json.loads(data)
+    except json.JSONDecodeError as exc:
+        return _problem("body", f"the body is not valid JSON: {exc.msg}")
+    if not isinstance(records, list):
+        return _problem("body", "a JSON body must be an array of records (one per example)")
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+
+
+def _too_big() -> JSONResponse:
+    """413 naming the limit."""
+    return _problem("file", f"the dataset is over the {MAX_UPLOAD_BYTES}-byte limit", status=413)
 
 
 @router.post(

@@ -371,7 +371,11 @@ def _text(value: object, default: str = "") -> str:
 
 def _max_length(value: str) -> int:
     """The recipe's max_length carried by the form, within sane bounds."""
-    return min(max(int(value), 16), 1_048_576) if value.strip().isdigit() else 2048
+    digits = value.strip()
+    # ASCII digits only: "²".isdigit() holds, but int() refuses it.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 7:
+        return 2048
+    return min(max(int(digits), 16), 1_048_576)
 
 
 # The upload may be larger than the app-wide body limit; the multipart framing needs a margin.

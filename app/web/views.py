@@ -61,6 +61,11 @@ def step_url(assessment_id: str, question_id: str) -> str:
     return f"/assessments/{assessment_id}/steps/{question_id}"
 
 
+def change_url(assessment_id: str, question_id: str) -> str:
+    """The step's URL for changing an answer and coming back to the review."""
+    return step_url(assessment_id, question_id) + "?return=review"
+
+
 def question_or_404(question_id: str) -> Question:
     """The question with that id, or a 404."""
     try:
@@ -195,7 +200,7 @@ def review_context(state: AssessmentState) -> dict[str, Any]:
                 "question": question,
                 "answered": question.id in state.answers,
                 "answer": answer_label(question, state.answers.get(question.id)),
-                "edit": step_url(a.id, question.id) + "?return=review",
+                "edit": change_url(a.id, question.id),
             }
         )
     stale = [
@@ -225,7 +230,7 @@ def result_context(state: AssessmentState, rec: Recommendation) -> dict[str, Any
 
     def change_link(field: str) -> str | None:
         question_id = QUESTION_FOR_FIELD.get(field)
-        return step_url(a.id, question_id) + "?return=review" if question_id else None
+        return change_url(a.id, question_id) if question_id else None
 
     plan = []
     for approach in rec.plan:

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import axe_violations, screenshot
+from tests.support import require_module
 
 pytestmark = pytest.mark.browser
-expect = pytest.importorskip("playwright.sync_api").expect
+expect = require_module("playwright.sync_api").expect
 
 
 def _estimate(page: Any) -> str:

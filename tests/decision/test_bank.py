@@ -270,6 +270,16 @@ def test_parse_form_answer() -> None:
         parse_form_answer("monthly_requests", ["lots"])
 
 
+@pytest.mark.parametrize("typed", ["²", "١٢", "9" * 5000, str(10**15 + 1), "-3"])
+def test_form_counts_out_of_reach_are_answer_errors(typed: str) -> None:
+    """Digits int() refuses and counts no store keeps exactly are refused, never crash."""
+    with pytest.raises(AnswerError, match="whole number"):
+        parse_form_answer("monthly_requests", [typed])
+    with pytest.raises(AnswerError, match="at most"):
+        parse_answer("corpus_tokens", 2**63)
+    assert parse_form_answer("monthly_requests", [f"{10**15:,}"]) == 10**15
+
+
 def test_multi_fields_are_lists_in_profile() -> None:
     """List answers land in the profile as tuples of allowed values."""
     profile = profile_from_answers({"already_using": ("rag",), "supervision": ()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,7 @@ from app.decision.engine import confidence, decide, profile_values, recommend
 from app.decision.profile import APPROACHES, PREREQUISITES, PROFILE_FIELDS, Profile
 from app.decision.recommendation import Recommendation
 from app.decision.render import to_json
-from app.decision.rules import RULESET_VERSION, TRAINING
+from app.decision.rules import RULES, RULESET_VERSION, SCALE, TRAINING
 from app.decision.whatif import MAX_CHANGES
 
 from .strategies import profiles
@@ -151,11 +152,19 @@ def test_empty_profile() -> None:
 
 @FAST
 @given(profiles())
-def test_inlined_confidence_matches_the_formula(profile: Profile) -> None:
-    """decide() inlines confidence(); both give the same number."""
+def test_confidence_follows_the_documented_formula(profile: Profile) -> None:
+    """base + known x share answered + margin x min(1, lead / margin_full) - unsure gap, clamped."""
+    conf = RULES.confidence
     values = profile_values(profile)
     decision = decide(values)
     ordered = sorted(decision.raw)
+    lead = (ordered[5] - ordered[4]) / SCALE
+    answered = sum(v is not None for v in values) / len(PROFILE_FIELDS)
+    expected = conf.base + conf.known * answered + conf.margin * min(1.0, lead / conf.margin_full)
+    if profile.gap in (None, "unsure"):
+        expected -= conf.unsure_gap
+    expected = min(1.0, max(conf.floor, expected))
+    assert decision.confidence == pytest.approx(expected, abs=0.0051)
     assert decision.confidence == confidence(values, ordered[5] - ordered[4])
 
 

@@ -97,6 +97,22 @@ def test_dataset_check_rejects_bad_method_body_and_size(client: TestClient) -> N
     assert r.status_code == 413
 
 
+def test_a_json_body_under_the_limit_is_measured_as_received(client: TestClient) -> None:
+    """Non-ASCII text is not re-encoded as \\u escapes and then refused as too big."""
+    text = "训练数据的一个例子" * 40
+    turns = [{"role": "user", "content": text}, {"role": "assistant", "content": "好"}]
+    records = [{"messages": turns}] * 2600
+    body = json.dumps(records, ensure_ascii=False).encode()
+    assert len(body) < MAX_UPLOAD_BYTES < len(json.dumps(records))  # as received vs escaped
+    r = client.post(
+        "/api/recipes/dataset-check",
+        content=body,
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["examples"] == 2600
+
+
 def test_through_the_app_factory(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from app.main import create_app
     from app.settings import Settings

@@ -28,7 +28,8 @@ def test_clean_sft_file_in_both_layouts() -> None:
     report = check_lines(_lines(_chat("a"), {"prompt": "q", "completion": "a"}), "sft")
     assert report.ok and report.examples == 2 and report.error_count == 0
     assert report.formats == {"messages": 1, "prompt_completion": 1}
-    assert report.tokens_total > 0 and report.eval_split["eval_examples"] >= 0
+    assert report.tokens_total > 0
+    assert report.eval_split["eval_examples"] + report.eval_split["train_examples"] == 2
 
 
 def test_sft_problems_are_reported_with_line_numbers() -> None:

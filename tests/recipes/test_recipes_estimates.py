@@ -23,7 +23,7 @@ FIELDS = {
 
 def _estimate(recipe_id: str, **overrides: str):  # type: ignore[no-untyped-def]
     recipe = get_recipe(recipe_id)
-    return estimate(recipe, resolve_params(recipe, overrides))
+    return estimate(recipe, resolve_params(recipe, overrides, local_files=True))
 
 
 def test_fields_are_exactly_the_contract() -> None:

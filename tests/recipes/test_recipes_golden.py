@@ -17,6 +17,7 @@ from app.recipes import (
     render,
     resolve_params,
 )
+from tests.support import IN_CI, require_module
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -29,6 +30,8 @@ CPU_CASES = [rid for rid in list_ids() if get_recipe(rid).is_training and rid !=
 def _check(name: str, content: str) -> None:
     path = GOLDEN / f"{name}.golden"  # a suffix of its own keeps formatters and linters away
     if UPDATE:
+        if IN_CI:
+            pytest.fail("UPDATE_GOLDEN=1 under CI=true would compare every export with itself")
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(content, encoding="utf-8")
     assert path.is_file(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
@@ -63,7 +66,7 @@ def test_every_pair_is_either_rendered_or_refused_by_name() -> None:
 
 
 def test_yaml_exports_load_and_hosted_exports_are_json() -> None:
-    yaml = pytest.importorskip("yaml")
+    yaml = require_module("yaml")
     for rid, fmt in CASES:
         recipe = get_recipe(rid)
         content = render(recipe, resolve_params(recipe), fmt).content
@@ -74,7 +77,7 @@ def test_yaml_exports_load_and_hosted_exports_are_json() -> None:
 
 
 def test_trl_yaml_uses_trl_1x_names_on_cpu() -> None:
-    yaml = pytest.importorskip("yaml")
+    yaml = require_module("yaml")
     recipe = get_recipe("sft-lora")
     config = yaml.safe_load(render(recipe, resolve_params(recipe, {"gpu": "cpu"}), "trl").content)
     assert config["use_cpu"] is True and config["bf16"] is False
@@ -84,7 +87,7 @@ def test_trl_yaml_uses_trl_1x_names_on_cpu() -> None:
 
 
 def test_qlora_and_full_defaults() -> None:
-    yaml = pytest.importorskip("yaml")
+    yaml = require_module("yaml")
     qlora = yaml.safe_load(
         render(get_recipe("sft-qlora"), resolve_params(get_recipe("sft-qlora")), "trl").content
     )

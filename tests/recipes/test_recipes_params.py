@@ -119,10 +119,15 @@ def test_config_json_parameter_counts() -> None:
 
 def test_params_b_from_a_local_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "config.json").write_text(json.dumps(QWEN25_05B))
-    p = resolve_params(get_recipe("sft-lora"), {"base_model": str(tmp_path)})
+    local = {"base_model": str(tmp_path)}
+    p = resolve_params(get_recipe("sft-lora"), local, local_files=True)
     assert p.params_source == "config.json" and p.params_b == pytest.approx(0.494, abs=0.005)
-    given = resolve_params(get_recipe("sft-lora"), {"base_model": str(tmp_path), "params_b": "0.5"})
+    given = resolve_params(get_recipe("sft-lora"), {**local, "params_b": "0.5"}, local_files=True)
     assert given.params_b == 0.5 and given.params_source == "given"
+    # Web requests do not read the server's files: the path is just a name without a size.
+    with pytest.raises(BadValue, match="no size in its name") as info:
+        resolve_params(get_recipe("sft-lora"), local)
+    assert "config.json" not in info.value.message
 
 
 def test_params_b_from_the_name_or_an_error() -> None:
@@ -152,7 +157,18 @@ def test_profile_mapping_dict_and_model() -> None:
     assert mapped["tokens_per_example"] == 1024 and mapped["params_b"] == 1.5
     p = resolve_params(get_recipe("sft-lora"), {"epochs": "1"}, base=mapped)
     assert p.examples == 300 and p.epochs == 1 and p.base_model.startswith("Qwen/")
+    assert p.params_b == 1.5
     assert params_from_profile({}) == {}
+
+
+def test_a_model_chosen_over_the_profiles_keeps_its_own_size() -> None:
+    """The profile's 1.5B size goes with its model; another model is sized from its own name."""
+    mapped = params_from_profile({"deployment": "on_device"})
+    own = {"base_model": "meta-llama/Llama-3.1-70B-Instruct"}
+    p = resolve_params(get_recipe("sft-lora"), own, base=mapped)
+    assert p.params_b == 70 and p.params_source == "name"
+    sized = resolve_params(get_recipe("sft-lora"), {**own, "params_b": "8"}, base=mapped)
+    assert sized.params_b == 8 and sized.params_source == "given"
 
 
 def test_empty_values_keep_defaults_and_prepare_layers_profile() -> None:

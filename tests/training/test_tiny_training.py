@@ -134,6 +134,8 @@ def _patch_for_speed(text: str, **changes: Any) -> str:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A tiny student and teacher sharing one BPE tokenizer, and the three datasets."""
+    for module in TRAINING_MODULES:
+        require_module(module)
     root = tmp_path_factory.mktemp("tiny")
     tokenizer = _build_tokenizer(root / "tokenizer")
     sizes = {
@@ -172,6 +174,16 @@ def _losses(output_dir: Path) -> list[float]:
     return [float(e["loss"]) for e in history if "loss" in e]
 
 
+TRAINING_MODULES = (
+    "torch",
+    "transformers",
+    "peft",
+    "trl",
+    "datasets",
+    "accelerate",
+    "tokenizers",
+    "yaml",
+)
 CASES = [
     ("sft-lora", "sft", "sft", {}),
     ("dpo-lora", "dpo", "dpo", {}),
@@ -185,17 +197,6 @@ CASES = [
 )
 def test_tiny_run(workspace, recipe_id, command, data, extra):  # type: ignore[no-untyped-def]
     """Render the recipe for the tiny model, train 3 steps with the trl CLI, check the outputs."""
-    for module in (
-        "torch",
-        "transformers",
-        "peft",
-        "trl",
-        "datasets",
-        "accelerate",
-        "tokenizers",
-        "yaml",
-    ):
-        require_module(module)
     root: Path = workspace["root"]
     recipe = get_recipe(recipe_id)
     out = root / "out" / recipe_id
@@ -210,6 +211,7 @@ def test_tiny_run(workspace, recipe_id, command, data, extra):  # type: ignore[n
             "output_dir": str(out),
             "teacher_model": str(root / "teacher"),
         },
+        local_files=True,
     )
     # params_b comes from the local config.json: a few hundred thousand parameters.
     assert params.params_source == "config.json"

@@ -178,7 +178,7 @@ def test_creating_with_invalid_answers_stores_nothing(client: TestClient) -> Non
     assert response.json()["detail"][0]["field"] == "gap"
 
 
-def test_completed_assessment_keeps_its_snapshot(client: TestClient) -> None:
+def test_a_completed_assessment_is_resnapshotted_on_change(client: TestClient) -> None:
     assessment_id = client.post("/api/assessments", json={"answers": {"gap": "knowledge"}}).json()[
         "id"
     ]
