@@ -15,6 +15,7 @@ test: install-test assets
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench migrations
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test assets
@@ -24,6 +25,7 @@ lint: install-test
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench migrations
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

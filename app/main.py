@@ -6,22 +6,26 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import anyio.to_thread
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from app.db import make_engine
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
+from app.storage import make_engine
 from app.web import api, api_recipes, health, pages, recipe_pages
 from app.web.compression import Gzip
 from app.web.csrf import CsrfError
 from app.web.errors import describe_errors
+from app.web.load_shedding import RETRY_AFTER_S, LoadShedding
 from app.web.middleware import SecurityHeaders
 from app.web.rendering import Pages
 from app.web.views import PageNotFound
@@ -34,6 +38,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     The rules, the question bank and the templates live as long as the process; scanning them
     in every full collection shows up as long pauses in the tail latency under load.
     """
+    settings: Settings = app.state.settings
+    # Sync endpoints and every database call share this pool of threads; the connection pool
+    # is sized above it, so a thread never waits for a connection.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.max_threads
+    app.state.health_threads = anyio.CapacityLimiter(health.HEALTH_THREADS)
     app.state.pages.preload()
     gc.collect()
     gc.freeze()
@@ -76,9 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AssessmentNotFound, _not_found)
     app.add_exception_handler(PageNotFound, _not_found)
     app.add_exception_handler(CsrfError, _csrf_failed)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, _busy)
 
     app.add_middleware(Gzip, minimum_size=500)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(LoadShedding, limit=settings.max_in_flight)
     return app
 
 
@@ -131,6 +143,21 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 async def _csrf_failed(request: Request, exc: Exception) -> Response:
     """403 for a form without a valid CSRF token; nothing was changed."""
     return _error_page(request, 403, "This form has expired", str(exc))
+
+
+async def _busy(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After when the database cannot serve in time; nothing was changed.
+
+    A pool checkout or a SQLite lock that waited past its time-out, or a database that does
+    not answer: the transaction was rolled back, and the same request may simply be retried.
+    """
+    message = "the database is busy or unreachable; nothing was changed, retry shortly"
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=503, headers=headers)
+    response = _error_page(request, 503, "Busy, try again", message)
+    response.headers.update(headers)
+    return response
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:

@@ -29,5 +29,23 @@ class Settings(BaseSettings):
         description="Signs cookies and CSRF tokens; set a long random value in production.",
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    sqlite_busy_timeout_ms: int = 5000
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="How long a SQLite writer waits for the write lock."
+    )
     secure_cookies: bool = False
+    # Every database call runs in the thread pool; the pool holds a connection for each thread
+    # (and /healthz's own), so a checkout never waits while a thread is free.
+    max_threads: int = Field(
+        default=40, ge=1, description="Threads running blocking work (requests, database, files)."
+    )
+    db_pool_size: int = Field(default=42, ge=1, description="Pooled database connections.")
+    db_max_overflow: int = Field(default=8, ge=0, description="Connections beyond the pool.")
+    db_pool_timeout_s: float = Field(
+        default=10.0, gt=0, description="Wait for a pooled connection before answering 503."
+    )
+    max_in_flight: int = Field(
+        default=256, ge=1, description="Requests served at once; more are shed with 503."
+    )
+    graceful_shutdown_s: float = Field(
+        default=5.0, gt=0, description="On SIGTERM, wait this long for requests in flight."
+    )

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import pool
 
-from app.db import make_engine
+from app.storage import make_engine
 from app.models import Base
 from app.settings import Settings
 

@@ -1,8 +1,8 @@
 """Assessments: create, answer (every change kept as a revision), decide, snapshot.
 
 The step page and the answer post are the hot paths: they read an assessment and its current
-answers with two indexed column queries and never run the engine. Every statement is built once
-and runs on the driver connection (see `app.db`).
+answers with two indexed statements (`app.storage.hot`) and never run the engine. Everything
+else goes through the ordinary Session API.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, func, insert, select, update
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.db import Db, Statement
 from app.decision.bank import BANK, Question, walk
 from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
 from app.models import Answer, Assessment, RecommendationSnapshot, new_token, utcnow
+from app.storage import hot
 
 
 class AssessmentNotFound(LookupError):
@@ -30,16 +31,7 @@ class AssessmentNotFound(LookupError):
         self.assessment_id = assessment_id
 
 
-@dataclass(frozen=True)
-class AssessmentRecord:
-    """One assessment; `updated_at` is its last change, its newest answer included."""
-
-    id: str
-    title: str | None
-    status: str
-    ruleset: str
-    created_at: datetime
-    updated_at: datetime
+AssessmentRecord = hot.AssessmentRow  # one assessment; `updated_at` counts its newest answer
 
 
 @dataclass
@@ -77,172 +69,105 @@ class StoredAnswer:
     created_at: datetime
 
 
-# An answer does not rewrite its assessment's row (one write fewer on the busiest write): the
-# assessment changed last when its row did (created, completed) or its newest answer was given.
-# The newest revision is always a current one, so the partial index of current answers finds
-# it among at most one row per question, however many revisions pile up.
-_revision = Answer.__table__.alias("revision")
-_NEWEST_ANSWER_AT = (
-    select(Answer.created_at)
-    .where(
-        Answer.id
-        == select(func.max(_revision.c.id))
-        .where(_revision.c.assessment_id == Assessment.id, _revision.c.is_current)
-        .correlate(Assessment)
-        .scalar_subquery()
-    )
-    .scalar_subquery()
-)
-_RECORD = Statement(
-    select(
-        Assessment.id,
-        Assessment.title,
-        Assessment.status,
-        Assessment.ruleset,
-        Assessment.created_at,
-        Assessment.updated_at,
-        _NEWEST_ANSWER_AT,
-    ).where(Assessment.id == bindparam("b_assessment"))
-)
-_STATUS = Statement(select(Assessment.status).where(Assessment.id == bindparam("b_assessment")))
-_CURRENT_ANSWERS = Statement(
-    select(Answer.question_id, Answer.value)
-    .where(Answer.assessment_id == bindparam("b_assessment"), Answer.is_current)
-    .order_by(Answer.id)
-)
-_HISTORY = Statement(
-    select(Answer.question_id, Answer.value, Answer.created_at)
-    .where(Answer.assessment_id == bindparam("b_assessment"))
-    .order_by(Answer.id)
-)
-# Bind names differ from column names: SQLAlchemy reserves those for the SET/VALUES clauses.
-_CREATE = Statement(
-    insert(Assessment).values(
-        id=bindparam("b_assessment"),
-        title=bindparam("b_title"),
-        ruleset=bindparam("b_ruleset"),
-        status="in_progress",
-        created_at=bindparam("b_now"),
-        updated_at=bindparam("b_now"),
-    )
-)
-_COMPLETE = Statement(
-    update(Assessment)
-    .where(Assessment.id == bindparam("b_assessment"))
-    .values(status="completed", updated_at=bindparam("b_now"))
-)
-_RETIRE = Statement(
-    update(Answer)
-    .where(
-        Answer.assessment_id == bindparam("b_assessment"),
-        Answer.question_id == bindparam("b_question"),
-        Answer.is_current,
-    )
-    .values(is_current=False)
-)
-_ADD = Statement(
-    insert(Answer).values(
-        assessment_id=bindparam("b_assessment"),
-        question_id=bindparam("b_question"),
-        value=bindparam("b_value", type_=JSON),
-        is_current=True,
-        created_at=bindparam("b_now"),
-    )
-)
-_LATEST_SNAPSHOT = Statement(
-    select(RecommendationSnapshot.recommendation)
-    .where(RecommendationSnapshot.assessment_id == bindparam("b_assessment"))
-    .order_by(RecommendationSnapshot.id.desc())
-    .limit(1)
-)
-_SNAPSHOT = Statement(
-    insert(RecommendationSnapshot).values(
-        assessment_id=bindparam("b_assessment"),
-        ruleset=bindparam("b_ruleset"),
-        profile=bindparam("b_profile", type_=JSON),
-        recommendation=bindparam("b_recommendation", type_=JSON),
-        created_at=bindparam("b_now"),
-    )
-)
-
-
-def assessment_state(*, db: Db, assessment_id: str) -> AssessmentState:
-    """The assessment and its current answers, read with two indexed column queries."""
+def assessment_state(*, session: Session, assessment_id: str) -> AssessmentState:
+    """The assessment and its current answers, read with two indexed statements."""
     # Two small queries beat one join, which would repeat (and re-parse) the timestamps per answer.
-    row = _RECORD.first(db, b_assessment=assessment_id)
-    if row is None:
+    record = hot.assessment_row(session, assessment_id)
+    if record is None:
         raise AssessmentNotFound(assessment_id)
-    id_, title, status, ruleset, created_at, updated_at, answered_at = row
-    if answered_at is not None and answered_at > updated_at:
-        updated_at = answered_at
-    record = AssessmentRecord(id_, title, status, ruleset, created_at, updated_at)
-    answers = current_answers(db=db, assessment_id=assessment_id)
+    answers = hot.current_answers(session, assessment_id)
     visible, counted = walk(answers)
     return AssessmentState(record, answers, visible, counted)
 
 
-def current_answers(*, db: Db, assessment_id: str) -> dict[str, Any]:
+def current_answers(*, session: Session, assessment_id: str) -> dict[str, Any]:
     """The current answer to each answered question, in the order they were first given."""
-    return dict(_CURRENT_ANSWERS.rows(db, b_assessment=assessment_id))
+    return hot.current_answers(session, assessment_id)
 
 
 def create_assessment(
-    *, db: Db, title: str | None = None, answers: dict[str, Any] | None = None
+    *, session: Session, title: str | None = None, answers: dict[str, Any] | None = None
 ) -> str:
     """Start an assessment, optionally with answers already parsed by the bank; its id."""
-    assessment_id = new_token()
     now = utcnow()
-    _CREATE.rows(db, b_assessment=assessment_id, b_title=title, b_ruleset=BANK.version, b_now=now)
-    for question_id, value in (answers or {}).items():
-        _ADD.rows(db, b_assessment=assessment_id, b_question=question_id, b_value=value, b_now=now)
-    return assessment_id
+    assessment = Assessment(
+        id=new_token(),
+        title=title,
+        ruleset=BANK.version,
+        status="in_progress",
+        created_at=now,
+        updated_at=now,
+        answers=[
+            Answer(question_id=question_id, value=value, is_current=True, created_at=now)
+            for question_id, value in (answers or {}).items()
+        ],
+    )
+    session.add(assessment)
+    session.flush()
+    return assessment.id
 
 
-def record_answer(*, db: Db, assessment_id: str, question_id: str, value: Any) -> None:
+def record_answer(*, session: Session, assessment_id: str, question_id: str, value: Any) -> None:
     """Store a new current revision of one answer (already parsed by the bank)."""
-    found = _STATUS.first(db, b_assessment=assessment_id)
-    if found is None:
+    status = hot.assessment_status(session, assessment_id, for_update=True)
+    if status is None:
         raise AssessmentNotFound(assessment_id)
-    key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": utcnow()}
-    _RETIRE.rows(db, **key)
-    _ADD.rows(db, **key, b_value=value)
-    if found[0] == "completed":
+    hot.add_answer(
+        session, assessment_id=assessment_id, question_id=question_id, value=value, now=utcnow()
+    )
+    if status == "completed":
         # The stored result follows the answers, keeping every earlier snapshot.
-        _snapshot(db=db, state=assessment_state(db=db, assessment_id=assessment_id))
+        _snapshot(
+            session=session, state=assessment_state(session=session, assessment_id=assessment_id)
+        )
 
 
-def answer_history(*, db: Db, assessment_id: str) -> list[StoredAnswer]:
+def answer_history(*, session: Session, assessment_id: str) -> list[StoredAnswer]:
     """Every revision of every answer, oldest first."""
-    if _STATUS.first(db, b_assessment=assessment_id) is None:
+    if session.get(Assessment, assessment_id) is None:
         raise AssessmentNotFound(assessment_id)
-    return [StoredAnswer(*row) for row in _HISTORY.rows(db, b_assessment=assessment_id)]
+    rows = session.execute(
+        select(Answer.question_id, Answer.value, Answer.created_at)
+        .where(Answer.assessment_id == assessment_id)
+        .order_by(Answer.id)
+    )
+    return [StoredAnswer(*row) for row in rows]
 
 
-def complete_assessment(*, db: Db, assessment_id: str) -> Recommendation:
+def complete_assessment(*, session: Session, assessment_id: str) -> Recommendation:
     """Mark the assessment completed and store the recommendation as it stands now."""
-    state = assessment_state(db=db, assessment_id=assessment_id)
-    _COMPLETE.rows(db, b_assessment=assessment_id, b_now=utcnow())
-    return _snapshot(db=db, state=state)
+    state = assessment_state(session=session, assessment_id=assessment_id)
+    assessment = session.get(Assessment, assessment_id)
+    assert assessment is not None  # just read
+    assessment.status = "completed"
+    assessment.updated_at = utcnow()
+    return _snapshot(session=session, state=state)
 
 
-def current_recommendation(*, db: Db, state: AssessmentState) -> Recommendation:
+def current_recommendation(*, session: Session, state: AssessmentState) -> Recommendation:
     """The stored recommendation of a completed assessment, else a fresh one."""
     if state.assessment.status == "completed":
-        stored = _LATEST_SNAPSHOT.first(db, b_assessment=state.assessment.id)
+        stored = session.scalars(
+            select(RecommendationSnapshot.recommendation)
+            .where(RecommendationSnapshot.assessment_id == state.assessment.id)
+            .order_by(RecommendationSnapshot.id.desc())
+            .limit(1)
+        ).first()
         if stored is not None:
-            return Recommendation.model_validate(stored[0])
+            return Recommendation.model_validate(stored)
     return recommend(state.profile)
 
 
-def _snapshot(*, db: Db, state: AssessmentState) -> Recommendation:
+def _snapshot(*, session: Session, state: AssessmentState) -> Recommendation:
     """Decide on the current answers and keep the result beside the profile it used."""
     recommendation = recommend(state.profile)
-    _SNAPSHOT.rows(
-        db,
-        b_assessment=state.assessment.id,
-        b_ruleset=recommendation.ruleset,
-        b_profile=state.profile.model_dump(mode="json", exclude_none=True),
-        b_recommendation=recommendation.model_dump(mode="json"),
-        b_now=utcnow(),
+    session.add(
+        RecommendationSnapshot(
+            assessment_id=state.assessment.id,
+            ruleset=recommendation.ruleset,
+            profile=state.profile.model_dump(mode="json", exclude_none=True),
+            recommendation=recommendation.model_dump(mode="json"),
+            created_at=utcnow(),
+        )
     )
     return recommendation

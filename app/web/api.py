@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from app.db import Db
 from app.decision.bank import parse_answer
 from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
 from app.services import assessments
-from app.web.deps import Transaction
+from app.web.deps import transaction
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -70,9 +70,9 @@ class Problem(BaseModel):
     detail: Any
 
 
-def _assessment_out(db: Db, assessment_id: str) -> AssessmentOut:
+def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
     """Read an assessment and shape it for the API."""
-    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
     a = state.assessment
     return AssessmentOut(
         id=a.id,
@@ -85,7 +85,7 @@ def _assessment_out(db: Db, assessment_id: str) -> AssessmentOut:
         not_applicable=list(state.not_applicable),
         next_question=state.next_question,
         profile=state.profile,
-        recommendation=assessments.current_recommendation(db=db, state=state),
+        recommendation=assessments.current_recommendation(session=session, state=state),
     )
 
 
@@ -101,19 +101,21 @@ def post_recommend(profile: Profile) -> Recommendation:
 
 
 @router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut)
-def post_assessment(body: NewAssessment, db: Transaction) -> AssessmentOut:
+def post_assessment(body: NewAssessment, request: Request) -> AssessmentOut:
     """Start an assessment, optionally with some answers already given."""
     answers = {
         question_id: parse_answer(question_id, raw) for question_id, raw in body.answers.items()
     }
-    created = assessments.create_assessment(db=db, title=body.title, answers=answers)
-    return _assessment_out(db, created)
+    with transaction(request) as session:
+        created = assessments.create_assessment(session=session, title=body.title, answers=answers)
+        return _assessment_out(session, created)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_FOUND)
-def get_assessment(assessment_id: str, db: Transaction) -> AssessmentOut:
+def get_assessment(assessment_id: str, request: Request) -> AssessmentOut:
     """Answers, profile and recommendation of one assessment."""
-    return _assessment_out(db, assessment_id)
+    with transaction(request) as session:
+        return _assessment_out(session, assessment_id)
 
 
 @router.put(
@@ -122,14 +124,15 @@ def get_assessment(assessment_id: str, db: Transaction) -> AssessmentOut:
     responses=NOT_FOUND,
 )
 def put_answer(
-    assessment_id: str, question_id: str, body: AnswerIn, db: Transaction
+    assessment_id: str, question_id: str, body: AnswerIn, request: Request
 ) -> AssessmentOut:
     """Give or change one answer; the old value stays in the history."""
     value = parse_answer(question_id, body.value)
-    assessments.record_answer(
-        db=db, assessment_id=assessment_id, question_id=question_id, value=value
-    )
-    return _assessment_out(db, assessment_id)
+    with transaction(request) as session:
+        assessments.record_answer(
+            session=session, assessment_id=assessment_id, question_id=question_id, value=value
+        )
+        return _assessment_out(session, assessment_id)
 
 
 @router.get(
@@ -137,18 +140,18 @@ def put_answer(
     response_model=list[AnswerRevision],
     responses=NOT_FOUND,
 )
-def get_history(assessment_id: str, db: Transaction) -> list[AnswerRevision]:
+def get_history(assessment_id: str, request: Request) -> list[AnswerRevision]:
     """Every revision of every answer, oldest first."""
-    return [
-        AnswerRevision(question=a.question_id, value=a.value, at=a.created_at)
-        for a in assessments.answer_history(db=db, assessment_id=assessment_id)
-    ]
+    with transaction(request) as session:
+        history = assessments.answer_history(session=session, assessment_id=assessment_id)
+    return [AnswerRevision(question=a.question_id, value=a.value, at=a.created_at) for a in history]
 
 
 @router.post(
     "/assessments/{assessment_id}/complete", response_model=AssessmentOut, responses=NOT_FOUND
 )
-def post_complete(assessment_id: str, db: Transaction) -> AssessmentOut:
+def post_complete(assessment_id: str, request: Request) -> AssessmentOut:
     """Mark the assessment completed and snapshot its recommendation."""
-    assessments.complete_assessment(db=db, assessment_id=assessment_id)
-    return _assessment_out(db, assessment_id)
+    with transaction(request) as session:
+        assessments.complete_assessment(session=session, assessment_id=assessment_id)
+        return _assessment_out(session, assessment_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.recipes import (
@@ -135,9 +136,11 @@ async def _read_body(request: Request) -> bytes | JSONResponse:
         if size > MAX_UPLOAD_BYTES:
             return _too_big()
         chunks.append(chunk)
-    data = b"".join(chunks)
-    if content_type.split(";")[0].strip() != "application/json":
-        return data
+    return b"".join(chunks)
+
+
+def _as_jsonl(data: bytes) -> bytes | JSONResponse:
+    """A JSON array of records re-encoded as JSONL lines."""
     try:
         records = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -145,6 +148,24 @@ async def _read_body(request: Request) -> bytes | JSONResponse:
     if not isinstance(records, list):
         return _problem("body", "a JSON body must be an array of records (one per example)")
     return "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+
+
+def _check(data: bytes, *, is_json: bool, method: str, max_length: int) -> Any:
+    """Parse and check the dataset: the report, or the error response."""
+    body = _as_jsonl(data) if is_json else data
+    if isinstance(body, JSONResponse):
+        return body
+    try:
+        report = check_bytes(body, method, max_length=max_length, max_bytes=MAX_UPLOAD_BYTES)
+    except RecipeError as exc:
+        return _error(exc)
+    if not report.ok:
+        detail = [
+            {"field": f"line {e.line}", "message": e.message, "allowed": None, "type": e.code}
+            for e in report.errors[:20]
+        ]
+        return JSONResponse({"detail": detail, "report": report.model_dump()}, status_code=422)
+    return report.model_dump()
 
 
 def _too_big() -> JSONResponse:
@@ -164,14 +185,12 @@ async def dataset_check(request: Request, method: str = "sft", max_length: int =
     body = await _read_body(request)
     if isinstance(body, JSONResponse):
         return body
-    try:
-        report = check_bytes(body, method, max_length=max_length, max_bytes=MAX_UPLOAD_BYTES)
-    except RecipeError as exc:
-        return _error(exc)
-    if not report.ok:
-        detail = [
-            {"field": f"line {e.line}", "message": e.message, "allowed": None, "type": e.code}
-            for e in report.errors[:20]
-        ]
-        return JSONResponse({"detail": detail, "report": report.model_dump()}, status_code=422)
-    return report.model_dump()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    # Parsing up to the upload limit takes long enough to stall the event loop: a thread.
+    return await run_in_threadpool(
+        _check,
+        body,
+        is_json=content_type == "application/json",
+        method=method,
+        max_length=max_length,
+    )

@@ -1,25 +1,39 @@
-"""Request dependencies: one request is one transaction."""
+"""The request's unit of work: one request is one transaction (docs/adr/0002)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.db import Db, unit_of_work
+from app.storage import unit_of_work
+
+T = TypeVar("T")
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _transaction(request: Request) -> AsyncIterator[Db]:
-    """The request's unit of work, committed before the response is sent.
+@contextmanager
+def transaction(request: Request) -> Iterator[Session]:
+    """The request's transaction; a write transaction unless the method only reads.
 
-    It runs on the event loop, not in the thread pool: opening, committing and closing are
-    short, and two thread hops a request would cost more than they save.
+    Use it inside a sync endpoint (FastAPI runs those in the thread pool), or through
+    `in_transaction` from an async one: it blocks on checkouts, locks and commits, and must
+    never run on the event loop.
     """
-    with unit_of_work(request.app.state.engine) as db:
-        yield db
+    write = request.method not in READ_ONLY_METHODS
+    with unit_of_work(request.app.state.engine, write=write) as session:
+        yield session
 
 
-# scope="function": the commit happens when the endpoint returns, so a failed commit is an error
-# response rather than a success already sent.
-Transaction = Annotated[Db, Depends(_transaction, scope="function")]
+async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """Run `work` in the request's transaction, in a worker thread; its result."""
+
+    def run() -> T:
+        with transaction(request) as session:
+            return work(session)
+
+    return await run_in_threadpool(run)

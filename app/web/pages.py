@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Route
 
-from app.db import unit_of_work
 from app.decision.bank import BANK, AnswerError, parse_form_answer
 from app.services import assessments
 from app.web import views
 from app.web.csrf import check_csrf
-from app.web.deps import Transaction
+from app.web.deps import in_transaction, transaction
 from app.web.rendering import Pages
 
 router = APIRouter(include_in_schema=False)
@@ -51,13 +52,15 @@ def _remember(request: Request, response: Response, assessment_id: str) -> Respo
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, db: Transaction) -> Response:
+def index(request: Request) -> Response:
     """What the advisor does, a start button, and a resume link when there is one."""
     resume = None
     resume_id = request.cookies.get(RESUME_COOKIE)
     if resume_id:
         try:
-            resume = assessments.assessment_state(db=db, assessment_id=resume_id).assessment
+            with transaction(request) as session:
+                state = assessments.assessment_state(session=session, assessment_id=resume_id)
+            resume = state.assessment
         except assessments.AssessmentNotFound:
             resume = None
     return _pages(request).render(
@@ -68,31 +71,32 @@ def index(request: Request, db: Transaction) -> Response:
 
 
 @router.post("/assessments")
-def start(request: Request, db: Transaction, csrf_token: CsrfToken = None) -> Response:
+def start(request: Request, csrf_token: CsrfToken = None) -> Response:
     """Create an assessment and go to its first step."""
     check_csrf(request, csrf_token)
-    assessment_id = assessments.create_assessment(db=db)
+    with transaction(request) as session:
+        assessment_id = assessments.create_assessment(session=session)
     first = BANK.questions[0].id
     return _remember(request, _see_other(views.step_url(assessment_id, first)), assessment_id)
 
 
 @router.get("/assessments/{assessment_id}")
-def resume(assessment_id: str, request: Request, db: Transaction) -> Response:
+def resume(assessment_id: str, request: Request) -> Response:
     """Send the user to where they left off: the next unanswered step, else the review."""
-    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
     target = views.resume_url(state)
     return _remember(request, _see_other(target), assessment_id)
 
 
-# The two hot paths are plain Starlette routes running on the event loop, opening their unit
-# of work themselves. They take nothing FastAPI would validate (the form is parsed by the
-# question bank) and stay out of the OpenAPI schema; the parameter and dependency machinery
-# would cost more than their few indexed statements (see `make bench`).
+# The two hot paths are plain Starlette routes: they take nothing FastAPI would validate (the
+# form is parsed by the question bank) and stay out of the OpenAPI schema; the parameter and
+# dependency machinery would cost more than their few indexed statements (see `make bench`).
+# Their unit of work runs in one hop to the thread pool; rendering stays on the loop.
 async def step(request: Request) -> Response:
     """One question on its own page."""
     assessment_id, question_id = _step_params(request)
-    with unit_of_work(request.app.state.engine) as db:
-        state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+    state = await in_transaction(request, _reader(assessment_id))
     question = views.question_or_404(question_id)
     if not views.applies(state, question_id):
         return _see_other(views.resume_url(state))
@@ -115,20 +119,22 @@ async def answer(request: Request) -> Response:
     try:
         value = parse_form_answer(question_id, values)
     except AnswerError:
-        with unit_of_work(request.app.state.engine) as db:
-            state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+        state = await in_transaction(request, _reader(assessment_id))
         message = views.form_error(question, values)
         context = views.step_context(
             state, question, submitted=values, error=message, returning=to_review
         )
         return _pages(request).render(request, "step.html", context, status_code=422)
-    with unit_of_work(request.app.state.engine) as db:
+
+    def store(session: Session) -> dict[str, Any]:
         assessments.record_answer(
-            db=db, assessment_id=assessment_id, question_id=question_id, value=value
+            session=session, assessment_id=assessment_id, question_id=question_id, value=value
         )
-        answers = (
-            {} if to_review else assessments.current_answers(db=db, assessment_id=assessment_id)
-        )
+        if to_review:
+            return {}
+        return assessments.current_answers(session=session, assessment_id=assessment_id)
+
+    answers = await in_transaction(request, store)
     if to_review:
         return _see_other(f"/assessments/{assessment_id}/review")
     return _see_other(views.url_after(answers, assessment_id, question_id))
@@ -142,6 +148,13 @@ STEP_ROUTES = (
 )
 
 
+def _reader(assessment_id: str) -> Callable[[Session], assessments.AssessmentState]:
+    """Read one assessment's state in a unit of work."""
+    return lambda session: assessments.assessment_state(
+        session=session, assessment_id=assessment_id
+    )
+
+
 def _step_params(request: Request) -> tuple[str, str]:
     """The assessment and question ids in a step URL."""
     params = request.path_params
@@ -149,26 +162,28 @@ def _step_params(request: Request) -> tuple[str, str]:
 
 
 @router.get("/assessments/{assessment_id}/review", response_class=HTMLResponse)
-def review(assessment_id: str, request: Request, db: Transaction) -> Response:
+def review(assessment_id: str, request: Request) -> Response:
     """Every answer on the branch taken, each with a link to change it."""
-    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
     return _pages(request).render(request, "review.html", views.review_context(state))
 
 
 @router.post("/assessments/{assessment_id}/review")
-async def finish(assessment_id: str, request: Request, db: Transaction) -> Response:
+def finish(assessment_id: str, request: Request, csrf_token: CsrfToken = None) -> Response:
     """Complete the assessment (snapshotting its recommendation) and show the result."""
-    form = await _form(request)
-    check_csrf(request, _text(form.get("csrf_token")))
-    assessments.complete_assessment(db=db, assessment_id=assessment_id)
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        assessments.complete_assessment(session=session, assessment_id=assessment_id)
     return _see_other(f"/assessments/{assessment_id}/result")
 
 
 @router.get("/assessments/{assessment_id}/result", response_class=HTMLResponse)
-def result(assessment_id: str, request: Request, db: Transaction) -> Response:
+def result(assessment_id: str, request: Request) -> Response:
     """The plan, why, what to do first, and what would change it."""
-    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
-    recommendation = assessments.current_recommendation(db=db, state=state)
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        recommendation = assessments.current_recommendation(session=session, state=state)
     return _pages(request).render(
         request, "result.html", views.result_context(state, recommendation)
     )
@@ -181,13 +196,14 @@ EXPORTS = {
 
 
 @router.get("/assessments/{assessment_id}/export.{kind}")
-def export(assessment_id: str, kind: str, db: Transaction) -> Response:
+def export(assessment_id: str, kind: str, request: Request) -> Response:
     """The assessment as a JSON or Markdown download."""
     if kind not in EXPORTS:
         raise views.PageNotFound(f"there is no {kind!r} export; there are: {', '.join(EXPORTS)}")
     write, media_type = EXPORTS[kind]
-    state = assessments.assessment_state(db=db, assessment_id=assessment_id)
-    recommendation = assessments.current_recommendation(db=db, state=state)
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        recommendation = assessments.current_recommendation(session=session, state=state)
     filename = f"assessment-{assessment_id[:8]}.{kind}"
     return Response(
         write(state, recommendation),

@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.db import Db
 from app.decision.bank import BANK
+from app.decision.profile import Profile
 from app.recipes import (
     PARAM_KEYS,
     Recipe,
@@ -31,7 +33,7 @@ from app.recipes.hardware import load_hardware
 from app.services import assessments
 from app.web.api_recipes import MAX_UPLOAD_BYTES
 from app.web.csrf import check_csrf
-from app.web.deps import Transaction
+from app.web.deps import transaction
 from app.web.rendering import is_htmx
 from app.web.views import PageNotFound
 
@@ -112,12 +114,13 @@ def _recipe_or_404(recipe_id: str) -> Recipe:
         raise PageNotFound(exc.message) from None
 
 
-def _configure(request: Request, db: Db, recipe: Recipe) -> Configured:
+def _configure(request: Request, recipe: Recipe) -> Configured:
     """Resolve the query's parameters over the assessment's; collect every bad field."""
     assessment_id = request.query_params.get(ASSESSMENT) or None
     profile = None
     if assessment_id:
-        profile = assessments.assessment_state(db=db, assessment_id=assessment_id).profile
+        with transaction(request) as session:
+            profile = _profile(session, assessment_id)
     raw = {k: v for k, v in request.query_params.items() if k != ASSESSMENT}
     overrides, errors = dict(raw), {}
     params: RecipeParams | None = None
@@ -135,6 +138,11 @@ def _configure(request: Request, db: Db, recipe: Recipe) -> Configured:
         params = prepare(recipe.id, None, profile=profile)[1]
     prefilled = params_from_profile(profile) if profile is not None else {}
     return Configured(recipe, params, raw, errors, prefilled, assessment_id)
+
+
+def _profile(session: Session, assessment_id: str) -> Profile:
+    """The profile an assessment's answers make."""
+    return assessments.assessment_state(session=session, assessment_id=assessment_id).profile
 
 
 def _query(request: Request) -> str:
@@ -320,9 +328,9 @@ def catalog(request: Request) -> Response:
 
 
 @router.get("/recipes/{recipe_id}", response_class=HTMLResponse)
-def recipe_page(recipe_id: str, request: Request, db: Transaction) -> Response:
+def recipe_page(recipe_id: str, request: Request) -> Response:
     """One recipe configured by the query string; 422 with each bad field marked."""
-    configured = _configure(request, db, _recipe_or_404(recipe_id))
+    configured = _configure(request, _recipe_or_404(recipe_id))
     status = 422 if configured.errors else 200
     response: Response = _pages(request).render(
         request, "recipe.html", _page_context(request, configured), status_code=status
@@ -334,7 +342,7 @@ def recipe_page(recipe_id: str, request: Request, db: Transaction) -> Response:
 
 
 @router.get("/recipes/{recipe_id}/export/{fmt}")
-def export(recipe_id: str, fmt: str, request: Request, db: Transaction) -> Response:
+def export(recipe_id: str, fmt: str, request: Request) -> Response:
     """The exported file as a download; 404 naming the formats, 422 naming a bad key."""
     recipe = _recipe_or_404(recipe_id)
     formats = available_formats(recipe)
@@ -342,7 +350,7 @@ def export(recipe_id: str, fmt: str, request: Request, db: Transaction) -> Respo
         raise PageNotFound(
             f"there is no export {fmt!r} of {recipe.id}; available formats: {', '.join(formats)}"
         )
-    configured = _configure(request, db, recipe)
+    configured = _configure(request, recipe)
     if configured.errors:
         return PlainTextResponse("\n".join(configured.errors.values()) + "\n", status_code=422)
     try:
@@ -400,7 +408,10 @@ async def dataset_check(recipe_id: str, request: Request) -> Response:
         error = "Choose a JSONL file with one example per line."
     else:
         try:
-            report = check_bytes(data, method, max_length=max_length, max_bytes=limit)
+            # Parsing up to the upload limit takes long enough to stall the loop: a thread.
+            report = await run_in_threadpool(
+                check_bytes, data, method, max_length=max_length, max_bytes=limit
+            )
         except RecipeError as exc:
             error = exc.message.removeprefix("dataset: ").capitalize() + "."
     context = {

@@ -41,7 +41,7 @@ def test_postgres_empty_to_head_check_and_downgrade(postgres_server_url: str) ->
 
 
 def test_sqlite_pragmas_are_on(tmp_path: Path) -> None:
-    from app.db import make_engine
+    from app.storage import make_engine
     from app.settings import Settings
 
     engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}"))

@@ -1,7 +1,7 @@
-"""SQLAlchemy tables: assessments, their answer revisions and recommendation snapshots.
+"""Assessments, their answer revisions and recommendation snapshots.
 
-The tables only: Alembic migrates them, and the services write every value themselves through
-prebuilt statements (`app.db.Statement`), so there are no ORM defaults or relationships here.
+Alembic migrates these tables. The hot statements (`app.storage.hot`) read and write them
+without the ORM, so every value is set by the code that writes it: no ORM-side defaults.
 """
 
 from __future__ import annotations
@@ -18,20 +18,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
+from app.models.base import Base
 
 ASSESSMENT_STATUSES = ("in_progress", "completed")
 
@@ -44,12 +36,6 @@ def utcnow() -> datetime:
 def new_token() -> str:
     """An unguessable id for anything reachable by link: 160 random bits."""
     return secrets.token_urlsafe(20)
-
-
-class Base(DeclarativeBase):
-    """Declarative base carrying the constraint naming convention."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Assessment(Base):
@@ -65,6 +51,13 @@ class Assessment(Base):
     ruleset: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(String(200))
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="assessment", order_by="Answer.id", passive_deletes=True
+    )
+    snapshots: Mapped[list[RecommendationSnapshot]] = relationship(
+        back_populates="assessment", order_by="RecommendationSnapshot.id", passive_deletes=True
+    )
 
 
 class Answer(Base):
@@ -93,6 +86,8 @@ class Answer(Base):
     is_current: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+    assessment: Mapped[Assessment] = relationship(back_populates="answers")
+
 
 class RecommendationSnapshot(Base):
     """The recommendation as the engine gave it, with the profile it decided on."""
@@ -107,3 +102,5 @@ class RecommendationSnapshot(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
     recommendation: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    assessment: Mapped[Assessment] = relationship(back_populates="snapshots")

@@ -1,78 +1,47 @@
-"""Storage: the engine, one transaction per unit of work, and statements run on the driver.
+"""`Statement`: a few hot statements compiled once per dialect and run on the driver connection.
 
-SQLAlchemy defines the tables (and Alembic migrates them) and writes the SQL for each dialect;
-the statements then run straight on the driver's connection. On the questionnaire's hot paths
-the ORM session and Core's execution context cost several times the indexed queries themselves
-(`make bench`: about 300 us against 30 us to read an assessment), so the services skip them.
+Only for statements a `make bench` figure depends on (see docs/adr/0001): the ORM session and
+Core's execution context cost several times the indexed queries themselves on the step page
+and the answer post. Everything else uses the ordinary SQLAlchemy API. Only `app.storage` may
+import this module (import-linter checks it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections import namedtuple
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
-
-from app.settings import Settings
 
 Processor = Callable[[Any], Any]
 
 
-def make_engine(settings: Settings, **engine_options: Any) -> Engine:
-    """Create the SQLAlchemy engine for `settings.database_url`."""
-    url = settings.database_url
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **engine_options)
-        _tune_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **engine_options)
-
-
-def _tune_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
-    """Turn on WAL, foreign keys and a busy timeout on every new SQLite connection."""
-
-    # pysqlite opens a (deferred) transaction before the first write of each unit of work; an
-    # explicit BEGIN would cost an extra statement on every request.
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+class UncompilableStatement(ValueError):
+    """The statement needs SQLAlchemy's execution context (IN lists, literal execution)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Db:
-    """The driver's own (PEP 249) connection inside one transaction, and its dialect."""
+    """The driver's own (PEP 249) connection inside the session's transaction, and its dialect."""
 
     connection: Any
     dialect: Dialect
 
-
-@contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Db]:
-    """One transaction: commit when the block ends, roll back on any error."""
-    # The pool's connection comes with the engine's connect-time set-up (pragmas, JSON loaders);
-    # statements go to the driver's own connection underneath it.
-    pooled = engine.raw_connection()
-    driver = pooled.dbapi_connection
-    assert driver is not None  # a checked-out connection is always open
-    try:
-        yield Db(driver, engine.dialect)
-        driver.commit()
-    except BaseException:
-        driver.rollback()
-        raise
-    finally:
-        pooled.close()
+    @classmethod
+    def of(cls, session: Session) -> Db:
+        """The session's connection (begun, with its set-up) as the driver sees it."""
+        # Pending ORM changes first: statements on the driver bypass the session's autoflush.
+        session.flush()
+        connection = session.connection()
+        driver = connection.connection.dbapi_connection
+        assert driver is not None  # a checked-out connection is always open
+        return cls(driver, connection.dialect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,45 +59,67 @@ class Statement:
     """A Core statement compiled once per dialect and run on the driver's cursor.
 
     Values go through the column types' own bind and result processors, so what is stored and
-    read back is exactly what the ORM would store and read.
+    read back is exactly what the ORM would store and read. Rows come back as named tuples,
+    read by column name. A statement whose SQL is only finished at execution time (an `IN`
+    list, a literal-execute parameter) is refused when first compiled.
     """
 
-    __slots__ = ("_compiled", "_core")
+    __slots__ = ("_compiled", "_core", "_row")
 
     def __init__(self, core: ClauseElement) -> None:
         self._core = core
         self._compiled: dict[str, _Compiled] = {}
+        columns = getattr(core, "exported_columns", ())
+        names = [column.key for column in columns]
+        self._row = namedtuple("Row", names) if names else None
 
-    def rows(self, db: Db, /, **params: Any) -> list[tuple[Any, ...]]:
+    def rows(self, db: Db, /, **params: Any) -> list[Any]:
         """Run the statement and return every row it returns (none for plain writes)."""
         compiled = self._compiled.get(db.dialect.name) or self._compile(db.dialect)
+        parameters = _parameters(compiled, params)
         cursor = db.connection.cursor()
         try:
-            cursor.execute(compiled.sql, _parameters(compiled, params))
-            if cursor.description is None:
+            cursor.execute(compiled.sql, parameters)
+            if cursor.description is None or self._row is None:
                 return []
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            raw: list[tuple[Any, ...]] = cursor.fetchall()
+        except db.dialect.loaded_dbapi.Error as exc:
+            # As SQLAlchemy would raise it: a lock time-out is an OperationalError (a 503).
+            base = db.dialect.loaded_dbapi.Error
+            raise DBAPIError.instance(compiled.sql, parameters, exc, base) from exc
         finally:
             cursor.close()
+        make = self._row._make  # type: ignore[attr-defined]
         if not compiled.results:
-            return rows
+            return [make(row) for row in raw]
         processed = []
-        for row in rows:
+        for row in raw:
             values = list(row)
             for column, processor in compiled.results:
                 values[column] = processor(values[column])
-            processed.append(tuple(values))
+            processed.append(make(values))
         return processed
 
-    def first(self, db: Db, /, **params: Any) -> tuple[Any, ...] | None:
+    def first(self, db: Db, /, **params: Any) -> Any | None:
         """The first row, or None."""
         rows = self.rows(db, **params)
         return rows[0] if rows else None
+
+    def sql(self, dialect: Dialect) -> str:
+        """The SQL the driver runs on `dialect`."""
+        return (self._compiled.get(dialect.name) or self._compile(dialect)).sql
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         """Render the SQL and look the type processors up for this dialect."""
         compiled = self._core.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)  # DML and SELECT compile with the SQL compiler
+        late = sorted(set(compiled.post_compile_params) | set(compiled.literal_execute_params))
+        if late:
+            names = ", ".join(sorted(bind.key for bind in late))
+            raise UncompilableStatement(
+                f"parameters {names} are only rendered at execution time (an IN list or a"
+                " literal-execute value); run this statement through the Session instead"
+            )
         binds: dict[str, Processor] = {}
         fixed = {}
         for name, bind in compiled.binds.items():
@@ -154,6 +145,11 @@ class Statement:
 
 def _parameters(compiled: _Compiled, given: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
     """The statement's parameters, processed and in the shape its driver's paramstyle wants."""
+    missing = [
+        name for name in compiled.order or () if name not in given and name not in compiled.fixed
+    ]
+    if missing:
+        raise TypeError(f"missing statement parameters: {', '.join(missing)}")
     values = {**compiled.fixed, **given}
     for name, processor in compiled.binds.items():
         if name in values:

@@ -1,0 +1,128 @@
+"""The hot statements: what the step page and the answer post run, on the driver connection.
+
+Each is an indexed statement built once (see `app.storage.statement` and docs/adr/0001). Only
+what a `make bench` figure depends on belongs here; everything else uses the Session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import JSON, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Answer, Assessment
+from app.storage.statement import Db, Statement
+
+
+class AssessmentRow(NamedTuple):
+    """An assessment row; `updated_at` already counts its newest answer."""
+
+    id: str
+    title: str | None
+    status: str
+    ruleset: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# An answer does not rewrite its assessment's row (one write fewer on the busiest write): the
+# assessment changed last when its row did (created, completed) or its newest answer was given.
+# The newest revision is always a current one, so the partial index of current answers finds
+# it among at most one row per question, however many revisions pile up.
+_revision = Answer.__table__.alias("revision")
+_NEWEST_ANSWER_AT = (
+    select(Answer.created_at)
+    .where(
+        Answer.id
+        == select(func.max(_revision.c.id))
+        .where(_revision.c.assessment_id == Assessment.id, _revision.c.is_current)
+        .correlate(Assessment)
+        .scalar_subquery()
+    )
+    .scalar_subquery()
+    .label("answered_at")
+)
+RECORD = Statement(
+    select(
+        Assessment.id,
+        Assessment.title,
+        Assessment.status,
+        Assessment.ruleset,
+        Assessment.created_at,
+        Assessment.updated_at,
+        _NEWEST_ANSWER_AT,
+    ).where(Assessment.id == bindparam("b_assessment"))
+)
+STATUS = Statement(select(Assessment.status).where(Assessment.id == bindparam("b_assessment")))
+# Answers to one assessment are written one transaction at a time: on PostgreSQL two writers
+# would otherwise both retire the same current row and both insert a new one (SQLite's
+# BEGIN IMMEDIATE already serialises writers; it renders no FOR UPDATE).
+STATUS_FOR_UPDATE = Statement(
+    select(Assessment.status).where(Assessment.id == bindparam("b_assessment")).with_for_update()
+)
+CURRENT_ANSWERS = Statement(
+    select(Answer.question_id, Answer.value)
+    .where(Answer.assessment_id == bindparam("b_assessment"), Answer.is_current)
+    .order_by(Answer.id)
+)
+# Bind names differ from column names: SQLAlchemy reserves those for the SET/VALUES clauses.
+RETIRE = Statement(
+    update(Answer)
+    .where(
+        Answer.assessment_id == bindparam("b_assessment"),
+        Answer.question_id == bindparam("b_question"),
+        Answer.is_current,
+    )
+    .values(is_current=False)
+)
+ADD = Statement(
+    insert(Answer).values(
+        assessment_id=bindparam("b_assessment"),
+        question_id=bindparam("b_question"),
+        value=bindparam("b_value", type_=JSON),
+        is_current=True,
+        created_at=bindparam("b_now"),
+    )
+)
+
+
+def assessment_row(session: Session, assessment_id: str) -> AssessmentRow | None:
+    """The assessment's row with its last change, or None."""
+    row = RECORD.first(Db.of(session), b_assessment=assessment_id)
+    if row is None:
+        return None
+    updated_at = row.updated_at
+    if row.answered_at is not None and row.answered_at > updated_at:
+        updated_at = row.answered_at
+    return AssessmentRow(row.id, row.title, row.status, row.ruleset, row.created_at, updated_at)
+
+
+def assessment_status(
+    session: Session, assessment_id: str, *, for_update: bool = False
+) -> str | None:
+    """The assessment's status, or None when there is no such assessment.
+
+    `for_update` locks the row until the transaction ends, so its answers change one writer at
+    a time.
+    """
+    statement = STATUS_FOR_UPDATE if for_update else STATUS
+    row = statement.first(Db.of(session), b_assessment=assessment_id)
+    return None if row is None else str(row.status)
+
+
+def current_answers(session: Session, assessment_id: str) -> dict[str, Any]:
+    """The current answer to each answered question, in the order they were first given."""
+    rows = CURRENT_ANSWERS.rows(Db.of(session), b_assessment=assessment_id)
+    return {row.question_id: row.value for row in rows}
+
+
+def add_answer(
+    session: Session, *, assessment_id: str, question_id: str, value: Any, now: datetime
+) -> None:
+    """Retire the current revision of one answer (if any) and add the new current one."""
+    db = Db.of(session)
+    key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": now}
+    RETIRE.rows(db, **key)
+    ADD.rows(db, **key, b_value=value)
