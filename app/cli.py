@@ -35,6 +35,15 @@ def serve(
     """Serve the web app and the JSON API."""
     import uvicorn
 
+    from app.settings import Settings
+
+    settings = Settings()
+    if settings.uses_default_secret() and not _is_loopback(host):
+        raise _fail(
+            f"refusing to serve on {host} with the development SECRET_KEY: anyone could forge"
+            " cookies and form tokens. Set SECRET_KEY to a long random value, e.g."
+            " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -46,7 +55,21 @@ def serve(
         # The standard loop serves connections in turn when saturated; uvloop is ~10% faster
         # but lets some wait: p99 170 ms against 35 ms at 32 clients (`make bench`).
         loop="asyncio",
+        # On SIGTERM, requests in flight get this long; then the server exits regardless.
+        timeout_graceful_shutdown=int(settings.graceful_shutdown_s + 0.5),
     )
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether `host` only listens on this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @db_cli.command("upgrade")

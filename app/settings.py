@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+
+
 class Settings(BaseSettings):
     """Settings for one app instance; tests build their own instead of touching the environment."""
 
@@ -25,7 +28,7 @@ class Settings(BaseSettings):
     static_dir: Path = PROJECT_ROOT / "static"
     templates_dir: Path = PROJECT_ROOT / "templates"
     secret_key: str = Field(
-        default="dev-only-change-me",
+        default=DEFAULT_SECRET_KEY,
         description="Signs cookies and CSRF tokens; set a long random value in production.",
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
@@ -49,3 +52,7 @@ class Settings(BaseSettings):
     graceful_shutdown_s: float = Field(
         default=5.0, gt=0, description="On SIGTERM, wait this long for requests in flight."
     )
+
+    def uses_default_secret(self) -> bool:
+        """Whether cookies and CSRF tokens are signed with the published development key."""
+        return self.secret_key == DEFAULT_SECRET_KEY

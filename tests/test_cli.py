@@ -105,3 +105,18 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     )
     engine.dispose()
     assert _run("db", "downgrade", "base", env={"DATABASE_URL": url}).returncode == 0
+
+
+def test_serve_refuses_the_development_secret_off_loopback(tmp_path: Path) -> None:
+    env = {"SECRET_KEY": "dev-only-change-me", "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}
+    done = _run("serve", "--host", "0.0.0.0", "--port", "1", env=env)
+    assert done.returncode == 2
+    assert "SECRET_KEY" in done.stderr and "0.0.0.0" in done.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_hosts_may_use_the_development_secret(host: str) -> None:
+    from app.cli import _is_loopback
+
+    assert _is_loopback(host)
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("example.org")

@@ -2,7 +2,8 @@
 
 Starlette's GZipMiddleware parses and rewrites the headers of every response, compressed or
 not: about 35 us of the step page's ~350 us. This one steps aside unless the request accepts
-gzip, and compresses whole bodies (pages) and streamed ones (static files) alike.
+gzip, and compresses whole bodies (pages) and streamed ones (static files) alike, flushing
+each streamed chunk; event streams (job status) pass through untouched (docs/adr/0005).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import zlib
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COMPRESSIBLE = (b"text/", b"application/json", b"application/javascript", b"image/svg+xml")
+# Event streams (job status) are read as they arrive; compressing them gains little.
+_STREAMS = (b"text/event-stream",)
 # Responses whose encoding is already settled, or that carry a part of a resource.
 _LEAVE_ALONE = (b"content-encoding", b"content-range")
 _GZIP_WINDOW = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate stream
@@ -80,9 +83,9 @@ class _Response:
                 return
             self._compressor = zlib.compressobj(self._level, zlib.DEFLATED, _GZIP_WINDOW)
             await self._send(_encoded(start, length=None))
+        # Each chunk leaves whole (a sync flush): a streamed body is never held back.
         data = self._compressor.compress(body)
-        if not more:
-            data += self._compressor.flush()
+        data += self._compressor.flush(zlib.Z_SYNC_FLUSH if more else zlib.Z_FINISH)
         await self._send({"type": "http.response.body", "body": data, "more_body": more})
 
     async def _flush_held(self) -> None:
@@ -98,6 +101,8 @@ def _compressible(start: Message) -> bool:
         return False
     headers = start.get("headers", [])
     content_type = next((v for k, v in headers if k == b"content-type"), b"")
+    if content_type.startswith(_STREAMS):
+        return False
     return content_type.startswith(COMPRESSIBLE) and not any(k in _LEAVE_ALONE for k, _ in headers)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import zlib
+from collections.abc import AsyncIterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,3 +56,42 @@ def test_small_and_partial_responses_are_left_alone(client: TestClient) -> None:
         assert partial.status_code == 206
         assert "content-encoding" not in partial.headers
         assert len(b"".join(partial.iter_raw())) == 100
+
+
+def _streaming_app(media_type: str) -> TestClient:
+    """An app behind the gzip middleware that streams three text chunks."""
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    from app.web.compression import Gzip
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for n in range(3):
+            yield f"data: chunk {n} {'x' * 600}\n\n".encode()
+
+    async def stream(_request: object) -> StreamingResponse:
+        return StreamingResponse(chunks(), media_type=media_type)
+
+    return TestClient(Gzip(Starlette(routes=[Route("/stream", stream)]), minimum_size=500))
+
+
+def test_an_event_stream_passes_through_uncompressed() -> None:
+    client = _streaming_app("text/event-stream")
+    with client.stream("GET", "/stream", headers=GZIP) as response:
+        assert "content-encoding" not in response.headers
+        parts = list(response.iter_raw())
+    assert b"".join(parts).count(b"data: chunk") == 3
+
+
+def test_each_streamed_chunk_is_flushed_whole() -> None:
+    """Every compressed chunk decodes on its own: nothing waits for the end of the stream."""
+    client = _streaming_app("text/plain")
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    seen = []
+    with client.stream("GET", "/stream", headers=GZIP) as response:
+        assert response.headers["content-encoding"] == "gzip"
+        for part in response.iter_raw():
+            seen.append(decoder.decompress(part))
+    decoded = [text for text in seen if text]
+    assert [t.split(b" ")[2] for t in decoded] == [b"0", b"1", b"2"]
