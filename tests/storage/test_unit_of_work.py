@@ -1,0 +1,140 @@
+"""The unit of work: one transaction, writers that wait, hooks after commit, hot statements."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import OperationalError
+
+from app.models import Assessment
+from app.services import assessments
+from app.settings import Settings
+from app.storage import after_commit, make_engine, unit_of_work
+from app.storage.statement import Db, Statement, UncompilableStatement
+
+
+def _settings(url: str, **overrides: object) -> Settings:
+    return Settings(database_url=url, secret_key="test-secret", **overrides)  # type: ignore[arg-type]
+
+
+def test_statement_refuses_what_it_cannot_compile(sqlite_url: str) -> None:
+    """An IN list is rendered only at execution time: Statement says so instead of failing."""
+    engine = make_engine(_settings(sqlite_url))
+    in_list = Statement(select(Assessment.id).where(Assessment.id.in_(bindparam("b_ids"))))
+    with unit_of_work(engine, write=False) as session, pytest.raises(UncompilableStatement) as err:
+        in_list.rows(Db.of(session), b_ids=["a", "b"])
+    assert "b_ids" in str(err.value) and "Session" in str(err.value)
+    engine.dispose()
+
+
+def test_statement_rows_are_read_by_name(sqlite_url: str) -> None:
+    engine = make_engine(_settings(sqlite_url))
+    with unit_of_work(engine, write=True) as session:
+        created = assessments.create_assessment(session=session, title="named")
+    by_id = Statement(
+        select(Assessment.title, Assessment.status).where(Assessment.id == bindparam("b_id"))
+    )
+    with unit_of_work(engine, write=False) as session:
+        row = by_id.first(Db.of(session), b_id=created)
+    assert row is not None and (row.title, row.status) == ("named", "in_progress")
+    engine.dispose()
+
+
+def test_hooks_run_after_commit_and_never_after_a_rollback(sqlite_url: str) -> None:
+    engine = make_engine(_settings(sqlite_url))
+    seen: list[str] = []
+
+    def visible_outside() -> None:
+        # The hook sees what the transaction wrote: it has committed.
+        with unit_of_work(engine, write=False) as other:
+            seen.append(str(other.scalar(select(Assessment.title))))
+
+    with unit_of_work(engine, write=True) as session:
+        assessments.create_assessment(session=session, title="kept")
+        after_commit(session, visible_outside)
+        assert seen == []
+    assert seen == ["kept"]
+
+    with pytest.raises(RuntimeError), unit_of_work(engine, write=True) as session:
+        assessments.create_assessment(session=session, title="dropped")
+        after_commit(session, lambda: seen.append("ran"))
+        raise RuntimeError("the request failed")
+    assert seen == ["kept"]
+    with unit_of_work(engine, write=False) as session:
+        assert session.scalars(select(Assessment.title)).all() == ["kept"]
+    engine.dispose()
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def test_a_second_writer_waits_for_the_first(sqlite_url: str) -> None:
+    """BEGIN IMMEDIATE: a writer arriving during another's transaction waits, then succeeds."""
+    engine = make_engine(_settings(sqlite_url))
+    with unit_of_work(engine, write=True) as session:
+        created = assessments.create_assessment(session=session)
+    holder = sqlite3.connect(
+        _sqlite_path(sqlite_url), isolation_level=None, check_same_thread=False
+    )
+    # Another writer changes the row and commits while our unit of work would be running: a
+    # deferred transaction that read first could not write afterwards ("database is locked").
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE assessments SET title = 'changed'")
+    threading.Timer(0.3, holder.commit).start()
+    started = time.perf_counter()
+    with unit_of_work(engine, write=True) as session:
+        assessments.record_answer(
+            session=session, assessment_id=created, question_id="gap", value="behaviour"
+        )
+    assert time.perf_counter() - started >= 0.25
+    with unit_of_work(engine, write=False) as session:
+        answers = assessments.current_answers(session=session, assessment_id=created)
+        title = session.scalar(select(Assessment.title))
+    assert answers == {"gap": "behaviour"} and title == "changed"
+    holder.close()
+    engine.dispose()
+
+
+def test_a_lock_held_past_the_busy_timeout_is_an_operational_error(sqlite_url: str) -> None:
+    engine = make_engine(_settings(sqlite_url, sqlite_busy_timeout_ms=100))
+    holder = sqlite3.connect(
+        _sqlite_path(sqlite_url), isolation_level=None, check_same_thread=False
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with (
+            pytest.raises(OperationalError, match="locked"),
+            unit_of_work(engine, write=True) as session,
+        ):
+            assessments.create_assessment(session=session)
+    finally:
+        holder.rollback()
+        holder.close()
+    with unit_of_work(engine, write=False) as session:
+        assert session.scalars(select(Assessment.id)).all() == []
+    engine.dispose()
+
+
+def test_readers_do_not_wait_for_a_writer(sqlite_url: str) -> None:
+    """WAL: a read-only unit of work runs while another connection holds the write lock."""
+    engine = make_engine(_settings(sqlite_url, sqlite_busy_timeout_ms=100))
+    with unit_of_work(engine, write=True) as session:
+        created = assessments.create_assessment(session=session, title="t")
+    holder = sqlite3.connect(
+        _sqlite_path(sqlite_url), isolation_level=None, check_same_thread=False
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with unit_of_work(engine, write=False) as session:
+            state = assessments.assessment_state(session=session, assessment_id=created)
+        assert state.assessment.title == "t"
+    finally:
+        holder.rollback()
+        holder.close()
+    engine.dispose()
