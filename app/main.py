@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
@@ -21,14 +22,17 @@ from app.decision.profile import Profile
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
 from app.storage import make_engine
-from app.web import api, api_recipes, health, pages, recipe_pages
-from app.web.compression import Gzip
+from app.web.api import assessments as assessments_api
+from app.web.api import health
+from app.web.api import recipes as recipes_api
 from app.web.csrf import CsrfError
-from app.web.errors import describe_errors
-from app.web.load_shedding import RETRY_AFTER_S, LoadShedding
-from app.web.middleware import SecurityHeaders
+from app.web.errors import PageNotFound, describe_errors, error_body, errors_body
+from app.web.html import questionnaire, results
+from app.web.html import recipes as recipe_pages
+from app.web.middleware.compression import Gzip
+from app.web.middleware.load_shedding import RETRY_AFTER_S, LoadShedding
+from app.web.middleware.security import SecurityHeaders
 from app.web.rendering import Pages
-from app.web.views import PageNotFound
 
 
 @asynccontextmanager
@@ -71,11 +75,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pages = Pages(settings.templates_dir)
 
     # The questionnaire first: routes are matched in order, and its steps are the hot path.
-    app.router.routes.extend(pages.STEP_ROUTES)
-    app.include_router(pages.router)
+    app.router.routes.extend(questionnaire.STEP_ROUTES)
+    app.include_router(questionnaire.router)
+    app.include_router(results.router)
     app.include_router(health.router)
-    app.include_router(api.router)
-    app.include_router(api_recipes.router)
+    app.include_router(assessments_api.router)
+    app.include_router(recipes_api.router)
     app.include_router(recipe_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AnswerError, _answer_error)
     app.add_exception_handler(AssessmentNotFound, _not_found)
     app.add_exception_handler(PageNotFound, _not_found)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(CsrfError, _csrf_failed)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _busy)
@@ -101,31 +107,22 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     model = None
     if isinstance(route, APIRoute) and route.body_field is not None:
         model = route.body_field.field_info.annotation
+    errors = exc.errors()
     if model is Profile:
         # The profile's own wording: allowed values from the contract, known fields listed.
-        at_profile = [{**e, "loc": tuple(e.get("loc", ()))[1:]} for e in exc.errors()]
-        detail = describe_profile_errors(at_profile)
+        at_profile = [{**e, "loc": tuple(e.get("loc", ()))[1:]} for e in errors]
+        described = describe_profile_errors(at_profile)
+        detail = [{**d, "type": e.get("type", "")} for d, e in zip(described, errors, strict=True)]
     else:
-        detail = describe_errors(exc.errors(), model=model if isinstance(model, type) else None)
-    return JSONResponse({"detail": detail}, status_code=422)
+        detail = describe_errors(errors, model=model if isinstance(model, type) else None)
+    return JSONResponse(errors_body(detail), status_code=422)
 
 
 async def _answer_error(_request: Request, exc: Exception) -> JSONResponse:
     """422 for an answer the question does not allow; nothing was stored."""
     assert isinstance(exc, AnswerError)
-    return JSONResponse(
-        {
-            "detail": [
-                {
-                    "field": exc.question_id,
-                    "message": exc.message,
-                    "allowed": exc.allowed,
-                    "type": "answer_error",
-                }
-            ]
-        },
-        status_code=422,
-    )
+    body = error_body(exc.question_id, exc.message, kind="answer_error", allowed=exc.allowed)
+    return JSONResponse(body, status_code=422)
 
 
 def _wants_json(request: Request) -> bool:
@@ -134,10 +131,26 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    """404 for an unknown assessment, question or recipe."""
+    """404 for an unknown assessment, question, recipe or export."""
+    field = exc.field if isinstance(exc, PageNotFound) else "assessment_id"
     if _wants_json(request):
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+        body = error_body(field, str(exc), kind="not_found")
+        return JSONResponse(body, status_code=404)
     return _error_page(request, 404, "Not found", str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """An unknown path or method: the error body for the API, the 404 page for a browser."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and not _wants_json(request):
+        return _error_page(request, 404, "Not found", f"there is no page at {request.url.path}")
+    field, kind = _HTTP_ERRORS.get(exc.status_code, ("path", "http_error"))
+    body = error_body(field, exc.detail, kind=kind)
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+# What the routing's own errors concern: (field, type) in the error body.
+_HTTP_ERRORS = {404: ("path", "not_found"), 405: ("method", "method_not_allowed")}
 
 
 async def _csrf_failed(request: Request, exc: Exception) -> Response:
@@ -154,7 +167,8 @@ async def _busy(request: Request, exc: Exception) -> Response:
     message = "the database is busy or unreachable; nothing was changed, retry shortly"
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if _wants_json(request):
-        return JSONResponse({"detail": message}, status_code=503, headers=headers)
+        body = error_body("database", message, kind="busy")
+        return JSONResponse(body, status_code=503, headers=headers)
     response = _error_page(request, 503, "Busy, try again", message)
     response.headers.update(headers)
     return response

@@ -7,9 +7,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import pool
 
-from app.storage import make_engine
 from app.models import Base
 from app.settings import Settings
+from app.storage import make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

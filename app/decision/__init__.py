@@ -16,5 +16,8 @@ Public API (no web, database or framework imports anywhere in this package):
   ``bank.profile_from_answers``, ``bank.answers_from_profile``, ``bank.walk`` (visible
   questions and counted answers in one pass); ``Question.all_options`` adds "Not sure"
   (value ``bank.NOT_SURE``); errors are ``bank.AnswerError``.
-- ``rules.RULESET_VERSION`` - the version of ``data/rules.toml`` and ``data/questions.toml``.
+- ``wording.WORDING`` (``.approaches``, ``.prerequisites``: a ``label`` and a ``summary``
+  for every id of the decision contract) - what pages, exports and the API call them.
+- ``rules.RULESET_VERSION`` - the version of ``data/rules.toml``, ``data/questions.toml``
+  and ``data/wording.toml``.
 """

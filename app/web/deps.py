@@ -17,23 +17,27 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @contextmanager
-def transaction(request: Request) -> Iterator[Session]:
+def transaction(request: Request, *, write: bool | None = None) -> Iterator[Session]:
     """The request's transaction; a write transaction unless the method only reads.
 
+    `write=False` reads without taking SQLite's write lock (a refused form re-rendered, say).
     Use it inside a sync endpoint (FastAPI runs those in the thread pool), or through
     `in_transaction` from an async one: it blocks on checkouts, locks and commits, and must
     never run on the event loop.
     """
-    write = request.method not in READ_ONLY_METHODS
+    if write is None:
+        write = request.method not in READ_ONLY_METHODS
     with unit_of_work(request.app.state.engine, write=write) as session:
         yield session
 
 
-async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+async def in_transaction(
+    request: Request, work: Callable[[Session], T], *, write: bool | None = None
+) -> T:
     """Run `work` in the request's transaction, in a worker thread; its result."""
 
     def run() -> T:
-        with transaction(request) as session:
+        with transaction(request, write=write) as session:
             return work(session)
 
     return await run_in_threadpool(run)

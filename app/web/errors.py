@@ -1,4 +1,4 @@
-"""Error bodies that name the field and what is allowed, for 422s everywhere."""
+"""The one error body of the web layer, and the exceptions and messages that fill it."""
 
 from __future__ import annotations
 
@@ -6,15 +6,62 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+class ErrorItem(BaseModel):
+    """One problem with a request: where, what, which values would do, and its kind."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str | None = Field(
+        description="The field, parameter or resource concerned; null for the body as a whole."
+    )
+    message: str = Field(description="What is wrong, in words a user can act on.")
+    allowed: list[Any] | None = Field(
+        default=None, description="The accepted values; null when there is no fixed set."
+    )
+    type: str = Field(description="The kind of problem, e.g. literal_error, not_found, busy.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every 404, 422 and 503 (and of the uploads' 413): a list of problems."""
+
+    detail: list[ErrorItem]
+
+
+def error_body(
+    field: str | None, message: str, *, kind: str, allowed: list[Any] | None = None
+) -> dict[str, Any]:
+    """A one-problem error body, as JSON-ready data."""
+    item = ErrorItem(field=field, message=message, allowed=allowed, type=kind)
+    return ErrorBody(detail=[item]).model_dump(mode="json")
+
+
+def errors_body(items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """An error body from problem dicts, checked against the model on the way out."""
+    return ErrorBody(detail=[ErrorItem(**item) for item in items]).model_dump(mode="json")
+
+
+def documented(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI `responses` entry declaring the error body for one status code."""
+    return {status: {"model": ErrorBody, "description": description}}
+
+
+class PageNotFound(LookupError):
+    """A URL naming a question, recipe, export or format that does not exist."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def describe_errors(
     errors: Iterable[Mapping[str, Any]], *, model: type[BaseModel] | None = None
 ) -> list[dict[str, Any]]:
-    """Turn pydantic error dicts into `{field, message, allowed}` items a user can act on."""
+    """Turn pydantic error dicts into `{field, message, allowed, type}` items a user can act on."""
     described = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]

@@ -13,6 +13,8 @@ from jinja2_fragments import render_block
 from app.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 
 SITE_NAME = "Adaptation Advisor"
+# The progress bar in the page header; an htmx swap sends it out of band with every fragment.
+PROGRESS_TEMPLATE = "questionnaire/_progress.html"
 
 
 def is_htmx(request: Request) -> bool:
@@ -21,6 +23,12 @@ def is_htmx(request: Request) -> bool:
         request.headers.get("hx-request") == "true"
         and request.headers.get("hx-history-restore-request") != "true"
     )
+
+
+def renderer(request: Request) -> Pages:
+    """The app's template renderer."""
+    pages: Pages = request.app.state.pages
+    return pages
 
 
 class Pages:
@@ -62,7 +70,7 @@ class Pages:
             # The page's title and content blocks, and the progress bar swapped out of band.
             title = render_block(self.env, template, "title", oob=True, **context)
             content = render_block(self.env, template, "content", oob=True, **context)
-            progress = self.env.get_template("_progress.html").render(oob=True, **context)
+            progress = self.env.get_template(PROGRESS_TEMPLATE).render(oob=True, **context)
             html = f"<title>{title} · {SITE_NAME}</title>\n{content}{progress}"
             # The URL after any redirect is the one the user should be able to bookmark.
             headers["HX-Push-Url"] = request.url.path

@@ -90,3 +90,22 @@ def test_an_exhausted_pool_is_a_503_not_a_hang(busy_client: TestClient) -> None:
         response = busy_client.get(f"/api/assessments/{created}")
     assert response.status_code == 503 and response.headers["retry-after"] == "1"
     assert busy_client.get(f"/api/assessments/{created}").status_code == 200
+
+
+def test_a_refused_answer_does_not_wait_for_the_write_lock(
+    busy_client: TestClient, sqlite_url: str
+) -> None:
+    """Nothing is stored, so the 422 re-render reads without taking (or waiting for) the lock."""
+    created = busy_client.post("/api/assessments", json={}).json()["id"]
+    token = _csrf(busy_client, f"/assessments/{created}/steps/gap")
+    holder = _hold_write_lock(sqlite_url)
+    try:
+        page = busy_client.post(
+            f"/assessments/{created}/steps/gap",
+            data={"value": "not-an-option", "csrf_token": token},
+            follow_redirects=False,
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert page.status_code == 422

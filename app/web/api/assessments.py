@@ -1,0 +1,154 @@
+"""JSON API: decide on a profile, and create, answer and read assessments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from app.decision.bank import parse_answer
+from app.decision.engine import recommend
+from app.decision.profile import Profile
+from app.decision.recommendation import Recommendation
+from app.services import assessments
+from app.web.deps import transaction
+from app.web.errors import documented
+
+router = APIRouter(
+    prefix="/api",
+    tags=["api"],
+    responses=documented(422, "Bad input: each problem names its field and the allowed values."),
+)
+
+
+class NewAssessment(BaseModel):
+    """Body of `POST /api/assessments`: everything optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=200)
+    answers: dict[str, Any] = Field(
+        default_factory=dict, description="Answers to give at once, by question id."
+    )
+
+
+class AnswerIn(BaseModel):
+    """Body of `PUT /api/assessments/{id}/answers/{question}`; null means "not sure"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Any = Field(description="The answer in the question's type; null for 'not sure'.")
+
+
+class AnswerRevision(BaseModel):
+    """One stored revision of one answer."""
+
+    question: str
+    value: Any
+    at: datetime
+
+
+class AssessmentOut(BaseModel):
+    """An assessment as the API shows it."""
+
+    id: str
+    title: str | None
+    status: str
+    ruleset: str
+    created_at: datetime
+    updated_at: datetime
+    answers: dict[str, Any] = Field(description="Current answer per question id.")
+    not_applicable: list[str] = Field(
+        description="Answered questions on branches no longer taken: kept, not used."
+    )
+    next_question: str | None = Field(description="The next unanswered question, if any.")
+    profile: Profile
+    recommendation: Recommendation
+
+
+def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
+    """Read an assessment and shape it for the API."""
+    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    a = state.assessment
+    return AssessmentOut(
+        id=a.id,
+        title=a.title,
+        status=a.status,
+        ruleset=a.ruleset,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+        answers=state.answers,
+        not_applicable=list(state.not_applicable),
+        next_question=state.next_question,
+        profile=state.profile,
+        recommendation=assessments.current_recommendation(session=session, state=state),
+    )
+
+
+NOT_FOUND = documented(404, "No assessment with that id.")
+
+
+@router.post("/recommend", response_model=Recommendation)
+def post_recommend(profile: Profile) -> Recommendation:
+    """Decide on one profile; nothing is stored."""
+    return recommend(profile)
+
+
+@router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut)
+def post_assessment(body: NewAssessment, request: Request) -> AssessmentOut:
+    """Start an assessment, optionally with some answers already given."""
+    answers = {
+        question_id: parse_answer(question_id, raw) for question_id, raw in body.answers.items()
+    }
+    with transaction(request) as session:
+        created = assessments.create_assessment(session=session, title=body.title, answers=answers)
+        return _assessment_out(session, created)
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_FOUND)
+def get_assessment(assessment_id: str, request: Request) -> AssessmentOut:
+    """Answers, profile and recommendation of one assessment."""
+    with transaction(request) as session:
+        return _assessment_out(session, assessment_id)
+
+
+@router.put(
+    "/assessments/{assessment_id}/answers/{question_id}",
+    response_model=AssessmentOut,
+    responses=NOT_FOUND,
+)
+def put_answer(
+    assessment_id: str, question_id: str, body: AnswerIn, request: Request
+) -> AssessmentOut:
+    """Give or change one answer; the old value stays in the history."""
+    value = parse_answer(question_id, body.value)
+    with transaction(request) as session:
+        assessments.record_answer(
+            session=session, assessment_id=assessment_id, question_id=question_id, value=value
+        )
+        return _assessment_out(session, assessment_id)
+
+
+@router.get(
+    "/assessments/{assessment_id}/history",
+    response_model=list[AnswerRevision],
+    responses=NOT_FOUND,
+)
+def get_history(assessment_id: str, request: Request) -> list[AnswerRevision]:
+    """Every revision of every answer, oldest first."""
+    with transaction(request) as session:
+        history = assessments.answer_history(session=session, assessment_id=assessment_id)
+    return [AnswerRevision(question=a.question_id, value=a.value, at=a.created_at) for a in history]
+
+
+@router.post(
+    "/assessments/{assessment_id}/complete", response_model=AssessmentOut, responses=NOT_FOUND
+)
+def post_complete(assessment_id: str, request: Request) -> AssessmentOut:
+    """Mark the assessment completed and snapshot its recommendation."""
+    with transaction(request) as session:
+        assessments.complete_assessment(session=session, assessment_id=assessment_id)
+        return _assessment_out(session, assessment_id)

@@ -1,0 +1,196 @@
+"""The questionnaire's pages: start, resume, one URL per step, review. Forms post, redirect, get."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+from starlette.routing import Route
+
+from app.decision.bank import BANK, AnswerError, parse_form_answer
+from app.services import assessments
+from app.web.csrf import check_csrf
+from app.web.deps import in_transaction, transaction
+from app.web.presenters import questionnaire, urls
+from app.web.rendering import renderer
+
+router = APIRouter(include_in_schema=False)
+
+RESUME_COOKIE = "advisor_resume"
+STEP_TEMPLATE = "questionnaire/step.html"
+CsrfToken = Annotated[str | None, Form(alias="csrf_token")]
+
+
+def _see_other(url: str) -> RedirectResponse:
+    """Post/redirect/get."""
+    return RedirectResponse(url, status_code=303)
+
+
+def _remember(request: Request, response: Response, assessment_id: str) -> Response:
+    """Set the resume cookie so the start page can bring the user back."""
+    if request.cookies.get(RESUME_COOKIE) == assessment_id:
+        return response
+    response.set_cookie(
+        RESUME_COOKIE,
+        assessment_id,
+        max_age=60 * 60 * 24 * 90,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> Response:
+    """What the advisor does, a start button, and a resume link when there is one."""
+    resume = None
+    resume_id = request.cookies.get(RESUME_COOKIE)
+    if resume_id:
+        try:
+            with transaction(request) as session:
+                state = assessments.assessment_state(session=session, assessment_id=resume_id)
+            resume = state.assessment
+        except assessments.AssessmentNotFound:
+            resume = None
+    return renderer(request).render(
+        request, "questionnaire/index.html", questionnaire.index_context(resume)
+    )
+
+
+@router.post("/assessments")
+def start(request: Request, csrf_token: CsrfToken = None) -> Response:
+    """Create an assessment and go to its first step."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        assessment_id = assessments.create_assessment(session=session)
+    first = BANK.questions[0].id
+    return _remember(request, _see_other(urls.step(assessment_id, first)), assessment_id)
+
+
+@router.get("/assessments/{assessment_id}")
+def resume(assessment_id: str, request: Request) -> Response:
+    """Send the user to where they left off: the next unanswered step, else the review."""
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    target = questionnaire.resume_url(state)
+    return _remember(request, _see_other(target), assessment_id)
+
+
+# The two hot paths are plain Starlette routes: they take nothing FastAPI would validate (the
+# form is parsed by the question bank) and stay out of the OpenAPI schema; the parameter and
+# dependency machinery would cost more than their few indexed statements (see `make bench`).
+# Their unit of work runs in one hop to the thread pool; rendering stays on the loop.
+async def step(request: Request) -> Response:
+    """One question on its own page."""
+    assessment_id, question_id = _step_params(request)
+    state = await in_transaction(request, _reader(assessment_id))
+    question = questionnaire.question_or_404(question_id)
+    if not questionnaire.applies(state, question_id):
+        return _see_other(questionnaire.resume_url(state))
+    returning = request.query_params.get("return") == "review"
+    context = questionnaire.step_context(
+        state, question, submitted=None, error=None, returning=returning
+    )
+    page = renderer(request).render(request, STEP_TEMPLATE, context)
+    return _remember(request, page, assessment_id)
+
+
+async def answer(request: Request) -> Response:
+    """Store the answer and go to the next step, or re-render with the error (422)."""
+    assessment_id, question_id = _step_params(request)
+    form = await _form(request)
+    check_csrf(request, _text(form.get("csrf_token")))
+    values = [v for v in form.getlist("value") if isinstance(v, str)]
+    exact = _text(form.get("exact"))
+    if exact and exact.strip():
+        values = [exact]  # a typed number wins over a suggested one
+    question = questionnaire.question_or_404(question_id)
+    to_review = form.get("return") == "review"
+    try:
+        value = parse_form_answer(question_id, values)
+    except AnswerError:
+        # Nothing is stored: read without waiting for SQLite's write lock.
+        state = await in_transaction(request, _reader(assessment_id), write=False)
+        message = questionnaire.form_error(question, values)
+        context = questionnaire.step_context(
+            state, question, submitted=values, error=message, returning=to_review
+        )
+        return renderer(request).render(request, STEP_TEMPLATE, context, status_code=422)
+
+    def store(session: Session) -> dict[str, Any]:
+        assessments.record_answer(
+            session=session, assessment_id=assessment_id, question_id=question_id, value=value
+        )
+        if to_review:
+            return {}
+        return assessments.current_answers(session=session, assessment_id=assessment_id)
+
+    answers = await in_transaction(request, store)
+    if to_review:
+        return _see_other(urls.review(assessment_id))
+    return _see_other(questionnaire.url_after(answers, assessment_id, question_id))
+
+
+STEP_PATH = "/assessments/{assessment_id}/steps/{question_id}"
+# Mounted on the app itself, ahead of the routers, so matching a step costs one regex.
+STEP_ROUTES = (
+    Route(STEP_PATH, step, methods=["GET"], include_in_schema=False),
+    Route(STEP_PATH, answer, methods=["POST"], include_in_schema=False),
+)
+
+
+def _reader(assessment_id: str) -> Callable[[Session], assessments.AssessmentState]:
+    """Read one assessment's state in a unit of work."""
+    return lambda session: assessments.assessment_state(
+        session=session, assessment_id=assessment_id
+    )
+
+
+def _step_params(request: Request) -> tuple[str, str]:
+    """The assessment and question ids in a step URL."""
+    params = request.path_params
+    return params["assessment_id"], params["question_id"]
+
+
+@router.get("/assessments/{assessment_id}/review", response_class=HTMLResponse)
+def review(assessment_id: str, request: Request) -> Response:
+    """Every answer on the branch taken, each with a link to change it."""
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+    return renderer(request).render(
+        request, "questionnaire/review.html", questionnaire.review_context(state)
+    )
+
+
+@router.post("/assessments/{assessment_id}/review")
+def finish(assessment_id: str, request: Request, csrf_token: CsrfToken = None) -> Response:
+    """Complete the assessment (snapshotting its recommendation) and show the result."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        assessments.complete_assessment(session=session, assessment_id=assessment_id)
+    return _see_other(urls.result(assessment_id))
+
+
+async def _form(request: Request) -> FormData:
+    """The posted form; a urlencoded one (what the pages send) is parsed by the standard library.
+
+    `parse_qsl` is a third of the cost of the general multipart-capable parser on the answer
+    post, the busiest write. The body size is capped by the app before it gets here.
+    """
+    content_type = request.headers.get("content-type", "")
+    if content_type.partition(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        return await request.form()
+    body = (await request.body()).decode("utf-8", errors="replace")
+    fields: list[tuple[str, str | UploadFile]] = [*parse_qsl(body, keep_blank_values=True)]
+    return FormData(fields)
+
+
+def _text(value: object) -> str | None:
+    """A form value as text, or None for missing/uploaded values."""
+    return value if isinstance(value, str) else None

@@ -1,0 +1,43 @@
+"""The result pages: the plan with its reasons, and the assessment's JSON and Markdown downloads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.services import assessments
+from app.web.deps import transaction
+from app.web.errors import PageNotFound
+from app.web.presenters import results
+from app.web.rendering import renderer
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/assessments/{assessment_id}/result", response_class=HTMLResponse)
+def result(assessment_id: str, request: Request) -> Response:
+    """The plan, why, what to do first, and what would change it."""
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        recommendation = assessments.current_recommendation(session=session, state=state)
+    return renderer(request).render(
+        request, "results/result.html", results.result_context(state, recommendation)
+    )
+
+
+@router.get("/assessments/{assessment_id}/export.{kind}")
+def export(assessment_id: str, kind: str, request: Request) -> Response:
+    """The assessment as a JSON or Markdown download."""
+    if kind not in results.EXPORTS:
+        known = ", ".join(results.EXPORTS)
+        raise PageNotFound("kind", f"there is no {kind!r} export; there are: {known}")
+    write, media_type = results.EXPORTS[kind]
+    with transaction(request) as session:
+        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        recommendation = assessments.current_recommendation(session=session, state=state)
+    filename = f"assessment-{assessment_id[:8]}.{kind}"
+    return Response(
+        write(state, recommendation),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

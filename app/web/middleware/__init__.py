@@ -1,0 +1,1 @@
+"""Pure ASGI middleware: compression, security headers, load shedding."""

@@ -1,0 +1,186 @@
+"""What the questionnaire's pages show: start, one step, review; built from an assessment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from app.decision.bank import BANK, NOT_SURE, AnswerError, Question, next_question
+from app.services.assessments import AssessmentRecord, AssessmentState
+from app.web.errors import PageNotFound
+from app.web.presenters import urls
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a step stands in the branch actually taken."""
+
+    position: int
+    total: int
+
+
+def question_or_404(question_id: str) -> Question:
+    """The question with that id, or a 404."""
+    try:
+        return BANK.get(question_id)
+    except AnswerError:
+        raise PageNotFound("question_id", f"there is no question {question_id!r}") from None
+
+
+def applies(state: AssessmentState, question_id: str) -> bool:
+    """Whether the question is on the branch the current answers take."""
+    return any(q.id == question_id for q in state.visible)
+
+
+def resume_url(state: AssessmentState) -> str:
+    """The next unanswered step, else the review page."""
+    a = state.assessment
+    if state.next_question is not None:
+        return urls.step(a.id, state.next_question)
+    return urls.review(a.id)
+
+
+def url_after(answers: Mapping[str, Any], assessment_id: str, question_id: str) -> str:
+    """The step after this one on the branch these answers take, else the review page."""
+    following = next_question(answers, after=question_id)
+    if following is None:
+        return urls.review(assessment_id)
+    return urls.step(assessment_id, following.id)
+
+
+def form_error(question: Question, values: list[str]) -> str:
+    """What to tell a person whose answer was refused, in the page's own words."""
+    unsure = f", or choose “{question.not_sure_label}”" if question.not_sure else ""
+    if not any(v.strip() for v in values):
+        if question.kind == "number":
+            return f"Choose one of the answers or type a number{unsure}."
+        if question.kind == "multi":
+            return f"Tick at least one answer{unsure}."
+        return f"Choose an answer to continue{unsure}."
+    if question.kind == "number":
+        return "Type a whole number, 0 or more, without units (for example 1500)."
+    if question.kind == "multi":
+        return "Tick only the answers listed."
+    return "Choose one of the answers listed."
+
+
+def answer_label(question: Question, value: Any) -> str:
+    """An answer as the user chose it, in words."""
+    if value is None:
+        return question.not_sure_label
+    labels = {option.value: option.label for option in question.options}
+    if isinstance(value, list | tuple):
+        return ", ".join(labels.get(v, str(v)) for v in value) or "None of these"
+    if value in labels:
+        return labels[value]
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int):
+        return f"{value:,}" + (f" {question.unit}" if question.unit else "")
+    return str(value)
+
+
+def step_context(
+    state: AssessmentState,
+    question: Question,
+    *,
+    submitted: list[str] | None,
+    error: str | None,
+    returning: bool = False,
+) -> dict[str, Any]:
+    """Context of one step page: the question, the answer so far, progress and Back.
+
+    `returning`: the user came from the review page, and saving goes back there.
+    """
+    ids = [q.id for q in state.visible]
+    position = ids.index(question.id) + 1 if question.id in ids else len(ids)
+    a = state.assessment
+    back = urls.step(a.id, ids[position - 2]) if position > 1 else urls.home()
+    if submitted is not None:
+        chosen = submitted
+    elif question.id in state.answers:
+        chosen = _form_values(state.answers[question.id])
+    else:
+        chosen = []
+    options = _options(question.id)
+    listed = {value for value, _ in options}
+    exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
+    return {
+        "assessment": a,
+        "question": question,
+        "chosen": chosen,
+        "exact": exact,
+        "options": options,
+        "not_sure_value": NOT_SURE,
+        "answered": question.id in state.answers,
+        "error": error,
+        "returning": returning,
+        "progress": Progress(position, len(ids)),
+        "back_url": back,
+        "action": urls.step(a.id, question.id),
+        "review_url": urls.review(a.id),
+        "resume_url": urls.assessment(a.id),
+        "ruleset": BANK.version,
+    }
+
+
+@cache
+def _options(question_id: str) -> tuple[tuple[str, str], ...]:
+    """A question's choices as (form value, label): the same on every render of its page."""
+    return tuple((_form_value(o.value), o.label) for o in BANK.get(question_id).options)
+
+
+def _form_value(value: Any) -> str:
+    """One answer value as its form field carries it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _form_values(value: Any) -> list[str]:
+    """A stored answer as the strings its form fields would carry."""
+    if value is None:
+        return [NOT_SURE]
+    if isinstance(value, list | tuple):
+        return [_form_value(v) for v in value]
+    return [_form_value(value)]
+
+
+def review_context(state: AssessmentState) -> dict[str, Any]:
+    """Context of the review page: answers on the branch by section, and those not applying."""
+    a = state.assessment
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for question in state.visible:
+        sections.setdefault(question.section, []).append(
+            {
+                "question": question,
+                "answered": question.id in state.answers,
+                "answer": answer_label(question, state.answers.get(question.id)),
+                "edit": urls.change(a.id, question.id),
+            }
+        )
+    stale = [
+        {"question": BANK.get(q), "answer": answer_label(BANK.get(q), state.answers[q])}
+        for q in state.not_applicable
+    ]
+    return {
+        "assessment": a,
+        "sections": list(sections.items()),
+        "stale": stale,
+        "missing": sum(1 for q in state.visible if q.id not in state.answers),
+        "action": urls.review(a.id),
+        "ruleset": BANK.version,
+    }
+
+
+def index_context(resume: AssessmentRecord | None) -> dict[str, Any]:
+    """Context of the start page: the number of questions, the start form, any resume link."""
+    return {
+        "resume": resume,
+        "resume_url": urls.assessment(resume.id) if resume else None,
+        "questions": BANK.questions,
+        "action": urls.new_assessment(),
+        "ruleset": BANK.version,
+    }

@@ -1,0 +1,205 @@
+"""What the result page and the exports show: the plan, its reasons, the chart, the checklist."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from app.decision.bank import BANK
+from app.decision.profile import APPROACHES, Approach
+from app.decision.recommendation import Recommendation
+from app.decision.wording import WORDING
+from app.recipes import recipe_for_step
+from app.services.assessments import AssessmentState
+from app.web.presenters import urls
+from app.web.presenters.questionnaire import answer_label
+
+
+def _question_for_field() -> dict[str, str]:
+    """Which question sets each profile field, so a reason can link to its answer."""
+    return {question.field: question.id for question in BANK.questions}
+
+
+QUESTION_FOR_FIELD = _question_for_field()
+
+
+def result_context(state: AssessmentState, rec: Recommendation) -> dict[str, Any]:
+    """Context of the result page: plan with reasons, checklist, chart, what would change."""
+    a = state.assessment
+
+    def change_link(field: str) -> str | None:
+        question_id = QUESTION_FOR_FIELD.get(field)
+        return urls.change(a.id, question_id) if question_id else None
+
+    def recipe_link(recipe_id: str | None) -> str | None:
+        return urls.recipe_for(recipe_id, a.id) if recipe_id else None
+
+    plan = []
+    for approach in rec.plan:
+        reasons = [
+            {"text": r.text, "effect": r.effect, "link": change_link(r.field)}
+            for r in rec.reasons
+            if r.approach == approach
+        ]
+        recipe = recipe_for_step(approach, rec.technique.get(approach))
+        plan.append(
+            {
+                "id": approach,
+                "label": WORDING.approaches[approach].label,
+                "summary": WORDING.approaches[approach].summary,
+                "primary": approach == rec.primary,
+                "technique": rec.technique.get(approach),
+                "recipe": recipe,
+                "recipe_url": recipe_link(recipe),
+                "reasons": reasons,
+            }
+        )
+    others = [
+        {"text": r.text, "link": change_link(r.field)}
+        for r in rec.reasons
+        if r.approach is not None and r.approach not in rec.plan and r.effect == "-"
+    ]
+    prerequisites = [
+        {
+            "id": p,
+            "text": WORDING.prerequisites[p].label,
+            "recipe_url": recipe_link(recipe_for_step(p)),
+        }
+        for p in rec.prerequisites
+    ]
+    prerequisite_reasons = [
+        {"text": r.text, "link": change_link(r.field)} for r in rec.reasons if r.effect == "!"
+    ]
+    changes = [
+        {
+            "field": c.field,
+            "question": BANK.get(QUESTION_FOR_FIELD[c.field])
+            if c.field in QUESTION_FOR_FIELD
+            else None,
+            "to": c.to,
+            "primary": WORDING.approaches[c.primary].label,
+            "link": change_link(c.field),
+        }
+        for c in rec.what_would_change
+    ]
+    for change in changes:
+        question = change["question"]
+        change["to_label"] = answer_label(question, change["to"]) if question else str(change["to"])
+    return {
+        "assessment": a,
+        "rec": rec,
+        "primary_label": WORDING.approaches[rec.primary].label,
+        "plan": plan,
+        "others": others,
+        "prerequisites": prerequisites,
+        "prerequisite_reasons": prerequisite_reasons,
+        "changes": changes,
+        "chart": score_chart(rec.scores, rec.primary),
+        "confidence_pct": round(rec.confidence * 100),
+        "confidence_word": _confidence_word(rec.confidence),
+        "recipe": rec.recipe,
+        "recipe_url": recipe_link(rec.recipe),
+        "result_url": urls.result(a.id),
+        "exports": {kind: urls.export(a.id, kind) for kind in EXPORTS},
+        "review_url": urls.review(a.id),
+        "ruleset": BANK.version,
+    }
+
+
+def _confidence_word(confidence: float) -> str:
+    """Confidence in a word."""
+    if confidence >= 0.75:
+        return "high"
+    if confidence >= 0.5:
+        return "medium"
+    return "low"
+
+
+def score_chart(scores: Mapping[Approach, float], primary: Approach) -> dict[str, Any]:
+    """Geometry of the bar chart of the six scores: a label above each bar, the value beside it."""
+    track_width, bar_height, row_height = 290, 16, 46
+    bars = []
+    for index, approach in enumerate(APPROACHES):
+        score = max(0.0, min(1.0, scores.get(approach, 0.0)))
+        bars.append(
+            {
+                "label": WORDING.approaches[approach].label,
+                "percent": round(score * 100),
+                "width": round(track_width * score, 1),
+                "y": index * row_height,
+                "primary": approach == primary,
+            }
+        )
+    return {
+        "bars": bars,
+        "track_width": track_width,
+        "bar_height": bar_height,
+        "bar_top": 20,
+        "width": track_width + 50,
+        "height": len(bars) * row_height,
+    }
+
+
+def export_json(state: AssessmentState, rec: Recommendation) -> str:
+    """The assessment, answers, profile and recommendation as pretty JSON."""
+    a = state.assessment
+    document = {
+        "id": a.id,
+        "title": a.title,
+        "status": a.status,
+        "ruleset": a.ruleset,
+        "created_at": a.created_at.isoformat(),
+        "updated_at": a.updated_at.isoformat(),
+        "answers": state.answers,
+        "not_applicable": list(state.not_applicable),
+        "profile": state.profile.model_dump(mode="json", exclude_none=True),
+        "recommendation": rec.model_dump(mode="json"),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_markdown(state: AssessmentState, rec: Recommendation) -> str:
+    """The result as a Markdown document to paste into a design doc or ticket."""
+    context = result_context(state, rec)
+    lines = [
+        f"# Adaptation plan: {context['primary_label']} first",
+        "",
+        f"Assessment `{state.assessment.id}` · rules {rec.ruleset} · "
+        f"confidence {context['confidence_pct']}% ({context['confidence_word']})",
+        "",
+    ]
+    if context["prerequisites"]:
+        lines += ["## Before you start", ""]
+        lines += [f"- [ ] {p['text']}" for p in context["prerequisites"]]
+        lines.append("")
+    lines += ["## The plan, in order", ""]
+    for number, step in enumerate(context["plan"], 1):
+        technique = f" ({step['technique']})" if step["technique"] else ""
+        lines.append(f"{number}. **{step['label']}**{technique}: {step['summary']}")
+        lines += [f"   - {r['text']}" for r in step["reasons"]]
+    lines += ["", "## Scores", "", "| approach | score |", "|---|---|"]
+    lines += [f"| {b['label']} | {b['percent']} |" for b in context["chart"]["bars"]]
+    if context["changes"]:
+        lines += ["", "## What would change this", ""]
+        lines += [
+            f"- If *{c['question'].title if c['question'] else c['field']}* were "
+            f"**{c['to_label']}**, the first step would be {c['primary']}."
+            for c in context["changes"]
+        ]
+    lines += ["", "## Answers", ""]
+    for question in state.visible:
+        if question.id in state.answers:
+            lines.append(
+                f"- {question.title}: {answer_label(question, state.answers[question.id])}"
+            )
+    if rec.recipe:
+        lines += ["", f"Recipe: `{rec.recipe}`"]
+    return "\n".join(lines) + "\n"
+
+
+# Each download of an assessment: its writer and media type, by the URL's extension.
+EXPORTS = {
+    "json": (export_json, "application/json"),
+    "md": (export_markdown, "text/markdown; charset=utf-8"),
+}

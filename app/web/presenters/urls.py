@@ -1,0 +1,100 @@
+"""Every URL the application emits is built here; nothing else formats a path (docs/adr/0004)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+HOME = "/"
+ASSESSMENTS = "/assessments"
+RECIPES = "/recipes"
+RECIPES_API = "/api/recipes"
+RETURN_TO_REVIEW = "return=review"  # a step opened from the review page saves back to it
+ASSESSMENT_QUERY = "assessment"  # the query key of a recipe URL naming the assessment to fill from
+
+
+def query(items: Iterable[tuple[str, str]]) -> str:
+    """Query parameters as a query string, without the leading "?"."""
+    return urlencode(list(items))
+
+
+def _with(path: str, query_string: str = "", fragment: str = "") -> str:
+    """A path with its query string and fragment, each only when given."""
+    return (
+        path + (f"?{query_string}" if query_string else "") + (f"#{fragment}" if fragment else "")
+    )
+
+
+def home() -> str:
+    """The start page."""
+    return HOME
+
+
+def new_assessment() -> str:
+    """Where the start form posts to create an assessment."""
+    return ASSESSMENTS
+
+
+def assessment(assessment_id: str) -> str:
+    """An assessment's own link: it resumes where the user left off."""
+    return f"{ASSESSMENTS}/{assessment_id}"
+
+
+def step(assessment_id: str, question_id: str) -> str:
+    """The bookmarkable URL of one step."""
+    return f"{assessment(assessment_id)}/steps/{question_id}"
+
+
+def change(assessment_id: str, question_id: str) -> str:
+    """A step's URL for changing an answer and coming back to the review."""
+    return _with(step(assessment_id, question_id), RETURN_TO_REVIEW)
+
+
+def review(assessment_id: str) -> str:
+    """The review page, which also takes the post that completes the assessment."""
+    return f"{assessment(assessment_id)}/review"
+
+
+def result(assessment_id: str) -> str:
+    """The shareable result page."""
+    return f"{assessment(assessment_id)}/result"
+
+
+def export(assessment_id: str, kind: str) -> str:
+    """The download of an assessment as `json` or `md`."""
+    return f"{assessment(assessment_id)}/export.{kind}"
+
+
+def recipes() -> str:
+    """The catalog of recipes and playbooks."""
+    return RECIPES
+
+
+def recipe(recipe_id: str, query_string: str = "", *, fragment: str = "") -> str:
+    """One recipe page, configured by its query string."""
+    return _with(f"{RECIPES}/{recipe_id}", query_string, fragment)
+
+
+def recipe_for(recipe_id: str, assessment_id: str | None) -> str:
+    """A recipe page with its parameters filled from an assessment, when there is one."""
+    return recipe(recipe_id, query([(ASSESSMENT_QUERY, assessment_id)]) if assessment_id else "")
+
+
+def recipe_export(recipe_id: str, fmt: str, query_string: str = "") -> str:
+    """The stable download URL of one export of a configured recipe."""
+    return _with(f"{RECIPES}/{recipe_id}/export/{fmt}", query_string)
+
+
+def dataset_check(recipe_id: str) -> str:
+    """Where the dataset upload of a recipe posts."""
+    return f"{RECIPES}/{recipe_id}/dataset-check"
+
+
+def recipes_api() -> str:
+    """The recipe ids as JSON."""
+    return RECIPES_API
+
+
+def recipe_api(recipe_id: str) -> str:
+    """One recipe as JSON."""
+    return f"{RECIPES_API}/{recipe_id}"
