@@ -1,4 +1,4 @@
-"""`make bench`: the engine in-process, `advisor recommend --batch` end to end, and the web pair."""
+"""`make bench`: the engine, `advisor recommend --batch`, the web pair and concurrency bursts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import engine_bench, web_bench
+from bench import concurrency_bench, engine_bench, web_bench
 
 CLI_PROFILES = int(os.environ.get("BENCH_CLI_PROFILES", "200000"))
 
@@ -48,6 +48,8 @@ def main() -> int:
     results = [cli_batch()]
     print("== web")
     results.append(web_bench.run())
+    print("== concurrency: bursts against `advisor serve` (issue 8)")
+    results.append(concurrency_bench.run())
     return 0 if all(results) else 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from bench.baseline_app import ASSESSMENT_ID, CSRF_COOKIE
+from tests.serving import csrf_token_in, free_port
 
 CONNECTIONS = 32
 DURATION_S = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -31,14 +35,6 @@ class Load:
     requests_per_s: float
     p99_ms: float
     errors: int
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -116,7 +112,7 @@ def run() -> bool:
         check=True,
         capture_output=True,
     )
-    app_port, base_port = _free_port(), _free_port()
+    app_port, base_port = free_port(), free_port()
     app = _serve("app.main:create_app", app_port, {"DATABASE_URL": app_db})
     base = _serve(
         "bench.baseline_app:create_baseline_app",
@@ -131,17 +127,20 @@ def run() -> bool:
             token = _token(client, step_url)
             cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         question = step_url.rstrip("/").rsplit("/", 1)[1]
+        bare_url = f"http://127.0.0.1:{base_port}/assessments/{ASSESSMENT_ID}/steps/{question}"
+        # The bare page signs its form token from a cookie nonce too.
+        bare_cookie = {"Cookie": f"{CSRF_COOKIE}={secrets.token_urlsafe(32)}"}
         print(
             f"web bench: {CONNECTIONS} connections, {ROUNDS} alternating rounds of {DURATION_S}s,"
             " one worker per server; each figure at its best round"
         )
         # Warm both servers (connections, caches, first renders) before anything is measured.
         _wrk(f"http://127.0.0.1:{app_port}{step_url}", seconds=2)
-        _wrk(f"http://127.0.0.1:{base_port}/page", seconds=2)
+        _wrk(bare_url, _get_script(bare_cookie), seconds=2)
         # Like a browser mid-questionnaire: the session's cookies go with every request.
         cases = {
             "step": (f"http://127.0.0.1:{app_port}{step_url}", _get_script({"Cookie": cookie})),
-            "bare_page": (f"http://127.0.0.1:{base_port}/page", None),
+            "bare_page": (bare_url, _get_script(bare_cookie)),
             "answer": (
                 f"http://127.0.0.1:{app_port}{step_url}",
                 _post_script(
@@ -149,8 +148,8 @@ def run() -> bool:
                 ),
             ),
             "bare_insert": (
-                f"http://127.0.0.1:{base_port}/insert",
-                _post_script("value=knowledge", {}),
+                bare_url,
+                _post_script(f"value={_first_value(question)}", bare_cookie),
             ),
         }
         runs: dict[str, list[Load]] = {name: [] for name in cases}
@@ -204,10 +203,7 @@ def _best(loads: list[Load]) -> Load:
 
 def _token(client: httpx.Client, path: str = "/") -> str:
     """Read the CSRF token from a page's form."""
-    html = client.get(path).text
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match is not None, "no CSRF token on the page"
-    return match.group(1)
+    return csrf_token_in(client.get(path).text)
 
 
 def _first_value(question: str) -> str:

@@ -1,8 +1,9 @@
 """Assessments: create, answer (every change kept as a revision), decide, snapshot.
 
 The step page and the answer post are the hot paths: they read an assessment and its current
-answers with two indexed statements (`app.storage.hot`) and never run the engine. Everything
-else goes through the ordinary Session API.
+answers with two indexed statements (`app.storage.hot`) and never run the engine. The
+functions they call take either a Session or the hot routes' lean transaction (docs/adr/0001);
+everything else goes through the ordinary Session API.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class StoredAnswer:
     created_at: datetime
 
 
-def assessment_state(*, session: Session, assessment_id: str) -> AssessmentState:
+def assessment_state(*, session: hot.Transaction, assessment_id: str) -> AssessmentState:
     """The assessment and its current answers, read with two indexed statements."""
     # Two small queries beat one join, which would repeat (and re-parse) the timestamps per answer.
     record = hot.assessment_row(session, assessment_id)
@@ -80,7 +81,7 @@ def assessment_state(*, session: Session, assessment_id: str) -> AssessmentState
     return AssessmentState(record, answers, visible, counted)
 
 
-def current_answers(*, session: Session, assessment_id: str) -> dict[str, Any]:
+def current_answers(*, session: hot.Transaction, assessment_id: str) -> dict[str, Any]:
     """The current answer to each answered question, in the order they were first given."""
     return hot.current_answers(session, assessment_id)
 
@@ -107,7 +108,9 @@ def create_assessment(
     return assessment.id
 
 
-def record_answer(*, session: Session, assessment_id: str, question_id: str, value: Any) -> None:
+def record_answer(
+    *, session: hot.Transaction, assessment_id: str, question_id: str, value: Any
+) -> None:
     """Store a new current revision of one answer (already parsed by the bank)."""
     status = hot.assessment_status(session, assessment_id, for_update=True)
     if status is None:
@@ -158,16 +161,15 @@ def current_recommendation(*, session: Session, state: AssessmentState) -> Recom
     return recommend(state.profile)
 
 
-def _snapshot(*, session: Session, state: AssessmentState) -> Recommendation:
+def _snapshot(*, session: hot.Transaction, state: AssessmentState) -> Recommendation:
     """Decide on the current answers and keep the result beside the profile it used."""
     recommendation = recommend(state.profile)
-    session.add(
-        RecommendationSnapshot(
-            assessment_id=state.assessment.id,
-            ruleset=recommendation.ruleset,
-            profile=state.profile.model_dump(mode="json", exclude_none=True),
-            recommendation=recommendation.model_dump(mode="json"),
-            created_at=utcnow(),
-        )
+    hot.add_snapshot(
+        session,
+        assessment_id=state.assessment.id,
+        ruleset=recommendation.ruleset,
+        profile=state.profile.model_dump(mode="json", exclude_none=True),
+        recommendation=recommendation.model_dump(mode="json"),
+        now=utcnow(),
     )
     return recommendation

@@ -8,15 +8,21 @@ within the busy timeout instead of failing on a read-to-write upgrade ("database
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
+from app.storage.statement import Db
 
+LeanTransaction = Db  # what `lean_unit_of_work` yields: the driver connection and its dialect
 _WRITE = "advisor_write"  # execution option: this unit of work will write
 _AFTER_COMMIT = "advisor_after_commit"  # session.info key: callables to run once committed
 
@@ -49,6 +55,9 @@ def _is_memory(url: str) -> bool:
 
 def _tune_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     """WAL, foreign keys and a busy timeout on every connection; BEGIN emitted by us."""
+    _WRITER_LOCKS[engine] = _WriterLock(threading.Lock(), busy_timeout_ms / 1000)
+    if engine.url.database not in (None, "", ":memory:"):
+        _LOOP_READERS[engine] = _LoopReader(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -75,17 +84,138 @@ def unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
 
     Call it from a thread, never on the event loop: checkouts, lock waits and commits block.
     """
-    session = Session(engine, expire_on_commit=False, execution_options={_WRITE: write})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    with _writer_turn(engine, write):
+        session = Session(engine, expire_on_commit=False, execution_options={_WRITE: write})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
     for hook in session.info.pop(_AFTER_COMMIT, ()):
         hook()
+
+
+@contextmanager
+def lean_unit_of_work(engine: Engine, *, write: bool) -> Iterator[LeanTransaction]:
+    """One transaction on a pooled driver connection, without a Session: the hot routes' own.
+
+    Only for the two benchmarked routes (docs/adr/0001): the Session's bookkeeping costs
+    three times their statements. Same rules as `unit_of_work`: a thread, never the loop.
+    """
+    with _writer_turn(engine, write):
+        pooled = engine.raw_connection()
+        driver = pooled.dbapi_connection
+        assert driver is not None  # a checked-out connection is always open
+        try:
+            with _as_sqlalchemy_errors(engine):
+                if engine.dialect.name == "sqlite":
+                    # pysqlite's own BEGIN is off (see `_tune_sqlite`); other drivers begin
+                    # implicitly at the first statement.
+                    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield Db(driver, engine.dialect)
+            with _as_sqlalchemy_errors(engine):
+                driver.commit()
+        except BaseException:
+            driver.rollback()
+            raise
+        finally:
+            pooled.close()
+
+
+def reads_on_the_loop(engine: Engine) -> bool:
+    """Whether `loop_read` may serve this engine: a SQLite file in WAL mode."""
+    return engine in _LOOP_READERS
+
+
+@contextmanager
+def loop_read(engine: Engine) -> Iterator[LeanTransaction]:
+    """A read-only transaction that cannot wait, safe to run on the event loop (SQLite only).
+
+    The hot step page reads through one connection per process kept out of the pool (no
+    checkout to wait for) with a busy timeout of zero: in WAL mode a reader takes no lock a
+    writer holds, and in the rare case SQLite answers "busy" instead (recovering a WAL after a
+    crash) the OperationalError comes at once and the caller retries in a thread.
+    docs/adr/0002 has the measurements.
+    """
+    reader = _LOOP_READERS[engine]
+    driver = reader.connection()
+    with _as_sqlalchemy_errors(engine):
+        driver.execute("BEGIN")
+    try:
+        yield Db(driver, engine.dialect)
+    finally:
+        driver.rollback()  # nothing to commit; ends the read snapshot
+
+
+class _LoopReader:
+    """The event loop's own SQLite connection, opened on first use with the pool's set-up."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._driver: Any = None
+
+    def connection(self) -> Any:
+        """The open connection, its busy timeout at zero."""
+        if self._driver is None:
+            pooled = self._engine.raw_connection()
+            pooled.detach()  # ours for the life of the process: never returned to the pool
+            driver = pooled.dbapi_connection
+            assert driver is not None
+            driver.execute("PRAGMA busy_timeout=0")
+            self._driver = driver
+        return self._driver
+
+
+_LOOP_READERS: weakref.WeakKeyDictionary[Engine, _LoopReader] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def _as_sqlalchemy_errors(engine: Engine) -> Iterator[None]:
+    """Raise driver errors as SQLAlchemy's, so a lock time-out is an OperationalError (503)."""
+    base = engine.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as exc:
+        raise DBAPIError.instance(None, None, exc, base) from exc
+
+
+# SQLite has one writer at a time. Threads of one process take turns on a lock of ours before
+# BEGIN IMMEDIATE: SQLite's own busy handler waits by sleeping (1, 2, 5, ... 100 ms), which
+# under a burst of answers cost more than the writes (p99 0.9 s at 32 clients); a thread
+# waiting here wakes as soon as the writer before it commits. Other processes still meet
+# in SQLite's lock, within the busy timeout.
+@dataclass(frozen=True)
+class _WriterLock:
+    """The turn writers of one process take, and how long one waits for it."""
+
+    lock: threading.Lock
+    timeout_s: float
+
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def _writer_turn(engine: Engine, write: bool) -> Iterator[None]:
+    """Hold this process's SQLite writer lock for a writing unit of work."""
+    turn = _WRITER_LOCKS.get(engine) if write else None
+    if turn is None:
+        yield
+        return
+    lock, timeout_s = turn.lock, turn.timeout_s
+    if not lock.acquire(timeout=timeout_s):
+        raise OperationalError(
+            "BEGIN IMMEDIATE",
+            None,
+            TimeoutError(f"database is locked: no write turn within {timeout_s:g} s"),
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:

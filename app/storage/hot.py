@@ -12,8 +12,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Answer, Assessment
+from app.models import Answer, Assessment, RecommendationSnapshot
 from app.storage.statement import Db, Statement
+
+# A Session, or the hot routes' lean transaction (`app.storage.lean_unit_of_work`).
+Transaction = Session | Db
 
 
 class AssessmentRow(NamedTuple):
@@ -86,11 +89,26 @@ ADD = Statement(
         created_at=bindparam("b_now"),
     )
 )
+# An answer to a completed assessment re-decides it on the answer post, in the same transaction.
+SNAPSHOT = Statement(
+    insert(RecommendationSnapshot).values(
+        assessment_id=bindparam("b_assessment"),
+        ruleset=bindparam("b_ruleset"),
+        profile=bindparam("b_profile", type_=JSON),
+        recommendation=bindparam("b_recommendation", type_=JSON),
+        created_at=bindparam("b_now"),
+    )
+)
 
 
-def assessment_row(session: Session, assessment_id: str) -> AssessmentRow | None:
+def _db(tx: Transaction) -> Db:
+    """The driver connection of either kind of transaction."""
+    return tx if isinstance(tx, Db) else Db.of(tx)
+
+
+def assessment_row(tx: Transaction, assessment_id: str) -> AssessmentRow | None:
     """The assessment's row with its last change, or None."""
-    row = RECORD.first(Db.of(session), b_assessment=assessment_id)
+    row = RECORD.first(_db(tx), b_assessment=assessment_id)
     if row is None:
         return None
     updated_at = row.updated_at
@@ -100,7 +118,7 @@ def assessment_row(session: Session, assessment_id: str) -> AssessmentRow | None
 
 
 def assessment_status(
-    session: Session, assessment_id: str, *, for_update: bool = False
+    tx: Transaction, assessment_id: str, *, for_update: bool = False
 ) -> str | None:
     """The assessment's status, or None when there is no such assessment.
 
@@ -108,21 +126,41 @@ def assessment_status(
     a time.
     """
     statement = STATUS_FOR_UPDATE if for_update else STATUS
-    row = statement.first(Db.of(session), b_assessment=assessment_id)
+    row = statement.first(_db(tx), b_assessment=assessment_id)
     return None if row is None else str(row.status)
 
 
-def current_answers(session: Session, assessment_id: str) -> dict[str, Any]:
+def current_answers(tx: Transaction, assessment_id: str) -> dict[str, Any]:
     """The current answer to each answered question, in the order they were first given."""
-    rows = CURRENT_ANSWERS.rows(Db.of(session), b_assessment=assessment_id)
+    rows = CURRENT_ANSWERS.rows(_db(tx), b_assessment=assessment_id)
     return {row.question_id: row.value for row in rows}
 
 
 def add_answer(
-    session: Session, *, assessment_id: str, question_id: str, value: Any, now: datetime
+    tx: Transaction, *, assessment_id: str, question_id: str, value: Any, now: datetime
 ) -> None:
     """Retire the current revision of one answer (if any) and add the new current one."""
-    db = Db.of(session)
+    db = _db(tx)
     key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": now}
     RETIRE.rows(db, **key)
     ADD.rows(db, **key, b_value=value)
+
+
+def add_snapshot(
+    tx: Transaction,
+    *,
+    assessment_id: str,
+    ruleset: str,
+    profile: dict[str, Any],
+    recommendation: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Keep one recommendation beside the profile it was decided on."""
+    SNAPSHOT.rows(
+        _db(tx),
+        b_assessment=assessment_id,
+        b_ruleset=ruleset,
+        b_profile=profile,
+        b_recommendation=recommendation,
+        b_now=now,
+    )

@@ -7,10 +7,17 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from fastapi import Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.storage import unit_of_work
+from app.storage import (
+    LeanTransaction,
+    lean_unit_of_work,
+    loop_read,
+    reads_on_the_loop,
+    unit_of_work,
+)
 
 T = TypeVar("T")
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,5 +46,31 @@ async def in_transaction(
     def run() -> T:
         with transaction(request, write=write) as session:
             return work(session)
+
+    return await run_in_threadpool(run)
+
+
+async def in_lean_transaction(
+    request: Request, work: Callable[[LeanTransaction], T], *, write: bool | None = None
+) -> T:
+    """`in_transaction` without a Session, for the two benchmarked step routes only.
+
+    The Session's bookkeeping costs three times their statements (docs/adr/0001).
+    """
+    engine = request.app.state.engine
+    if write is None:
+        write = request.method not in READ_ONLY_METHODS
+    if not write and reads_on_the_loop(engine):
+        # A SQLite read that cannot wait (see `loop_read`): a thread hop would cost more than
+        # the whole read; "busy" means retry in a thread, where waiting is harmless.
+        try:
+            with loop_read(engine) as lean:
+                return work(lean)
+        except OperationalError:
+            pass
+
+    def run() -> T:
+        with lean_unit_of_work(engine, write=write) as lean:
+            return work(lean)
 
     return await run_in_threadpool(run)

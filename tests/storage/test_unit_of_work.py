@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from app.models import Assessment
 from app.services import assessments
 from app.settings import Settings
-from app.storage import after_commit, make_engine, unit_of_work
+from app.storage import after_commit, loop_read, make_engine, reads_on_the_loop, unit_of_work
 from app.storage.statement import Db, Statement, UncompilableStatement
 
 
@@ -137,4 +137,28 @@ def test_readers_do_not_wait_for_a_writer(sqlite_url: str) -> None:
     finally:
         holder.rollback()
         holder.close()
+    engine.dispose()
+
+
+def test_the_loop_reader_never_waits_and_sees_committed_rows(sqlite_url: str) -> None:
+    """`loop_read` runs on the event loop: it reads past a writer and never sleeps on a lock."""
+    engine = make_engine(_settings(sqlite_url, sqlite_busy_timeout_ms=2000))
+    assert reads_on_the_loop(engine)
+    with unit_of_work(engine, write=True) as session:
+        created = assessments.create_assessment(session=session, title="seen")
+    with loop_read(engine) as lean:
+        assert assessments.assessment_state(session=lean, assessment_id=created).assessment.title
+    # An ordinary writer does not hold readers up in WAL mode...
+    holder = sqlite3.connect(
+        _sqlite_path(sqlite_url), isolation_level=None, check_same_thread=False
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    with loop_read(engine) as lean:
+        assert assessments.current_answers(session=lean, assessment_id=created) == {}
+    holder.rollback()
+    holder.close()
+    # Should SQLite ever answer "busy" (recovering a WAL after a crash), it says so at once.
+    with loop_read(engine) as lean:
+        cursor = lean.connection.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 0
     engine.dispose()

@@ -8,14 +8,14 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Route
 
 from app.decision.bank import BANK, AnswerError, parse_form_answer
 from app.services import assessments
+from app.storage import LeanTransaction
 from app.web.csrf import check_csrf
-from app.web.deps import in_transaction, transaction
+from app.web.deps import in_lean_transaction, transaction
 from app.web.presenters import questionnaire, urls
 from app.web.rendering import renderer
 
@@ -89,7 +89,7 @@ def resume(assessment_id: str, request: Request) -> Response:
 async def step(request: Request) -> Response:
     """One question on its own page."""
     assessment_id, question_id = _step_params(request)
-    state = await in_transaction(request, _reader(assessment_id))
+    state = await in_lean_transaction(request, _reader(assessment_id))
     question = questionnaire.question_or_404(question_id)
     if not questionnaire.applies(state, question_id):
         return _see_other(questionnaire.resume_url(state))
@@ -116,14 +116,14 @@ async def answer(request: Request) -> Response:
         value = parse_form_answer(question_id, values)
     except AnswerError:
         # Nothing is stored: read without waiting for SQLite's write lock.
-        state = await in_transaction(request, _reader(assessment_id), write=False)
+        state = await in_lean_transaction(request, _reader(assessment_id), write=False)
         message = questionnaire.form_error(question, values)
         context = questionnaire.step_context(
             state, question, submitted=values, error=message, returning=to_review
         )
         return renderer(request).render(request, STEP_TEMPLATE, context, status_code=422)
 
-    def store(session: Session) -> dict[str, Any]:
+    def store(session: LeanTransaction) -> dict[str, Any]:
         assessments.record_answer(
             session=session, assessment_id=assessment_id, question_id=question_id, value=value
         )
@@ -131,7 +131,7 @@ async def answer(request: Request) -> Response:
             return {}
         return assessments.current_answers(session=session, assessment_id=assessment_id)
 
-    answers = await in_transaction(request, store)
+    answers = await in_lean_transaction(request, store)
     if to_review:
         return _see_other(urls.review(assessment_id))
     return _see_other(questionnaire.url_after(answers, assessment_id, question_id))
@@ -145,7 +145,7 @@ STEP_ROUTES = (
 )
 
 
-def _reader(assessment_id: str) -> Callable[[Session], assessments.AssessmentState]:
+def _reader(assessment_id: str) -> Callable[[LeanTransaction], assessments.AssessmentState]:
     """Read one assessment's state in a unit of work."""
     return lambda session: assessments.assessment_state(
         session=session, assessment_id=assessment_id
