@@ -56,8 +56,6 @@ def _is_memory(url: str) -> bool:
 def _tune_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     """WAL, foreign keys and a busy timeout on every connection; BEGIN emitted by us."""
     _WRITER_LOCKS[engine] = _WriterLock(threading.Lock(), busy_timeout_ms / 1000)
-    if engine.url.database not in (None, "", ":memory:"):
-        _LOOP_READERS[engine] = _LoopReader(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -84,7 +82,7 @@ def unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
 
     Call it from a thread, never on the event loop: checkouts, lock waits and commits block.
     """
-    with _writer_turn(engine, write):
+    with writer_turn(engine, write):
         session = Session(engine, expire_on_commit=False, execution_options={_WRITE: write})
         try:
             yield session
@@ -105,18 +103,18 @@ def lean_unit_of_work(engine: Engine, *, write: bool) -> Iterator[LeanTransactio
     Only for the two benchmarked routes (docs/adr/0001): the Session's bookkeeping costs
     three times their statements. Same rules as `unit_of_work`: a thread, never the loop.
     """
-    with _writer_turn(engine, write):
+    with writer_turn(engine, write):
         pooled = engine.raw_connection()
         driver = pooled.dbapi_connection
         assert driver is not None  # a checked-out connection is always open
         try:
-            with _as_sqlalchemy_errors(engine):
+            with as_sqlalchemy_errors(engine):
                 if engine.dialect.name == "sqlite":
                     # pysqlite's own BEGIN is off (see `_tune_sqlite`); other drivers begin
                     # implicitly at the first statement.
                     driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield Db(driver, engine.dialect)
-            with _as_sqlalchemy_errors(engine):
+            with as_sqlalchemy_errors(engine):
                 driver.commit()
         except BaseException:
             driver.rollback()
@@ -125,55 +123,8 @@ def lean_unit_of_work(engine: Engine, *, write: bool) -> Iterator[LeanTransactio
             pooled.close()
 
 
-def reads_on_the_loop(engine: Engine) -> bool:
-    """Whether `loop_read` may serve this engine: a SQLite file in WAL mode."""
-    return engine in _LOOP_READERS
-
-
 @contextmanager
-def loop_read(engine: Engine) -> Iterator[LeanTransaction]:
-    """A read-only transaction that cannot wait, safe to run on the event loop (SQLite only).
-
-    The hot step page reads through one connection per process kept out of the pool (no
-    checkout to wait for) with a busy timeout of zero: in WAL mode a reader takes no lock a
-    writer holds, and in the rare case SQLite answers "busy" instead (recovering a WAL after a
-    crash) the OperationalError comes at once and the caller retries in a thread.
-    docs/adr/0002 has the measurements.
-    """
-    reader = _LOOP_READERS[engine]
-    driver = reader.connection()
-    with _as_sqlalchemy_errors(engine):
-        driver.execute("BEGIN")
-    try:
-        yield Db(driver, engine.dialect)
-    finally:
-        driver.rollback()  # nothing to commit; ends the read snapshot
-
-
-class _LoopReader:
-    """The event loop's own SQLite connection, opened on first use with the pool's set-up."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._driver: Any = None
-
-    def connection(self) -> Any:
-        """The open connection, its busy timeout at zero."""
-        if self._driver is None:
-            pooled = self._engine.raw_connection()
-            pooled.detach()  # ours for the life of the process: never returned to the pool
-            driver = pooled.dbapi_connection
-            assert driver is not None
-            driver.execute("PRAGMA busy_timeout=0")
-            self._driver = driver
-        return self._driver
-
-
-_LOOP_READERS: weakref.WeakKeyDictionary[Engine, _LoopReader] = weakref.WeakKeyDictionary()
-
-
-@contextmanager
-def _as_sqlalchemy_errors(engine: Engine) -> Iterator[None]:
+def as_sqlalchemy_errors(engine: Engine) -> Iterator[None]:
     """Raise driver errors as SQLAlchemy's, so a lock time-out is an OperationalError (503)."""
     base = engine.dialect.loaded_dbapi.Error
     try:
@@ -198,10 +149,15 @@ class _WriterLock:
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
 
 
+def writer_lock(engine: Engine) -> _WriterLock | None:
+    """This process's SQLite writer turn for `engine` (None for other databases)."""
+    return _WRITER_LOCKS.get(engine)
+
+
 @contextmanager
-def _writer_turn(engine: Engine, write: bool) -> Iterator[None]:
+def writer_turn(engine: Engine, write: bool) -> Iterator[None]:
     """Hold this process's SQLite writer lock for a writing unit of work."""
-    turn = _WRITER_LOCKS.get(engine) if write else None
+    turn = writer_lock(engine) if write else None
     if turn is None:
         yield
         return

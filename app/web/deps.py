@@ -7,17 +7,10 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from fastapi import Request
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.storage import (
-    LeanTransaction,
-    lean_unit_of_work,
-    loop_read,
-    reads_on_the_loop,
-    unit_of_work,
-)
+from app.storage import LeanTransaction, lean_unit_of_work, loop, unit_of_work
 
 T = TypeVar("T")
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,13 +53,13 @@ async def in_lean_transaction(
     engine = request.app.state.engine
     if write is None:
         write = request.method not in READ_ONLY_METHODS
-    if not write and reads_on_the_loop(engine):
-        # A SQLite read that cannot wait (see `loop_read`): a thread hop would cost more than
-        # the whole read; "busy" means retry in a thread, where waiting is harmless.
+    if loop.serves(engine):
+        # A unit of work that cannot wait (`app.storage.loop`): a thread hop would cost more
+        # than the whole of it; when it would have to wait, it goes to a thread after all.
         try:
-            with loop_read(engine) as lean:
+            with loop.loop_unit_of_work(engine, write=write) as lean:
                 return work(lean)
-        except OperationalError:
+        except loop.WouldWait:
             pass
 
     def run() -> T:

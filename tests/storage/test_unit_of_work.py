@@ -14,7 +14,9 @@ from sqlalchemy.exc import OperationalError
 from app.models import Assessment
 from app.services import assessments
 from app.settings import Settings
-from app.storage import after_commit, loop_read, make_engine, reads_on_the_loop, unit_of_work
+from app.storage import after_commit, loop, make_engine, unit_of_work
+from app.storage.engine import writer_lock
+from app.storage.loop import WouldWait, loop_unit_of_work, serves
 from app.storage.statement import Db, Statement, UncompilableStatement
 
 
@@ -141,24 +143,79 @@ def test_readers_do_not_wait_for_a_writer(sqlite_url: str) -> None:
 
 
 def test_the_loop_reader_never_waits_and_sees_committed_rows(sqlite_url: str) -> None:
-    """`loop_read` runs on the event loop: it reads past a writer and never sleeps on a lock."""
+    """A loop reader reads past a writer and never sleeps on a lock."""
     engine = make_engine(_settings(sqlite_url, sqlite_busy_timeout_ms=2000))
-    assert reads_on_the_loop(engine)
+    assert serves(engine)
     with unit_of_work(engine, write=True) as session:
         created = assessments.create_assessment(session=session, title="seen")
-    with loop_read(engine) as lean:
+    with loop_unit_of_work(engine, write=False) as lean:
         assert assessments.assessment_state(session=lean, assessment_id=created).assessment.title
     # An ordinary writer does not hold readers up in WAL mode...
     holder = sqlite3.connect(
         _sqlite_path(sqlite_url), isolation_level=None, check_same_thread=False
     )
     holder.execute("BEGIN IMMEDIATE")
-    with loop_read(engine) as lean:
+    with loop_unit_of_work(engine, write=False) as lean:
         assert assessments.current_answers(session=lean, assessment_id=created) == {}
     holder.rollback()
     holder.close()
     # Should SQLite ever answer "busy" (recovering a WAL after a crash), it says so at once.
-    with loop_read(engine) as lean:
+    with loop_unit_of_work(engine, write=False) as lean:
         cursor = lean.connection.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] == 0
+    engine.dispose()
+
+
+def test_a_loop_writer_that_would_wait_says_so_at_once(sqlite_url: str) -> None:
+    """Another process writing, or a thread of ours: `WouldWait` at once, and nothing written."""
+    engine = make_engine(_settings(sqlite_url, sqlite_busy_timeout_ms=2000))
+    with unit_of_work(engine, write=True) as session:
+        created = assessments.create_assessment(session=session)
+    answer = {"assessment_id": created, "question_id": "gap", "value": "both"}
+
+    holder = sqlite3.connect(_sqlite_path(sqlite_url), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    started = time.perf_counter()
+    with pytest.raises(WouldWait), loop_unit_of_work(engine, write=True) as lean:
+        assessments.record_answer(session=lean, **answer)
+    assert time.perf_counter() - started < 0.5
+    holder.rollback()
+    holder.close()
+
+    turn = writer_lock(engine)
+    assert turn is not None
+    with turn.lock, pytest.raises(WouldWait), loop_unit_of_work(engine, write=True) as lean:
+        assessments.record_answer(session=lean, **answer)
+
+    with loop_unit_of_work(engine, write=True) as lean:
+        assessments.record_answer(session=lean, **answer)
+    with unit_of_work(engine, write=False) as session:
+        history = assessments.answer_history(session=session, assessment_id=created)
+    assert [(a.question_id, a.value) for a in history] == [("gap", "both")]
+    engine.dispose()
+
+
+def test_loop_commits_are_checkpointed_in_a_thread(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop connection never checkpoints itself; every N commits a thread does."""
+    engine = make_engine(_settings(sqlite_url))
+    with unit_of_work(engine, write=True) as session:
+        created = assessments.create_assessment(session=session)
+    checkpointed = threading.Event()
+    monkeypatch.setattr(loop, "CHECKPOINT_EVERY", 3)
+    monkeypatch.setattr(loop, "_checkpoint", lambda _engine: checkpointed.set())
+    for value in ("both", "knowledge"):
+        with loop_unit_of_work(engine, write=True) as lean:
+            assessments.record_answer(
+                session=lean, assessment_id=created, question_id="gap", value=value
+            )
+    assert not checkpointed.is_set()
+    with loop_unit_of_work(engine, write=True) as lean:
+        assessments.record_answer(
+            session=lean, assessment_id=created, question_id="gap", value="both"
+        )
+    assert checkpointed.wait(5)
+    with loop_unit_of_work(engine, write=False) as lean:
+        assert lean.connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
     engine.dispose()
