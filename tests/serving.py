@@ -18,14 +18,16 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+T = TypeVar("T")
 CSRF_COOKIE = "advisor_csrf"
 CSRF_FIELD = "csrf_token"
 # Long enough for a saturated but working server, short enough that a frozen one fails a test.
@@ -40,6 +42,13 @@ DATASET_JSONL = b"\n".join(
     b'{"role": "assistant", "content": "Plan %d costs %d EUR a month."}]}' % (n, n, 10 * n)
     for n in range(1, 6)
 )
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own: the test session's thread may already be running
+    an event loop (Playwright's sync API keeps one for the browser tests' session)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -438,7 +447,7 @@ def burst(
     """Fire `count` concurrent requests of one kind while watching /healthz."""
     result = Burst(kind.name, count)
     with HealthWatch(base_url) as watch:
-        outcomes = asyncio.run(_fire(base_url, kind.request(visitor), count, timeout_s))
+        outcomes = run_coroutine(_fire(base_url, kind.request(visitor), count, timeout_s))
     result.health = watch.polls
     for seconds, outcome in outcomes:
         if isinstance(outcome, str):
@@ -470,4 +479,4 @@ def terminate_under_load(
         await requests  # their outcomes do not matter: only that the process ends in time
         return exited_after
 
-    return asyncio.run(run())
+    return run_coroutine(run())

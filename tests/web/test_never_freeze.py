@@ -35,6 +35,7 @@ from tests.serving import (
     is_shed,
     raise_open_files_limit,
     route_kinds,
+    run_coroutine,
     terminate_under_load,
     visit,
 )
@@ -234,7 +235,7 @@ def test_two_workers_on_sqlite_lose_no_answer(
         async def walk_all() -> None:
             await asyncio.gather(*(_walk(server.base_url, deadline, walks) for _ in range(USERS)))
 
-        asyncio.run(walk_all())
+        run_coroutine(walk_all())
         assert walks.acknowledged.total() > 0, f"no answer was acknowledged: {walks.outcomes}"
         assert not walks.unexpected, (
             f"unexpected outcomes {walks.unexpected} among {dict(walks.outcomes)}\n"
