@@ -17,6 +17,8 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+assessments_cli = typer.Typer(help="Assessments in DATABASE_URL.", no_args_is_help=True)
+cli.add_typer(assessments_cli, name="assessments")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -94,6 +96,36 @@ def db_downgrade(
 
     downgrade(Settings().database_url, revision)
     typer.echo(f"database at {revision}", err=True)
+
+
+@assessments_cli.command("key")
+def assessments_key(
+    assessment_id: Annotated[str, typer.Argument(metavar="ID", help="The assessment's id.")],
+    base_url: Annotated[
+        str, typer.Option(help="The server's address, to print a full link.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Make a new edit key for one assessment and print its private link.
+
+    The assessment's old key stops working: browsers and scripts holding it lose access
+    until they open the new link. Anyone with the link can change the assessment: hand it
+    only to its owner.
+    """
+    from app.services.assessments import AssessmentNotFound, rotate_edit_key
+    from app.settings import Settings
+    from app.storage import make_engine, unit_of_work
+    from app.web.presenters import urls
+
+    engine = make_engine(Settings())
+    try:
+        with unit_of_work(engine, write=True) as session:
+            edit_key = rotate_edit_key(session=session, assessment_id=assessment_id)
+    except AssessmentNotFound as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(urls.absolute(base_url, urls.private_link(assessment_id, edit_key)))
+    typer.echo("The old key no longer works. This link is private: it lets anyone edit.", err=True)
 
 
 @cli.command()

@@ -19,15 +19,17 @@ from starlette.exceptions import HTTPException
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
+from app.services.access import ShareNotFound
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
 from app.storage import make_engine
 from app.web.api import assessments as assessments_api
 from app.web.api import health
 from app.web.api import recipes as recipes_api
+from app.web.api import sharing as sharing_api
 from app.web.csrf import CsrfError
 from app.web.errors import PageNotFound, describe_errors, error_body, errors_body
-from app.web.html import questionnaire, results
+from app.web.html import questionnaire, results, sharing
 from app.web.html import recipes as recipe_pages
 from app.web.middleware.compression import Gzip
 from app.web.middleware.load_shedding import RETRY_AFTER_S, LoadShedding
@@ -78,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.extend(questionnaire.STEP_ROUTES)
     app.include_router(questionnaire.router)
     app.include_router(results.router)
+    # `/s/{token}.json` ahead of the page at `/s/{token}`, which would match it too.
+    app.include_router(sharing_api.shared_router)
+    app.include_router(sharing.router)
+    app.include_router(sharing_api.router)
     app.include_router(health.router)
     app.include_router(assessments_api.router)
     app.include_router(recipes_api.router)
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AnswerError, _answer_error)
     app.add_exception_handler(AssessmentNotFound, _not_found)
     app.add_exception_handler(PageNotFound, _not_found)
+    app.add_exception_handler(ShareNotFound, _share_not_found)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(CsrfError, _csrf_failed)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
@@ -126,8 +133,9 @@ async def _answer_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _wants_json(request: Request) -> bool:
-    """API clients get JSON errors; browsers get a page."""
-    return request.url.path.startswith("/api")
+    """API clients (and a share link's `.json`) get JSON errors; browsers get a page."""
+    path = request.url.path
+    return path.startswith("/api") or (path.startswith("/s/") and path.endswith(".json"))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -137,6 +145,15 @@ async def _not_found(request: Request, exc: Exception) -> Response:
         body = error_body(field, str(exc), kind="not_found")
         return JSONResponse(body, status_code=404)
     return _error_page(request, 404, "Not found", str(exc))
+
+
+async def _share_not_found(request: Request, exc: Exception) -> Response:
+    """The one 404 for a share token that is unknown, revoked or expired, and for the API's
+    revocation of a link the assessment does not have."""
+    response = await _not_found(request, PageNotFound("token", str(exc)))
+    if not request.url.path.startswith("/api"):
+        response.headers.update(sharing.SHARED_HEADERS)
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

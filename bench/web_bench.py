@@ -135,7 +135,8 @@ def run() -> bool:
             " one worker per server; each figure at its best round"
         )
         # Warm both servers (connections, caches, first renders) before anything is measured.
-        _wrk(f"http://127.0.0.1:{app_port}{step_url}", seconds=2)
+        # (with the session's cookies: the edit key among them, or the step page is a 404).
+        _wrk(f"http://127.0.0.1:{app_port}{step_url}", _get_script({"Cookie": cookie}), seconds=2)
         _wrk(bare_url, _get_script(bare_cookie), seconds=2)
         # Like a browser mid-questionnaire: the session's cookies go with every request.
         cases = {

@@ -39,6 +39,14 @@ def run_migrations_online() -> None:
     """Run the migrations on a live connection; batch mode so SQLite can alter tables."""
     engine = make_engine(Settings(database_url=_database_url()), poolclass=pool.NullPool)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table: copies it, drops the original, renames the copy. With
+            # foreign keys on, that drop would cascade and delete every row pointing at it (the
+            # answers of every assessment). The pragma only takes effect outside a transaction,
+            # so it goes to the driver before the migration's BEGIN.
+            driver = connection.connection.dbapi_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

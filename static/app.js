@@ -13,13 +13,14 @@ document.addEventListener("DOMContentLoaded", function () {
   var invalid = document.querySelector("#content [aria-invalid=true]");
   if (invalid) invalid.focus();
 });
-// Copy buttons: <button data-copy="#id"> copies the text of that element.
+// Copy buttons: <button data-copy="#id"> copies the text of that element (an input's value).
 document.addEventListener("click", function (event) {
   var button = event.target.closest("[data-copy]");
   if (!button || !navigator.clipboard) return;
   var source = document.querySelector(button.getAttribute("data-copy"));
   if (!source) return;
-  navigator.clipboard.writeText(source.textContent).then(function () {
+  var text = source.tagName === "INPUT" ? source.value : source.textContent;
+  navigator.clipboard.writeText(text).then(function () {
     var label = button.textContent;
     button.textContent = "Copied";
     setTimeout(function () { button.textContent = label; }, 1500);

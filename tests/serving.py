@@ -29,6 +29,7 @@ import httpx
 
 T = TypeVar("T")
 CSRF_COOKIE = "advisor_csrf"
+KEY_COOKIE_PREFIX = "advisor_key_"  # one cookie per assessment holds its edit key
 CSRF_FIELD = "csrf_token"
 # Long enough for a saturated but working server, short enough that a frozen one fails a test.
 CLIENT_TIMEOUT_S = 30.0
@@ -163,16 +164,18 @@ def csrf_token_in(html: str) -> str:
 
 @dataclass(frozen=True)
 class Visitor:
-    """A browser's session: its assessment, CSRF cookie and the form token that goes with it."""
+    """A browser's session: its assessment and edit key, CSRF cookie and matching form token."""
 
     assessment_id: str
+    edit_key: str
     csrf_cookie: str
     csrf_token: str
 
     @property
     def headers(self) -> dict[str, str]:
-        """The session's cookie, sent with every request like a browser would."""
-        return {"Cookie": f"{CSRF_COOKIE}={self.csrf_cookie}"}
+        """The session's cookies, sent with every request like a browser would."""
+        key_cookie = f"{KEY_COOKIE_PREFIX}{self.assessment_id}={self.edit_key}"
+        return {"Cookie": f"{CSRF_COOKIE}={self.csrf_cookie}; {key_cookie}"}
 
 
 def visit(base_url: str, timeout_s: float = CLIENT_TIMEOUT_S) -> Visitor:
@@ -181,20 +184,27 @@ def visit(base_url: str, timeout_s: float = CLIENT_TIMEOUT_S) -> Visitor:
         created = client.post("/api/assessments", json={})
         if created.status_code != 201:
             raise AssertionError(f"POST /api/assessments: {created.status_code} {created.text}")
-        assessment_id = created.json()["id"]
-        page = client.get(f"/assessments/{assessment_id}/steps/gap")
+        assessment_id, edit_key = created.json()["id"], created.json()["edit_key"]
+        page = client.get(
+            f"/assessments/{assessment_id}/steps/gap",
+            headers={"Authorization": f"Bearer {edit_key}"},
+        )
         if page.status_code != 200:
             raise AssertionError(f"step page: {page.status_code} {page.text[:500]}")
         cookie = page.cookies.get(CSRF_COOKIE)
         if not cookie:
             raise AssertionError(f"the step page set no {CSRF_COOKIE} cookie")
-        return Visitor(assessment_id, cookie, csrf_token_in(page.text))
+        return Visitor(assessment_id, edit_key, cookie, csrf_token_in(page.text))
 
 
-def answer_revisions(base_url: str, assessment_id: str, question_id: str | None = "gap") -> int:
+def answer_revisions(
+    base_url: str, assessment_id: str, edit_key: str, question_id: str | None = "gap"
+) -> int:
     """How many revisions of one answer (of every answer: None) the assessment's history holds."""
     history = httpx.get(
-        f"{base_url}/api/assessments/{assessment_id}/history", timeout=CLIENT_TIMEOUT_S
+        f"{base_url}/api/assessments/{assessment_id}/history",
+        headers={"Authorization": f"Bearer {edit_key}"},
+        timeout=CLIENT_TIMEOUT_S,
     )
     if history.status_code != 200:
         raise AssertionError(f"history: {history.status_code} {history.text[:500]}")

@@ -120,3 +120,43 @@ def test_loopback_hosts_may_use_the_development_secret(host: str) -> None:
 
     assert _is_loopback(host)
     assert not _is_loopback("0.0.0.0") and not _is_loopback("example.org")
+
+
+def test_assessments_key_prints_a_new_private_link_and_retires_the_old_key(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=sqlite_url, data_dir=tmp_path / "d", secret_key="s"))
+    with TestClient(app) as client:
+        created = client.post("/api/assessments", json={"title": "mine"}).json()
+        old = {"Authorization": f"Bearer {created['edit_key']}"}
+        done = _run(
+            "assessments",
+            "key",
+            created["id"],
+            "--base-url",
+            "https://advisor.example",
+            env={"DATABASE_URL": sqlite_url},
+        )
+        assert done.returncode == 0, done.stderr
+        link = urlsplit(done.stdout.strip())
+        assert (link.scheme, link.netloc, link.path) == (
+            "https",
+            "advisor.example",
+            f"/assessments/{created['id']}",
+        )
+        [new_key] = parse_qs(link.query)["key"]
+        assert client.get(f"/api/assessments/{created['id']}", headers=old).status_code == 404
+        renewed = {"Authorization": f"Bearer {new_key}"}
+        assert client.get(f"/api/assessments/{created['id']}", headers=renewed).status_code == 200
+        missing = _run("assessments", "key", "nope", env={"DATABASE_URL": sqlite_url})
+        assert missing.returncode == 2 and "nope" in missing.stderr
+    app.state.engine.dispose()
+    help_text = " ".join(_run("assessments", "key", "--help").stdout.split())
+    assert "old key stops working" in help_text

@@ -5,10 +5,13 @@ from app.models.assessments import (
     Answer,
     Assessment,
     RecommendationSnapshot,
+    new_secret,
     new_token,
+    secret_hash,
     utcnow,
 )
 from app.models.base import NAMING_CONVENTION, Base
+from app.models.sharing import ShareLink
 
 __all__ = [
     "ASSESSMENT_STATUSES",
@@ -17,6 +20,9 @@ __all__ = [
     "Assessment",
     "Base",
     "RecommendationSnapshot",
+    "ShareLink",
+    "new_secret",
     "new_token",
+    "secret_hash",
     "utcnow",
 ]

@@ -6,6 +6,7 @@ without the ORM, so every value is set by the code that writes it: no ORM-side d
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(20)
 
 
+def new_secret() -> str:
+    """A credential (an edit key): 256 random bits, url-safe, shown once and stored hashed."""
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    """How a credential is stored: SHA-256, hex. Enough for 256 random bits (no dictionary)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class Assessment(Base):
     """One team's questionnaire run, its status and the ruleset it was made with."""
 
@@ -51,6 +62,8 @@ class Assessment(Base):
     ruleset: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the edit key (`secret_hash`); the key itself is shown once and never stored.
+    edit_key_hash: Mapped[str] = mapped_column(String(64))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", order_by="Answer.id", passive_deletes=True

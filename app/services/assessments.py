@@ -1,5 +1,8 @@
 """Assessments: create, answer (every change kept as a revision), decide, snapshot.
 
+Every function that loads an assessment takes the request's `caller` and checks it through
+`app.services.access`: without the assessment's edit key it is `AssessmentNotFound`.
+
 The step page and the answer post are the hot paths: they read an assessment and its current
 answers with two indexed statements (`app.storage.hot`) and never run the engine. The
 functions they call take either a Session or the hot routes' lean transaction (docs/adr/0001);
@@ -20,17 +23,19 @@ from app.decision.bank import BANK, Question, walk
 from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
-from app.models import Answer, Assessment, RecommendationSnapshot, new_token, utcnow
+from app.models import (
+    Answer,
+    Assessment,
+    RecommendationSnapshot,
+    new_secret,
+    new_token,
+    secret_hash,
+    utcnow,
+)
+from app.services.access import AssessmentNotFound, Caller, require_assessment, require_status
 from app.storage import hot
 
-
-class AssessmentNotFound(LookupError):
-    """No assessment has that id (or the caller may not see it)."""
-
-    def __init__(self, assessment_id: str) -> None:
-        super().__init__(f"no assessment with id {assessment_id!r}")
-        self.assessment_id = assessment_id
-
+__all__ = ["AssessmentNotFound", "Caller"]  # re-exported: callers of this module use them
 
 AssessmentRecord = hot.AssessmentRow  # one assessment; `updated_at` counts its newest answer
 
@@ -43,6 +48,8 @@ class AssessmentState:
     answers: dict[str, Any]
     visible: list[Question]
     counted: dict[str, Any] = field(repr=False)
+    # The caller's key that opened it: what the private "continue elsewhere" link carries.
+    edit_key: str | None = field(default=None, repr=False)
 
     @property
     def not_applicable(self) -> tuple[str, ...]:
@@ -70,29 +77,56 @@ class StoredAnswer:
     created_at: datetime
 
 
-def assessment_state(*, session: hot.Transaction, assessment_id: str) -> AssessmentState:
+def assessment_state(
+    *, session: hot.Transaction, caller: Caller, assessment_id: str
+) -> AssessmentState:
     """The assessment and its current answers, read with two indexed statements."""
     # Two small queries beat one join, which would repeat (and re-parse) the timestamps per answer.
-    record = hot.assessment_row(session, assessment_id)
-    if record is None:
-        raise AssessmentNotFound(assessment_id)
-    answers = hot.current_answers(session, assessment_id)
+    record, edit_key = require_assessment(
+        session=session, caller=caller, assessment_id=assessment_id
+    )
+    return _state(session, record, edit_key)
+
+
+def state_of(*, session: hot.Transaction, record: AssessmentRecord) -> AssessmentState:
+    """The state of an assessment whose row `app.services.access` has handed out already."""
+    return _state(session, record)
+
+
+def _state(
+    session: hot.Transaction, record: AssessmentRecord, edit_key: str | None = None
+) -> AssessmentState:
+    """The state of an assessment whose row was read (and access checked) already."""
+    answers = hot.current_answers(session, record.id)
     visible, counted = walk(answers)
-    return AssessmentState(record, answers, visible, counted)
+    return AssessmentState(record, answers, visible, counted, edit_key)
 
 
-def current_answers(*, session: hot.Transaction, assessment_id: str) -> dict[str, Any]:
+def current_answers(
+    *, session: hot.Transaction, caller: Caller, assessment_id: str
+) -> dict[str, Any]:
     """The current answer to each answered question, in the order they were first given."""
+    require_status(session=session, caller=caller, assessment_id=assessment_id)
     return hot.current_answers(session, assessment_id)
+
+
+@dataclass(frozen=True)
+class Created:
+    """A new assessment's id and its edit key: the only time the key is ever known."""
+
+    id: str
+    edit_key: str
 
 
 def create_assessment(
     *, session: Session, title: str | None = None, answers: dict[str, Any] | None = None
-) -> str:
-    """Start an assessment, optionally with answers already parsed by the bank; its id."""
+) -> Created:
+    """Start an assessment, optionally with answers already parsed by the bank."""
     now = utcnow()
+    edit_key = new_secret()
     assessment = Assessment(
         id=new_token(),
+        edit_key_hash=secret_hash(edit_key),
         title=title,
         ruleset=BANK.version,
         status="in_progress",
@@ -105,30 +139,52 @@ def create_assessment(
     )
     session.add(assessment)
     session.flush()
-    return assessment.id
+    return Created(assessment.id, edit_key)
+
+
+def rotate_edit_key(*, session: Session, assessment_id: str) -> str:
+    """A new edit key for an assessment; the old one stops working. Operators only (the CLI)."""
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise AssessmentNotFound(assessment_id)
+    edit_key = new_secret()
+    assessment.edit_key_hash = secret_hash(edit_key)
+    return edit_key
 
 
 def record_answer(
-    *, session: hot.Transaction, assessment_id: str, question_id: str, value: Any
-) -> None:
-    """Store a new current revision of one answer (already parsed by the bank)."""
-    status = hot.assessment_status(session, assessment_id, for_update=True)
-    if status is None:
-        raise AssessmentNotFound(assessment_id)
+    *,
+    session: hot.Transaction,
+    caller: Caller,
+    assessment_id: str,
+    question_id: str,
+    value: Any,
+    read_back: bool = False,
+) -> dict[str, Any]:
+    """Store a new current revision of one answer (already parsed by the bank).
+
+    `read_back`: return the current answers afterwards (else an empty dict, unless the
+    assessment was completed and had to be decided again anyway).
+    """
+    status = require_status(
+        session=session, caller=caller, assessment_id=assessment_id, for_update=True
+    )
     hot.add_answer(
         session, assessment_id=assessment_id, question_id=question_id, value=value, now=utcnow()
     )
     if status == "completed":
         # The stored result follows the answers, keeping every earlier snapshot.
-        _snapshot(
-            session=session, state=assessment_state(session=session, assessment_id=assessment_id)
-        )
+        record = hot.assessment_row(session, assessment_id)
+        assert record is not None  # locked above
+        state = _state(session, record.found)
+        _snapshot(session=session, state=state)
+        return state.answers
+    return hot.current_answers(session, assessment_id) if read_back else {}
 
 
-def answer_history(*, session: Session, assessment_id: str) -> list[StoredAnswer]:
+def answer_history(*, session: Session, caller: Caller, assessment_id: str) -> list[StoredAnswer]:
     """Every revision of every answer, oldest first."""
-    if session.get(Assessment, assessment_id) is None:
-        raise AssessmentNotFound(assessment_id)
+    require_status(session=session, caller=caller, assessment_id=assessment_id)
     rows = session.execute(
         select(Answer.question_id, Answer.value, Answer.created_at)
         .where(Answer.assessment_id == assessment_id)
@@ -137,9 +193,9 @@ def answer_history(*, session: Session, assessment_id: str) -> list[StoredAnswer
     return [StoredAnswer(*row) for row in rows]
 
 
-def complete_assessment(*, session: Session, assessment_id: str) -> Recommendation:
+def complete_assessment(*, session: Session, caller: Caller, assessment_id: str) -> Recommendation:
     """Mark the assessment completed and store the recommendation as it stands now."""
-    state = assessment_state(session=session, assessment_id=assessment_id)
+    state = assessment_state(session=session, caller=caller, assessment_id=assessment_id)
     assessment = session.get(Assessment, assessment_id)
     assert assessment is not None  # just read
     assessment.status = "completed"

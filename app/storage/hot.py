@@ -7,7 +7,7 @@ what a `make bench` figure depends on belongs here; everything else uses the Ses
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import JSON, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -55,15 +55,23 @@ RECORD = Statement(
         Assessment.ruleset,
         Assessment.created_at,
         Assessment.updated_at,
+        Assessment.edit_key_hash,
         _NEWEST_ANSWER_AT,
     ).where(Assessment.id == bindparam("b_assessment"))
 )
-STATUS = Statement(select(Assessment.status).where(Assessment.id == bindparam("b_assessment")))
+# Each read of an assessment brings its key hash along: the access check costs no query.
+STATUS = Statement(
+    select(Assessment.status, Assessment.edit_key_hash).where(
+        Assessment.id == bindparam("b_assessment")
+    )
+)
 # Answers to one assessment are written one transaction at a time: on PostgreSQL two writers
 # would otherwise both retire the same current row and both insert a new one (SQLite's
 # BEGIN IMMEDIATE already serialises writers; it renders no FOR UPDATE).
 STATUS_FOR_UPDATE = Statement(
-    select(Assessment.status).where(Assessment.id == bindparam("b_assessment")).with_for_update()
+    select(Assessment.status, Assessment.edit_key_hash)
+    .where(Assessment.id == bindparam("b_assessment"))
+    .with_for_update()
 )
 CURRENT_ANSWERS = Statement(
     select(Answer.question_id, Answer.value)
@@ -106,28 +114,39 @@ def _db(tx: Transaction) -> Db:
     return tx if isinstance(tx, Db) else Db.of(tx)
 
 
-def assessment_row(tx: Transaction, assessment_id: str) -> AssessmentRow | None:
-    """The assessment's row with its last change, or None."""
+T = TypeVar("T")
+
+
+class Guarded(NamedTuple, Generic[T]):
+    """What was read about an assessment, and the hash of its edit key to check access by."""
+
+    found: T
+    edit_key_hash: str
+
+
+def assessment_row(tx: Transaction, assessment_id: str) -> Guarded[AssessmentRow] | None:
+    """The assessment's row with its last change (`found`, an AssessmentRow), or None."""
     row = RECORD.first(_db(tx), b_assessment=assessment_id)
     if row is None:
         return None
     updated_at = row.updated_at
     if row.answered_at is not None and row.answered_at > updated_at:
         updated_at = row.answered_at
-    return AssessmentRow(row.id, row.title, row.status, row.ruleset, row.created_at, updated_at)
+    record = AssessmentRow(row.id, row.title, row.status, row.ruleset, row.created_at, updated_at)
+    return Guarded(record, str(row.edit_key_hash))
 
 
 def assessment_status(
     tx: Transaction, assessment_id: str, *, for_update: bool = False
-) -> str | None:
-    """The assessment's status, or None when there is no such assessment.
+) -> Guarded[str] | None:
+    """The assessment's status (`found`, a str), or None when there is no such assessment.
 
     `for_update` locks the row until the transaction ends, so its answers change one writer at
     a time.
     """
     statement = STATUS_FOR_UPDATE if for_update else STATUS
     row = statement.first(_db(tx), b_assessment=assessment_id)
-    return None if row is None else str(row.status)
+    return None if row is None else Guarded(str(row.status), str(row.edit_key_hash))
 
 
 def current_answers(tx: Transaction, assessment_id: str) -> dict[str, Any]:

@@ -71,9 +71,13 @@ def describe_errors(
         allowed: list[Any] | None = None
         message = str(error.get("msg", "is not valid"))
         if kind == "literal_error":
-            allowed = _QUOTED.findall(str(ctx.get("expected", "")))
-            message = (
-                f"{_shown(error.get('input'))} is not allowed; allowed values: {', '.join(allowed)}"
+            expected = str(ctx.get("expected", ""))
+            # Strings come quoted ("'a', 'b' or 'c'"), numbers bare ("7, 30 or 90").
+            allowed = _QUOTED.findall(expected) or [
+                int(v) if v.isdigit() else v for v in re.split(r",\s*|\s+or\s+", expected) if v
+            ]
+            message = f"{_shown(error.get('input'))} is not allowed; allowed values: " + ", ".join(
+                str(a) for a in allowed
             )
         elif kind == "extra_forbidden":
             allowed = list(model.model_fields) if model is not None and len(loc) == 1 else None

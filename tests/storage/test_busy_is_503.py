@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.web.conftest import new_assessment
 
 
 class _CsrfField(HTMLParser):
@@ -59,7 +60,7 @@ def _hold_write_lock(sqlite_url: str) -> sqlite3.Connection:
 def test_a_lock_past_the_busy_timeout_is_a_503_and_stores_nothing(
     busy_client: TestClient, sqlite_url: str
 ) -> None:
-    created = busy_client.post("/api/assessments", json={}).json()["id"]
+    created = new_assessment(busy_client)["id"]
     token = _csrf(busy_client, f"/assessments/{created}/steps/gap")
     holder = _hold_write_lock(sqlite_url)
     try:
@@ -84,7 +85,7 @@ def test_a_lock_past_the_busy_timeout_is_a_503_and_stores_nothing(
 
 
 def test_an_exhausted_pool_is_a_503_not_a_hang(busy_client: TestClient) -> None:
-    created = busy_client.post("/api/assessments", json={}).json()["id"]
+    created = new_assessment(busy_client)["id"]
     engine = busy_client.app.state.engine  # type: ignore[attr-defined]
     with engine.connect():  # the pool's only connection, held elsewhere
         response = busy_client.get(f"/api/assessments/{created}")
@@ -96,7 +97,7 @@ def test_a_refused_answer_does_not_wait_for_the_write_lock(
     busy_client: TestClient, sqlite_url: str
 ) -> None:
     """Nothing is stored, so the 422 re-render reads without taking (or waiting for) the lock."""
-    created = busy_client.post("/api/assessments", json={}).json()["id"]
+    created = new_assessment(busy_client)["id"]
     token = _csrf(busy_client, f"/assessments/{created}/steps/gap")
     holder = _hold_write_lock(sqlite_url)
     try:

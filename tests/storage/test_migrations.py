@@ -1,16 +1,23 @@
-"""Migrations: empty to head, nothing left for autogenerate, and back down."""
+"""Migrations: empty to head, nothing left for autogenerate, back down, and data carried over."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect, text
 
+from app.main import create_app
 from app.migrate import alembic_config, downgrade, upgrade
+from app.services import assessments
+from app.settings import Settings
+from app.storage import make_engine, unit_of_work
+from tests.web.conftest import bearer
 
-TABLES = {"assessments", "answers", "recommendation_snapshots"}
+TABLES = {"assessments", "answers", "recommendation_snapshots", "share_links"}
 
 
 def _tables(url: str) -> set[str]:
@@ -40,10 +47,67 @@ def test_postgres_empty_to_head_check_and_downgrade(postgres_server_url: str) ->
     _check_cycle(postgres_server_url)
 
 
-def test_sqlite_pragmas_are_on(tmp_path: Path) -> None:
-    from app.settings import Settings
-    from app.storage import make_engine
+def _keys_for_existing_rows(url: str, tmp_path: Path) -> None:
+    """Rows written by the schema before edit keys get a key nobody knows; rotating one works."""
+    upgrade(url, "0001")
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for name in ("old-one", "old-two"):
+            connection.execute(
+                text(
+                    "INSERT INTO assessments (id, created_at, updated_at, ruleset, status, title)"
+                    " VALUES (:id, :at, :at, '2026.11.1', 'in_progress', :title)"
+                ),
+                {"id": name, "at": at, "title": f"Title of {name}"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO answers (assessment_id, question_id, value, is_current,"
+                    " created_at) VALUES (:id, 'gap', '\"knowledge\"', :current, :at)"
+                ),
+                {"id": name, "at": at, "current": True},
+            )
+    upgrade(url)
+    with engine.connect() as connection:
+        hashes = connection.execute(text("SELECT edit_key_hash FROM assessments")).scalars().all()
+    engine.dispose()
+    assert len(hashes) == 2 and len(set(hashes)) == 2
+    assert all(len(h) == 64 and int(h, 16) >= 0 for h in hashes)
 
+    settings = Settings(database_url=url, data_dir=tmp_path / "data", secret_key="test-secret")
+    app = create_app(settings)
+    with TestClient(app) as client:
+        # Kept, but reachable by no one until its owner makes a new key.
+        assert client.get("/api/assessments/old-one").status_code == 404
+        operator = make_engine(settings)  # what `advisor assessments key ID` does
+        with unit_of_work(operator, write=True) as session:
+            key = assessments.rotate_edit_key(session=session, assessment_id="old-one")
+        operator.dispose()
+        kept = client.get("/api/assessments/old-one", headers=bearer(key))
+        assert kept.status_code == 200
+        assert kept.json()["title"] == "Title of old-one"
+        assert kept.json()["answers"] == {"gap": "knowledge"}
+        assert client.get("/api/assessments/old-two", headers=bearer(key)).status_code == 404
+    app.state.engine.dispose()
+
+
+def test_sqlite_existing_assessments_get_keys(tmp_path: Path) -> None:
+    _keys_for_existing_rows(f"sqlite:///{tmp_path / 'old.db'}", tmp_path)
+
+
+@pytest.mark.postgres
+def test_postgres_existing_assessments_get_keys(postgres_server_url: str, tmp_path: Path) -> None:
+    downgrade(postgres_server_url, "base")
+    try:
+        _keys_for_existing_rows(postgres_server_url, tmp_path)
+    finally:
+        # The database is shared with the other PostgreSQL tests: leave it empty, at head.
+        downgrade(postgres_server_url, "base")
+        upgrade(postgres_server_url)
+
+
+def test_sqlite_pragmas_are_on(tmp_path: Path) -> None:
     engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}"))
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

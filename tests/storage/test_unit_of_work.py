@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, select
@@ -13,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.models import Assessment
 from app.services import assessments
+from app.services.access import Caller
 from app.settings import Settings
 from app.storage import after_commit, loop, make_engine, unit_of_work
 from app.storage.engine import writer_lock
@@ -42,7 +44,7 @@ def test_statement_rows_are_read_by_name(sqlite_url: str) -> None:
         select(Assessment.title, Assessment.status).where(Assessment.id == bindparam("b_id"))
     )
     with unit_of_work(engine, write=False) as session:
-        row = by_id.first(Db.of(session), b_id=created)
+        row = by_id.first(Db.of(session), b_id=created.id)
     assert row is not None and (row.title, row.status) == ("named", "in_progress")
     engine.dispose()
 
@@ -72,6 +74,11 @@ def test_hooks_run_after_commit_and_never_after_a_rollback(sqlite_url: str) -> N
     engine.dispose()
 
 
+def _owner(created: assessments.Created) -> dict[str, Any]:
+    """The arguments naming an assessment as its owner (the holder of its edit key)."""
+    return {"caller": Caller(bearer=created.edit_key), "assessment_id": created.id}
+
+
 def _sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
@@ -92,11 +99,11 @@ def test_a_second_writer_waits_for_the_first(sqlite_url: str) -> None:
     started = time.perf_counter()
     with unit_of_work(engine, write=True) as session:
         assessments.record_answer(
-            session=session, assessment_id=created, question_id="gap", value="behaviour"
+            session=session, **_owner(created), question_id="gap", value="behaviour"
         )
     assert time.perf_counter() - started >= 0.25
     with unit_of_work(engine, write=False) as session:
-        answers = assessments.current_answers(session=session, assessment_id=created)
+        answers = assessments.current_answers(session=session, **_owner(created))
         title = session.scalar(select(Assessment.title))
     assert answers == {"gap": "behaviour"} and title == "changed"
     holder.close()
@@ -134,7 +141,7 @@ def test_readers_do_not_wait_for_a_writer(sqlite_url: str) -> None:
     holder.execute("BEGIN IMMEDIATE")
     try:
         with unit_of_work(engine, write=False) as session:
-            state = assessments.assessment_state(session=session, assessment_id=created)
+            state = assessments.assessment_state(session=session, **_owner(created))
         assert state.assessment.title == "t"
     finally:
         holder.rollback()
@@ -149,14 +156,14 @@ def test_the_loop_reader_never_waits_and_sees_committed_rows(sqlite_url: str) ->
     with unit_of_work(engine, write=True) as session:
         created = assessments.create_assessment(session=session, title="seen")
     with loop_unit_of_work(engine, write=False) as lean:
-        assert assessments.assessment_state(session=lean, assessment_id=created).assessment.title
+        assert assessments.assessment_state(session=lean, **_owner(created)).assessment.title
     # An ordinary writer does not hold readers up in WAL mode...
     holder = sqlite3.connect(
         _sqlite_path(sqlite_url), isolation_level=None, check_same_thread=False
     )
     holder.execute("BEGIN IMMEDIATE")
     with loop_unit_of_work(engine, write=False) as lean:
-        assert assessments.current_answers(session=lean, assessment_id=created) == {}
+        assert assessments.current_answers(session=lean, **_owner(created)) == {}
     holder.rollback()
     holder.close()
     # Should SQLite ever answer "busy" (recovering a WAL after a crash), it says so at once.
@@ -171,7 +178,7 @@ def test_a_loop_writer_that_would_wait_says_so_at_once(sqlite_url: str) -> None:
     engine = make_engine(_settings(sqlite_url, sqlite_busy_timeout_ms=2000))
     with unit_of_work(engine, write=True) as session:
         created = assessments.create_assessment(session=session)
-    answer = {"assessment_id": created, "question_id": "gap", "value": "both"}
+    answer = {**_owner(created), "question_id": "gap", "value": "both"}
 
     holder = sqlite3.connect(_sqlite_path(sqlite_url), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -190,7 +197,7 @@ def test_a_loop_writer_that_would_wait_says_so_at_once(sqlite_url: str) -> None:
     with loop_unit_of_work(engine, write=True) as lean:
         assessments.record_answer(session=lean, **answer)
     with unit_of_work(engine, write=False) as session:
-        history = assessments.answer_history(session=session, assessment_id=created)
+        history = assessments.answer_history(session=session, **_owner(created))
     assert [(a.question_id, a.value) for a in history] == [("gap", "both")]
     engine.dispose()
 
@@ -208,13 +215,11 @@ def test_loop_commits_are_checkpointed_in_a_thread(
     for value in ("both", "knowledge"):
         with loop_unit_of_work(engine, write=True) as lean:
             assessments.record_answer(
-                session=lean, assessment_id=created, question_id="gap", value=value
+                session=lean, **_owner(created), question_id="gap", value=value
             )
     assert not checkpointed.is_set()
     with loop_unit_of_work(engine, write=True) as lean:
-        assessments.record_answer(
-            session=lean, assessment_id=created, question_id="gap", value="both"
-        )
+        assessments.record_answer(session=lean, **_owner(created), question_id="gap", value="both")
     assert checkpointed.wait(5)
     with loop_unit_of_work(engine, write=False) as lean:
         assert lean.connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0

@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 
 from app.decision.bank import BANK
+from app.web.credentials import KEY_COOKIE_PREFIX
 from app.web.presenters import urls
 
 HTMX = {"HX-Request": "true"}
@@ -64,3 +65,38 @@ def first_value(question_id: str) -> str:
     """The form value of a question's first listed option."""
     value = BANK.get(question_id).options[0].value
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def new_assessment(client: TestClient, **body: Any) -> dict[str, Any]:
+    """Create an assessment through the API and keep its edit key in the client's cookies."""
+    response = client.post("/api/assessments", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    hold_key(client, created["id"], created["edit_key"])
+    return created
+
+
+def hold_key(client: TestClient, assessment_id: str, edit_key: str) -> None:
+    """Keep an edit key in the client's cookies, as a browser that created it would."""
+    client.cookies.set(KEY_COOKIE_PREFIX + assessment_id, edit_key)
+
+
+def bearer(edit_key: str) -> dict[str, str]:
+    """The header an API client sends its edit key in."""
+    return {"Authorization": f"Bearer {edit_key}"}
+
+
+def expire(client: TestClient, token: str) -> None:
+    """Move a share link's expiry into the past, as if its days had run out."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.models import ShareLink, secret_hash, utcnow
+
+    with client.app.state.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(
+            update(ShareLink)
+            .where(ShareLink.token_hash == secret_hash(token))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )

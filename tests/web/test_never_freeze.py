@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from tests.serving import (
     CLIENT_TIMEOUT_S,
     CSRF_FIELD,
+    KEY_COOKIE_PREFIX,
     SHUTDOWN_LIMIT_S,
     RouteKind,
     Server,
@@ -130,7 +131,7 @@ def test_burst_is_answered_or_shed(server: Server, kind: RouteKind) -> None:
     if slow:
         problems.append(f"/healthz took {HEALTH_LIMIT_S} s or more: {slow}")
     if kind.stores_answer:
-        stored = answer_revisions(server.base_url, visitor.assessment_id)
+        stored = answer_revisions(server.base_url, visitor.assessment_id, visitor.edit_key)
         if stored != result.answered:
             problems.append(f"{result.answered} answers acknowledged but {stored} stored")
     assert not problems, (
@@ -158,6 +159,7 @@ class _Walks:
 
     outcomes: Counter[str] = field(default_factory=Counter)
     acknowledged: Counter[str] = field(default_factory=Counter)
+    keys: dict[str, str] = field(default_factory=dict)  # each assessment's edit key
 
     @property
     def unexpected(self) -> dict[str, int]:
@@ -199,6 +201,7 @@ async def _walk(base_url: str, deadline: float, walks: _Walks) -> None:
                 walks.outcomes[f"POST /assessments: {started.status_code} to {location!r}"] += 1
                 break
             assessment_id = location.split("/")[2]
+            walks.keys[assessment_id] = client.cookies[KEY_COOKIE_PREFIX + assessment_id]
             walks.acknowledged[assessment_id] += 0  # an assessment with no answer yet counts too
             while "/steps/" in location and time.monotonic() < deadline:
                 page = await _request(client, walks, "GET", location)
@@ -241,10 +244,14 @@ def test_two_workers_on_sqlite_lose_no_answer(
             f"unexpected outcomes {walks.unexpected} among {dict(walks.outcomes)}\n"
             f"server log:\n{server.log_tail()}"
         )
+        stored_by_id = {
+            assessment_id: answer_revisions(server.base_url, assessment_id, key, None)
+            for assessment_id, key in walks.keys.items()
+        }
         lost = {
-            assessment_id: (acknowledged, stored)
+            assessment_id: (acknowledged, stored_by_id[assessment_id])
             for assessment_id, acknowledged in walks.acknowledged.items()
-            if (stored := answer_revisions(server.base_url, assessment_id, None)) != acknowledged
+            if stored_by_id[assessment_id] != acknowledged
         }
         assert not lost, f"(acknowledged, stored) answers differ for {lost}"
         exited_after = server.terminate()

@@ -14,6 +14,8 @@ from app.decision.engine import recommend
 from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
 from app.services import assessments
+from app.services.access import Caller
+from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import documented
 
@@ -69,11 +71,22 @@ class AssessmentOut(BaseModel):
     recommendation: Recommendation
 
 
-def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
-    """Read an assessment and shape it for the API."""
-    state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+class CreatedAssessment(AssessmentOut):
+    """A new assessment, with its edit key: shown this once, never again."""
+
+    edit_key: str = Field(
+        description="The assessment's edit key: send it as `Authorization: Bearer <key>`."
+        " It is shown only here; the server keeps only its hash."
+    )
+
+
+def _assessment_out(session: Session, credentials: Caller, assessment_id: str) -> dict[str, Any]:
+    """Read an assessment (if the caller may) and shape it for the API."""
+    state = assessments.assessment_state(
+        session=session, caller=credentials, assessment_id=assessment_id
+    )
     a = state.assessment
-    return AssessmentOut(
+    return dict(
         id=a.id,
         title=a.title,
         status=a.status,
@@ -88,7 +101,7 @@ def _assessment_out(session: Session, assessment_id: str) -> AssessmentOut:
     )
 
 
-NOT_FOUND = documented(404, "No assessment with that id.")
+NOT_FOUND = documented(404, "No assessment with that id, or not with your key.")
 
 
 @router.post("/recommend", response_model=Recommendation)
@@ -97,22 +110,27 @@ def post_recommend(profile: Profile) -> Recommendation:
     return recommend(profile)
 
 
-@router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut)
-def post_assessment(body: NewAssessment, request: Request) -> AssessmentOut:
-    """Start an assessment, optionally with some answers already given."""
+@router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=CreatedAssessment)
+def post_assessment(body: NewAssessment, request: Request) -> CreatedAssessment:
+    """Start an assessment, optionally with some answers already given.
+
+    The answer carries the assessment's `edit_key`, once: every other call about this
+    assessment needs it as `Authorization: Bearer <edit_key>`.
+    """
     answers = {
         question_id: parse_answer(question_id, raw) for question_id, raw in body.answers.items()
     }
     with transaction(request) as session:
         created = assessments.create_assessment(session=session, title=body.title, answers=answers)
-        return _assessment_out(session, created)
+        shown = _assessment_out(session, Caller(bearer=created.edit_key), created.id)
+    return CreatedAssessment(**shown, edit_key=created.edit_key)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_FOUND)
 def get_assessment(assessment_id: str, request: Request) -> AssessmentOut:
     """Answers, profile and recommendation of one assessment."""
     with transaction(request) as session:
-        return _assessment_out(session, assessment_id)
+        return AssessmentOut(**_assessment_out(session, caller(request), assessment_id))
 
 
 @router.put(
@@ -125,11 +143,16 @@ def put_answer(
 ) -> AssessmentOut:
     """Give or change one answer; the old value stays in the history."""
     value = parse_answer(question_id, body.value)
+    credentials = caller(request)
     with transaction(request) as session:
         assessments.record_answer(
-            session=session, assessment_id=assessment_id, question_id=question_id, value=value
+            session=session,
+            caller=credentials,
+            assessment_id=assessment_id,
+            question_id=question_id,
+            value=value,
         )
-        return _assessment_out(session, assessment_id)
+        return AssessmentOut(**_assessment_out(session, credentials, assessment_id))
 
 
 @router.get(
@@ -140,7 +163,9 @@ def put_answer(
 def get_history(assessment_id: str, request: Request) -> list[AnswerRevision]:
     """Every revision of every answer, oldest first."""
     with transaction(request) as session:
-        history = assessments.answer_history(session=session, assessment_id=assessment_id)
+        history = assessments.answer_history(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
     return [AnswerRevision(question=a.question_id, value=a.value, at=a.created_at) for a in history]
 
 
@@ -149,6 +174,9 @@ def get_history(assessment_id: str, request: Request) -> list[AnswerRevision]:
 )
 def post_complete(assessment_id: str, request: Request) -> AssessmentOut:
     """Mark the assessment completed and snapshot its recommendation."""
+    credentials = caller(request)
     with transaction(request) as session:
-        assessments.complete_assessment(session=session, assessment_id=assessment_id)
-        return _assessment_out(session, assessment_id)
+        assessments.complete_assessment(
+            session=session, caller=credentials, assessment_id=assessment_id
+        )
+        return AssessmentOut(**_assessment_out(session, credentials, assessment_id))

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from app.decision.bank import BANK, AnswerError, parse_form_answer
 from app.services import assessments
 from app.storage import LeanTransaction
+from app.web.credentials import caller, hold_key, offering
 from app.web.csrf import check_csrf
 from app.web.deps import in_lean_transaction, transaction
 from app.web.presenters import questionnaire, urls
@@ -54,7 +55,9 @@ def index(request: Request) -> Response:
     if resume_id:
         try:
             with transaction(request) as session:
-                state = assessments.assessment_state(session=session, assessment_id=resume_id)
+                state = assessments.assessment_state(
+                    session=session, caller=caller(request), assessment_id=resume_id
+                )
             resume = state.assessment
         except assessments.AssessmentNotFound:
             resume = None
@@ -65,19 +68,39 @@ def index(request: Request) -> Response:
 
 @router.post("/assessments")
 def start(request: Request, csrf_token: CsrfToken = None) -> Response:
-    """Create an assessment and go to its first step."""
+    """Create an assessment and its edit key (kept in this browser) and go to its first step."""
     check_csrf(request, csrf_token)
     with transaction(request) as session:
-        assessment_id = assessments.create_assessment(session=session)
-    first = BANK.questions[0].id
-    return _remember(request, _see_other(urls.step(assessment_id, first)), assessment_id)
+        created = assessments.create_assessment(session=session)
+    response = _see_other(urls.step(created.id, BANK.questions[0].id))
+    hold_key(request, response, created.id, created.edit_key)
+    return _remember(request, response, created.id)
 
 
 @router.get("/assessments/{assessment_id}")
-def resume(assessment_id: str, request: Request) -> Response:
-    """Send the user to where they left off: the next unanswered step, else the review."""
+def resume(assessment_id: str, request: Request, key: str | None = None) -> Response:
+    """Send the user to where they left off: the next unanswered step, else the review.
+
+    With `?key=` (the private "continue on another device" link), keep the key in this
+    browser's cookies and come back to the same address without it, so the key stays out of
+    the address bar, the history and any Referer.
+    """
+    if key is not None:
+        with transaction(request) as session:
+            assessments.assessment_state(
+                session=session,
+                caller=offering(assessment_id, key),
+                assessment_id=assessment_id,
+            )
+        response = _see_other(urls.assessment(assessment_id))
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        hold_key(request, response, assessment_id, key)
+        return _remember(request, response, assessment_id)
     with transaction(request) as session:
-        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        state = assessments.assessment_state(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
     target = questionnaire.resume_url(state)
     return _remember(request, _see_other(target), assessment_id)
 
@@ -89,7 +112,7 @@ def resume(assessment_id: str, request: Request) -> Response:
 async def step(request: Request) -> Response:
     """One question on its own page."""
     assessment_id, question_id = _step_params(request)
-    state = await in_lean_transaction(request, _reader(assessment_id))
+    state = await in_lean_transaction(request, _reader(request, assessment_id))
     question = questionnaire.question_or_404(question_id)
     if not questionnaire.applies(state, question_id):
         return _see_other(questionnaire.resume_url(state))
@@ -116,20 +139,24 @@ async def answer(request: Request) -> Response:
         value = parse_form_answer(question_id, values)
     except AnswerError:
         # Nothing is stored: read without waiting for SQLite's write lock.
-        state = await in_lean_transaction(request, _reader(assessment_id), write=False)
+        state = await in_lean_transaction(request, _reader(request, assessment_id), write=False)
         message = questionnaire.form_error(question, values)
         context = questionnaire.step_context(
             state, question, submitted=values, error=message, returning=to_review
         )
         return renderer(request).render(request, STEP_TEMPLATE, context, status_code=422)
 
+    credentials = caller(request)
+
     def store(session: LeanTransaction) -> dict[str, Any]:
-        assessments.record_answer(
-            session=session, assessment_id=assessment_id, question_id=question_id, value=value
+        return assessments.record_answer(
+            session=session,
+            caller=credentials,
+            assessment_id=assessment_id,
+            question_id=question_id,
+            value=value,
+            read_back=not to_review,
         )
-        if to_review:
-            return {}
-        return assessments.current_answers(session=session, assessment_id=assessment_id)
 
     answers = await in_lean_transaction(request, store)
     if to_review:
@@ -145,10 +172,13 @@ STEP_ROUTES = (
 )
 
 
-def _reader(assessment_id: str) -> Callable[[LeanTransaction], assessments.AssessmentState]:
-    """Read one assessment's state in a unit of work."""
+def _reader(
+    request: Request, assessment_id: str
+) -> Callable[[LeanTransaction], assessments.AssessmentState]:
+    """Read one assessment's state in a unit of work, as the request's caller."""
+    credentials = caller(request)
     return lambda session: assessments.assessment_state(
-        session=session, assessment_id=assessment_id
+        session=session, caller=credentials, assessment_id=assessment_id
     )
 
 
@@ -162,7 +192,9 @@ def _step_params(request: Request) -> tuple[str, str]:
 def review(assessment_id: str, request: Request) -> Response:
     """Every answer on the branch taken, each with a link to change it."""
     with transaction(request) as session:
-        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        state = assessments.assessment_state(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
     return renderer(request).render(
         request, "questionnaire/review.html", questionnaire.review_context(state)
     )
@@ -173,7 +205,9 @@ def finish(assessment_id: str, request: Request, csrf_token: CsrfToken = None) -
     """Complete the assessment (snapshotting its recommendation) and show the result."""
     check_csrf(request, csrf_token)
     with transaction(request) as session:
-        assessments.complete_assessment(session=session, assessment_id=assessment_id)
+        assessments.complete_assessment(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
     return _see_other(urls.result(assessment_id))
 
 

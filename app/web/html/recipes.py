@@ -11,6 +11,8 @@ from starlette.datastructures import UploadFile
 from app.decision.profile import Profile
 from app.recipes import Recipe, RecipeError, available_formats, check_bytes, render
 from app.services import assessments
+from app.services.access import Caller
+from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
@@ -28,15 +30,17 @@ def _configure(request: Request, recipe: Recipe) -> Configured:
     profile = None
     if assessment_id:
         with transaction(request) as session:
-            profile = _profile(session, assessment_id)
+            profile = _profile(session, caller(request), assessment_id)
     return recipes.configure(
         recipe, request.query_params, assessment_id=assessment_id, profile=profile
     )
 
 
-def _profile(session: Session, assessment_id: str) -> Profile:
-    """The profile an assessment's answers make."""
-    return assessments.assessment_state(session=session, assessment_id=assessment_id).profile
+def _profile(session: Session, credentials: Caller, assessment_id: str) -> Profile:
+    """The profile an assessment's answers make, if the caller holds its key (else a 404)."""
+    return assessments.assessment_state(
+        session=session, caller=credentials, assessment_id=assessment_id
+    ).profile
 
 
 def _query(request: Request) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.services import assessments
+from app.services import assessments, sharing
+from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
 from app.web.presenters import results
+from app.web.presenters import sharing as share_presenter
 from app.web.rendering import renderer
 
 router = APIRouter(include_in_schema=False)
@@ -17,12 +19,23 @@ router = APIRouter(include_in_schema=False)
 @router.get("/assessments/{assessment_id}/result", response_class=HTMLResponse)
 def result(assessment_id: str, request: Request) -> Response:
     """The plan, why, what to do first, and what would change it."""
+    credentials, base_url = caller(request), str(request.base_url)
     with transaction(request) as session:
-        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        state = assessments.assessment_state(
+            session=session, caller=credentials, assessment_id=assessment_id
+        )
         recommendation = assessments.current_recommendation(session=session, state=state)
-    return renderer(request).render(
-        request, "results/result.html", results.result_context(state, recommendation)
-    )
+        links = sharing.list_shares(
+            session=session,
+            caller=credentials,
+            assessment_id=assessment_id,
+            secret_key=request.app.state.settings.secret_key,
+        )
+    context = results.result_context(state, recommendation, base_url=base_url)
+    context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
+    response = renderer(request).render(request, "results/result.html", context)
+    response.headers["Cache-Control"] = "no-store"  # the page carries the private link
+    return response
 
 
 @router.get("/assessments/{assessment_id}/export.{kind}")
@@ -33,7 +46,9 @@ def export(assessment_id: str, kind: str, request: Request) -> Response:
         raise PageNotFound("kind", f"there is no {kind!r} export; there are: {known}")
     write, media_type = results.EXPORTS[kind]
     with transaction(request) as session:
-        state = assessments.assessment_state(session=session, assessment_id=assessment_id)
+        state = assessments.assessment_state(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
         recommendation = assessments.current_recommendation(session=session, state=state)
     filename = f"assessment-{assessment_id[:8]}.{kind}"
     return Response(

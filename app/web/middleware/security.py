@@ -1,4 +1,8 @@
-"""Pure ASGI middleware: security headers on every response."""
+"""Pure ASGI middleware: security headers on every response.
+
+A route may set a stricter `Referrer-Policy` itself (`no-referrer` on pages whose address
+carries a secret); the middleware then leaves it alone.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,12 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                headers = list(message.get("headers", []))
+                if any(name.lower() == b"referrer-policy" for name, _ in headers):
+                    headers += [h for h in SECURITY_HEADERS if h[0] != b"referrer-policy"]
+                else:
+                    headers += SECURITY_HEADERS
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -24,9 +24,12 @@ def _question_for_field() -> dict[str, str]:
 QUESTION_FOR_FIELD = _question_for_field()
 
 
-def result_context(state: AssessmentState, rec: Recommendation) -> dict[str, Any]:
+def result_context(
+    state: AssessmentState, rec: Recommendation, *, base_url: str = ""
+) -> dict[str, Any]:
     """Context of the result page: plan with reasons, checklist, chart, what would change."""
     a = state.assessment
+    private = urls.private_link(a.id, state.edit_key) if state.edit_key else None
 
     def change_link(field: str) -> str | None:
         question_id = QUESTION_FOR_FIELD.get(field)
@@ -101,6 +104,7 @@ def result_context(state: AssessmentState, rec: Recommendation) -> dict[str, Any
         "recipe": rec.recipe,
         "recipe_url": recipe_link(rec.recipe),
         "result_url": urls.result(a.id),
+        "private_url": urls.absolute(base_url, private) if private else None,
         "exports": {kind: urls.export(a.id, kind) for kind in EXPORTS},
         "review_url": urls.review(a.id),
         "ruleset": BANK.version,

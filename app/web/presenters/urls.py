@@ -11,6 +11,8 @@ RECIPES = "/recipes"
 RECIPES_API = "/api/recipes"
 RETURN_TO_REVIEW = "return=review"  # a step opened from the review page saves back to it
 ASSESSMENT_QUERY = "assessment"  # the query key of a recipe URL naming the assessment to fill from
+KEY_QUERY = "key"  # the query key of a private link carrying an assessment's edit key
+SHARED = "/s"
 
 
 def query(items: Iterable[tuple[str, str]]) -> str:
@@ -40,6 +42,16 @@ def assessment(assessment_id: str) -> str:
     return f"{ASSESSMENTS}/{assessment_id}"
 
 
+def private_link(assessment_id: str, edit_key: str) -> str:
+    """The private "continue on another device" link: it carries the edit key."""
+    return _with(assessment(assessment_id), query([(KEY_QUERY, edit_key)]))
+
+
+def absolute(base_url: str, path: str) -> str:
+    """A path of this site as a full URL, for links meant to be copied elsewhere."""
+    return base_url.rstrip("/") + path
+
+
 def step(assessment_id: str, question_id: str) -> str:
     """The bookmarkable URL of one step."""
     return f"{assessment(assessment_id)}/steps/{question_id}"
@@ -63,6 +75,41 @@ def result(assessment_id: str) -> str:
 def export(assessment_id: str, kind: str) -> str:
     """The download of an assessment as `json` or `md`."""
     return f"{assessment(assessment_id)}/export.{kind}"
+
+
+def share_section(assessment_id: str) -> str:
+    """The result page, scrolled to its share links."""
+    return _with(result(assessment_id), fragment="share")
+
+
+def new_share(assessment_id: str) -> str:
+    """Where the result page's form posts to create a share link."""
+    return f"{assessment(assessment_id)}/shares"
+
+
+def revoke_share(assessment_id: str, token: str) -> str:
+    """Where the result page's form posts to revoke one share link."""
+    return f"{new_share(assessment_id)}/{token}/revoke"
+
+
+def shared(token: str) -> str:
+    """The read-only page a share link opens."""
+    return f"{SHARED}/{token}"
+
+
+def shared_json(token: str) -> str:
+    """The read-only assessment and recommendation a share link opens, as JSON."""
+    return f"{shared(token)}.json"
+
+
+def shares_api(assessment_id: str) -> str:
+    """An assessment's share links in the JSON API (list, create)."""
+    return f"/api{new_share(assessment_id)}"
+
+
+def share_api(assessment_id: str, token: str) -> str:
+    """One share link in the JSON API (revoke)."""
+    return f"{shares_api(assessment_id)}/{token}"
 
 
 def recipes() -> str:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.decision.bank import BANK
 from app.decision.profile import APPROACHES
 from app.web.errors import ErrorBody
+from tests.web.conftest import new_assessment
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "decision" / "data" / "profiles.jsonl"
 
@@ -85,9 +86,7 @@ def test_recommend_rejects_a_body_that_is_not_json(client: TestClient) -> None:
 
 
 def test_assessment_round_trip(client: TestClient) -> None:
-    created = client.post("/api/assessments", json={"title": "Support bot"})
-    assert created.status_code == 201
-    body = created.json()
+    body = new_assessment(client, title="Support bot")
     assessment_id = body["id"]
     assert len(assessment_id) >= 22  # >= 128 bits in url-safe base64
     assert body["status"] == "in_progress"
@@ -106,7 +105,7 @@ def test_assessment_round_trip(client: TestClient) -> None:
 
 
 def test_changing_an_answer_keeps_every_revision(client: TestClient) -> None:
-    assessment_id = client.post("/api/assessments", json={}).json()["id"]
+    assessment_id = new_assessment(client)["id"]
     for value in ("knowledge", "behavior", "both"):
         client.put(f"/api/assessments/{assessment_id}/answers/gap", json={"value": value})
     history = client.get(f"/api/assessments/{assessment_id}/history").json()
@@ -120,7 +119,7 @@ def test_changing_an_answer_keeps_every_revision(client: TestClient) -> None:
 
 def test_updated_at_follows_answers_and_completion(client: TestClient) -> None:
     """Every answer and the completion move `updated_at`; it never goes back."""
-    created = client.post("/api/assessments", json={}).json()
+    created = new_assessment(client)
     assessment_id = created["id"]
     assert created["updated_at"] == created["created_at"]
     seen = [created["updated_at"]]
@@ -132,7 +131,7 @@ def test_updated_at_follows_answers_and_completion(client: TestClient) -> None:
     history = client.get(f"/api/assessments/{assessment_id}/history").json()
     assert seen[-1] == history[-1]["at"]
     seen.append(client.post(f"/api/assessments/{assessment_id}/complete").json()["updated_at"])
-    other = client.post("/api/assessments", json={"answers": {"gap": "both"}}).json()
+    other = new_assessment(client, answers={"gap": "both"})
     assert client.get(f"/api/assessments/{assessment_id}").json()["updated_at"] == seen[-1]
     assert other["updated_at"] >= other["created_at"]
     parsed = [datetime.fromisoformat(t) for t in seen]
@@ -141,7 +140,7 @@ def test_updated_at_follows_answers_and_completion(client: TestClient) -> None:
 
 def test_an_invalid_answer_never_replaces_a_stored_one(client: TestClient) -> None:
     question_id, values = _first_choice_question()
-    assessment_id = client.post("/api/assessments", json={}).json()["id"]
+    assessment_id = new_assessment(client)["id"]
     client.put(f"/api/assessments/{assessment_id}/answers/{question_id}", json={"value": values[0]})
     bad = client.put(
         f"/api/assessments/{assessment_id}/answers/{question_id}", json={"value": "not-a-value"}
@@ -157,7 +156,7 @@ def test_an_invalid_answer_never_replaces_a_stored_one(client: TestClient) -> No
 
 
 def test_an_unknown_question_is_a_422_listing_the_questions(client: TestClient) -> None:
-    assessment_id = client.post("/api/assessments", json={}).json()["id"]
+    assessment_id = new_assessment(client)["id"]
     response = client.put(
         f"/api/assessments/{assessment_id}/answers/favourite_colour", json={"value": "blue"}
     )
@@ -194,9 +193,7 @@ def test_creating_with_invalid_answers_stores_nothing(client: TestClient) -> Non
 
 
 def test_a_completed_assessment_is_resnapshotted_on_change(client: TestClient) -> None:
-    assessment_id = client.post("/api/assessments", json={"answers": {"gap": "knowledge"}}).json()[
-        "id"
-    ]
+    assessment_id = new_assessment(client, answers={"gap": "knowledge"})["id"]
     completed = client.post(f"/api/assessments/{assessment_id}/complete")
     assert completed.status_code == 200
     assert completed.json()["status"] == "completed"

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from app.recipes import available_formats, get_recipe, list_ids, prepare, render
 from app.recipes.hardware import load_hardware
 from app.web.presenters import urls
-from tests.web.conftest import HTMX, csrf_token, hrefs, one, parse, title
+from tests.web.conftest import HTMX, csrf_token, hrefs, new_assessment, one, parse, title
 
 GOOD_SFT = b"\n".join(
     json.dumps(
@@ -124,10 +124,8 @@ def test_query_values_change_the_estimate_and_exports(client: TestClient) -> Non
 
 
 def test_assessment_prefills_the_form(client: TestClient) -> None:
-    created = client.post(
-        "/api/assessments", json={"answers": {"gpu": "consumer_24gb", "labeled_examples": 2000}}
-    )
-    assessment_id = created.json()["id"]
+    created = new_assessment(client, answers={"gpu": "consumer_24gb", "labeled_examples": 2000})
+    assessment_id = created["id"]
     response = client.get(urls.recipe_for("sft-lora", assessment_id))
     assert response.status_code == 200
     page = parse(response.text)

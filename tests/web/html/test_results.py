@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.decision.wording import WORDING
 from app.web.presenters import urls
-from tests.web.conftest import hrefs, one, parse, post_form, start_assessment
+from tests.web.conftest import hrefs, new_assessment, one, parse, post_form, start_assessment
 
 MANY_STEPS = {
     "gap": "both",
@@ -50,7 +50,7 @@ def test_result_links_each_reason_to_its_answer(client: TestClient) -> None:
 
 
 def test_the_plan_uses_the_wording_file(client: TestClient) -> None:
-    assessment_id = client.post("/api/assessments", json={"answers": MANY_STEPS}).json()["id"]
+    assessment_id = new_assessment(client, answers=MANY_STEPS)["id"]
     recommendation = client.get(f"/api/assessments/{assessment_id}").json()["recommendation"]
     result = parse(client.get(urls.result(assessment_id)).text)
     primary = WORDING.approaches[recommendation["primary"]]
@@ -65,7 +65,7 @@ def test_the_plan_uses_the_wording_file(client: TestClient) -> None:
 
 
 def test_every_plan_step_and_prerequisite_links_to_a_recipe_page(client: TestClient) -> None:
-    assessment_id = client.post("/api/assessments", json={"answers": MANY_STEPS}).json()["id"]
+    assessment_id = new_assessment(client, answers=MANY_STEPS)["id"]
     result = client.get(urls.result(assessment_id)).text
     recipe_links = {
         urlsplit(href) for href in hrefs(result) if href.startswith(urls.recipes() + "/")

@@ -21,11 +21,19 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "home": ((), {}, ("GET",)),
     "new_assessment": ((), {}, ("POST",)),
     "assessment": ((ID,), {}, ("GET",)),
+    "private_link": ((ID, "K" * 43), {}, ("GET",)),
     "step": ((ID, "gap"), {}, ("GET", "POST")),
     "change": ((ID, "gap"), {}, ("GET",)),
     "review": ((ID,), {}, ("GET", "POST")),
     "result": ((ID,), {}, ("GET",)),
     "export": ((ID, "md"), {}, ("GET",)),
+    "share_section": ((ID,), {}, ("GET",)),
+    "new_share": ((ID,), {}, ("POST",)),
+    "revoke_share": ((ID, "T" * 43), {}, ("POST",)),
+    "shared": (("T" * 43,), {}, ("GET",)),
+    "shared_json": (("T" * 43,), {}, ("GET",)),
+    "shares_api": ((ID,), {}, ("GET", "POST")),
+    "share_api": ((ID, "T" * 43), {}, ("DELETE",)),
     "recipes": ((), {}, ("GET",)),
     "recipe": (("sft-lora", "epochs=2"), {"fragment": "dataset"}, ("GET",)),
     "recipe_for": (("sft-lora", ID), {}, ("GET",)),
@@ -37,11 +45,14 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
 
 
 def _builders() -> dict[str, Callable[..., str]]:
-    """The public functions urls.py defines, by name (`query` encodes, it builds no path)."""
+    """The public functions urls.py defines, by name (`query` encodes and `absolute` prefixes:
+    they build no path)."""
     return {
         name: function
         for name, function in inspect.getmembers(urls, inspect.isfunction)
-        if function.__module__ == urls.__name__ and not name.startswith("_") and name != "query"
+        if function.__module__ == urls.__name__
+        and not name.startswith("_")
+        and name not in ("query", "absolute")
     }
 
 
