@@ -19,10 +19,12 @@ from starlette.exceptions import HTTPException
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
-from app.services.access import ShareNotFound
+from app.services.access import NotSignedIn, ShareNotFound
+from app.services.accounts import AccountError, EmailTaken, TooManyAttempts, WrongCredentials
 from app.services.assessments import AssessmentNotFound
 from app.settings import Settings
 from app.storage import make_engine
+from app.web.api import accounts as accounts_api
 from app.web.api import assessments as assessments_api
 from app.web.api import health
 from app.web.api import recipes as recipes_api
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(assessments_api.router)
     app.include_router(recipes_api.router)
+    app.include_router(accounts_api.router)
     app.include_router(recipe_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
@@ -97,6 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(PageNotFound, _not_found)
     app.add_exception_handler(ShareNotFound, _share_not_found)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(AccountError, _account_error)
+    app.add_exception_handler(NotSignedIn, _unauthorized)
+    app.add_exception_handler(WrongCredentials, _unauthorized)
+    app.add_exception_handler(TooManyAttempts, _too_many)
     app.add_exception_handler(CsrfError, _csrf_failed)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _busy)
@@ -164,6 +171,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     field, kind = _HTTP_ERRORS.get(exc.status_code, ("path", "http_error"))
     body = error_body(field, exc.detail, kind=kind)
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _account_error(_request: Request, exc: Exception) -> JSONResponse:
+    """409 for an email already taken, 422 for other refused account input."""
+    assert isinstance(exc, AccountError)
+    taken = isinstance(exc, EmailTaken)
+    body = error_body(exc.field, str(exc), kind="conflict" if taken else "value_error")
+    return JSONResponse(body, status_code=409 if taken else 422)
+
+
+async def _unauthorized(_request: Request, exc: Exception) -> JSONResponse:
+    """401 for a route that needs an account, or a wrong email and password."""
+    body = error_body("credentials", str(exc), kind="unauthorized")
+    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _too_many(_request: Request, exc: Exception) -> JSONResponse:
+    """429 with Retry-After once sign-ins failed too often; the password was not checked."""
+    assert isinstance(exc, TooManyAttempts)
+    body = error_body("credentials", str(exc), kind="rate_limited")
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
 
 
 # What the routing's own errors concern: (field, type) in the error body.

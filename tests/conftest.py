@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import create_engine, text
 
 from app.main import create_app
 from app.migrate import upgrade
+from app.services import accounts
 from app.settings import Settings
 from tests.support import IN_CI, require
 
@@ -25,6 +28,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and exitstatus == 0 and skipped:
         print(f"\nCI=true: {len(skipped)} test(s) skipped; a missing component is a failure")
         session.exitstatus = 1
+
+
+QUICK_HASHER = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its lowest cost: the recommended one takes a core for ~0.3 s per sign-in.
+
+    `tests/web/api/test_accounts.py` undoes this once, to prove the production parameters.
+    """
+    monkeypatch.setattr(accounts, "_hasher", lambda: QUICK_HASHER)
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +93,12 @@ def postgres_url(migrated_postgres_url: str) -> Iterator[str]:
     yield migrated_postgres_url
     engine = create_engine(migrated_postgres_url)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE recommendation_snapshots, answers, assessments CASCADE"))
+        connection.execute(
+            text(
+                "TRUNCATE recommendation_snapshots, answers, assessments, users, teams,"
+                " sign_in_failures CASCADE"
+            )
+        )
     engine.dispose()
 
 

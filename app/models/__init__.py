@@ -1,5 +1,15 @@
 """The ORM models, one module per area; Alembic migrates `Base.metadata`."""
 
+from app.models.accounts import (
+    ROLES,
+    ApiToken,
+    Invite,
+    Membership,
+    SignInFailure,
+    Team,
+    User,
+    UserSession,
+)
 from app.models.assessments import (
     ASSESSMENT_STATUSES,
     Answer,
@@ -16,11 +26,19 @@ from app.models.sharing import ShareLink
 __all__ = [
     "ASSESSMENT_STATUSES",
     "NAMING_CONVENTION",
+    "ROLES",
     "Answer",
+    "ApiToken",
     "Assessment",
     "Base",
+    "Invite",
+    "Membership",
     "RecommendationSnapshot",
     "ShareLink",
+    "SignInFailure",
+    "Team",
+    "User",
+    "UserSession",
     "new_secret",
     "new_token",
     "secret_hash",

@@ -64,6 +64,13 @@ class Assessment(Base):
     title: Mapped[str | None] = mapped_column(String(200))
     # SHA-256 of the edit key (`secret_hash`); the key itself is shown once and never stored.
     edit_key_hash: Mapped[str] = mapped_column(String(64))
+    # Who owns it besides the key holders: a user, a team, or (both null) nobody.
+    owner_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    team_id: Mapped[str | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", order_by="Answer.id", passive_deletes=True

@@ -20,8 +20,12 @@ from typing import Generic, NamedTuple, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ShareLink, secret_hash, utcnow
+from app.models import ApiToken, ShareLink, UserSession, secret_hash, utcnow
 from app.storage import hot
+
+# Personal API tokens start with this, so that a bearer token is looked up as one only when it
+# may be one; an edit key that happened to start so is tried as both.
+API_TOKEN_PREFIX = "adv_"
 
 T = TypeVar("T")
 
@@ -34,6 +38,13 @@ class AssessmentNotFound(LookupError):
         self.assessment_id = assessment_id
 
 
+class NotSignedIn(PermissionError):
+    """A route that needs an account as such (`/api/me`), called without a live credential."""
+
+    def __init__(self) -> None:
+        super().__init__("sign in first: send a personal API token or a session cookie")
+
+
 class ShareNotFound(LookupError):
     """No live share link has that token: unknown, revoked and expired look the same."""
 
@@ -43,14 +54,23 @@ class ShareNotFound(LookupError):
 
 @dataclass(frozen=True)
 class Caller:
-    """The credentials one request carries (accounts will add a signed-in user here).
+    """The credentials one request carries.
 
     `edit_keys`: the edit keys a browser holds, by assessment id (its cookies). `bearer`: the
-    token of an `Authorization: Bearer` header; today an edit key, of whichever assessment.
+    token of an `Authorization: Bearer` header: an edit key of whichever assessment, or a
+    personal API token. `session_token`: a signed-in browser's session cookie. Who is signed
+    in is looked up only when a check needs it (`signed_in`): a matching edit key costs none.
     """
 
     edit_keys: Mapping[str, str] = field(default_factory=dict)
     bearer: str | None = None
+    session_token: str | None = None
+
+    @property
+    def api_token(self) -> str | None:
+        """The bearer token, if it may be a personal API token."""
+        bearer = self.bearer
+        return bearer if bearer is not None and bearer.startswith(API_TOKEN_PREFIX) else None
 
     def keys_for(self, assessment_id: str) -> tuple[str, ...]:
         """The keys this caller offers for one assessment."""
@@ -100,6 +120,35 @@ def require_status(
     """
     guarded = hot.assessment_status(session, assessment_id, for_update=for_update)
     return _check(caller, guarded, assessment_id).found
+
+
+def signed_in(*, session: Session, caller: Caller) -> str | None:
+    """The id of the user the caller's API token or session belongs to, if either is live.
+
+    An API token in the `Authorization` header wins over a session cookie.
+    """
+    now = utcnow()
+    if caller.api_token is not None:
+        token = session.scalars(
+            select(ApiToken).where(ApiToken.token_hash == secret_hash(caller.api_token))
+        ).first()
+        if token is not None and token.revoked_at is None:
+            return token.user_id
+    if caller.session_token is not None:
+        row = session.scalars(
+            select(UserSession).where(UserSession.token_hash == secret_hash(caller.session_token))
+        ).first()
+        if row is not None and row.revoked_at is None and aware(row.expires_at) > now:
+            return row.user_id
+    return None
+
+
+def require_user(*, session: Session, caller: Caller) -> str:
+    """The signed-in user's id; `NotSignedIn` (401) without a live API token or session."""
+    user_id = signed_in(session=session, caller=caller)
+    if user_id is None:
+        raise NotSignedIn
+    return user_id
 
 
 def aware(moment: datetime) -> datetime:

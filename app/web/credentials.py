@@ -13,6 +13,7 @@ from fastapi import Request, Response
 from app.services.access import Caller
 
 KEY_COOKIE_PREFIX = "advisor_key_"
+SESSION_COOKIE = "advisor_session"
 MAX_KEY_COOKIES = 40  # about 3.4 KB of cookies; the oldest go first
 KEY_MAX_AGE_S = 60 * 60 * 24 * 400  # the longest a browser keeps a cookie (Chromium's cap)
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -20,17 +21,19 @@ _SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
 
 
 def caller(request: Request) -> Caller:
-    """The request's credentials: edit keys from its cookies, and an `Authorization` bearer."""
+    """The request's credentials: edit keys and the session from its cookies, and an
+    `Authorization` bearer (an edit key or a personal API token)."""
     keys = {
         name[len(KEY_COOKIE_PREFIX) :]: value
         for name, value in request.cookies.items()
         if name.startswith(KEY_COOKIE_PREFIX)
     }
-    if keys and not _cookies_count(request):
-        keys = {}
+    session_token = request.cookies.get(SESSION_COOKIE) or None
+    if (keys or session_token) and not _cookies_count(request):
+        keys, session_token = {}, None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    return Caller(keys, bearer)
+    return Caller(keys, bearer, session_token)
 
 
 def offering(assessment_id: str, edit_key: str) -> Caller:

@@ -17,7 +17,19 @@ from app.settings import Settings
 from app.storage import make_engine, unit_of_work
 from tests.web.conftest import bearer
 
-TABLES = {"assessments", "answers", "recommendation_snapshots", "share_links"}
+TABLES = {
+    "assessments",
+    "answers",
+    "recommendation_snapshots",
+    "share_links",
+    "users",
+    "sessions",
+    "api_tokens",
+    "sign_in_failures",
+    "teams",
+    "team_members",
+    "team_invites",
+}
 
 
 def _tables(url: str) -> set[str]:
