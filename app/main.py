@@ -19,9 +19,10 @@ from starlette.exceptions import HTTPException
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
-from app.services.access import NotSignedIn, ShareNotFound
+from app.services.access import Forbidden, NotSignedIn, ShareNotFound, TeamNotFound
 from app.services.accounts import AccountError, EmailTaken, TooManyAttempts, WrongCredentials
 from app.services.assessments import AssessmentNotFound
+from app.services.teams import InviteNotFound, MemberNotFound
 from app.settings import Settings
 from app.storage import make_engine
 from app.web.api import accounts as accounts_api
@@ -29,10 +30,13 @@ from app.web.api import assessments as assessments_api
 from app.web.api import health
 from app.web.api import recipes as recipes_api
 from app.web.api import sharing as sharing_api
+from app.web.api import teams as teams_api
 from app.web.csrf import CsrfError
 from app.web.errors import PageNotFound, describe_errors, error_body, errors_body
+from app.web.html import accounts as account_pages
 from app.web.html import questionnaire, results, sharing
 from app.web.html import recipes as recipe_pages
+from app.web.html import teams as team_pages
 from app.web.middleware.compression import Gzip
 from app.web.middleware.load_shedding import RETRY_AFTER_S, LoadShedding
 from app.web.middleware.security import SecurityHeaders
@@ -90,7 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessments_api.router)
     app.include_router(recipes_api.router)
     app.include_router(accounts_api.router)
+    app.include_router(teams_api.router)
     app.include_router(recipe_pages.router)
+    app.include_router(account_pages.router)
+    app.include_router(team_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
@@ -104,6 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(NotSignedIn, _unauthorized)
     app.add_exception_handler(WrongCredentials, _unauthorized)
     app.add_exception_handler(TooManyAttempts, _too_many)
+    app.add_exception_handler(TeamNotFound, _team_not_found)
+    app.add_exception_handler(InviteNotFound, _team_not_found)
+    app.add_exception_handler(MemberNotFound, _team_not_found)
+    app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _busy)
@@ -181,10 +192,28 @@ async def _account_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=409 if taken else 422)
 
 
-async def _unauthorized(_request: Request, exc: Exception) -> JSONResponse:
+async def _unauthorized(request: Request, exc: Exception) -> Response:
     """401 for a route that needs an account, or a wrong email and password."""
+    if not _wants_json(request):
+        return _error_page(request, 401, "Sign in first", str(exc))
     body = error_body("credentials", str(exc), kind="unauthorized")
     return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _team_not_found(request: Request, exc: Exception) -> Response:
+    """404 for a team the caller is not in, an unusable invite, or a member not in the team."""
+    if isinstance(exc, TeamNotFound):
+        field = exc.field
+    else:
+        field = "invite_token" if isinstance(exc, InviteNotFound) else "user_id"
+    return await _not_found(request, PageNotFound(field, str(exc)))
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    """403 for a team member whose role does not allow the action."""
+    if _wants_json(request):
+        return JSONResponse(error_body("role", str(exc), kind="forbidden"), status_code=403)
+    return _error_page(request, 403, "Not allowed", str(exc))
 
 
 async def _too_many(_request: Request, exc: Exception) -> JSONResponse:

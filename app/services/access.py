@@ -20,7 +20,7 @@ from typing import Generic, NamedTuple, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ApiToken, ShareLink, UserSession, secret_hash, utcnow
+from app.models import ROLES, ShareLink, secret_hash, utcnow
 from app.storage import hot
 
 # Personal API tokens start with this, so that a bearer token is looked up as one only when it
@@ -36,6 +36,23 @@ class AssessmentNotFound(LookupError):
     def __init__(self, assessment_id: str) -> None:
         super().__init__(f"no assessment with id {assessment_id!r}")
         self.assessment_id = assessment_id
+
+
+class TeamNotFound(LookupError):
+    """No team has that id, or the caller is not in it (or not signed in): the same 404."""
+
+    def __init__(self, team_id: str, field: str = "team_id") -> None:
+        super().__init__(f"no team of yours has id {team_id!r}")
+        self.team_id = team_id
+        self.field = field
+
+
+class Forbidden(PermissionError):
+    """A member whose role does not allow the action (403)."""
+
+    def __init__(self, needed: str) -> None:
+        super().__init__(f"only a team {needed} may do this")
+        self.needed = needed
 
 
 class NotSignedIn(PermissionError):
@@ -90,25 +107,53 @@ def matching_key(caller: Caller, edit_key_hash: str, assessment_id: str) -> str 
 
 
 class Opened(NamedTuple, Generic[T]):
-    """What was read about an assessment, and the caller's key that opened it."""
+    """What was read about an assessment, and the caller's key that opened it (None when an
+    owning user or team member opened it without one)."""
 
     found: T
-    edit_key: str
+    edit_key: str | None
 
 
-def _check(caller: Caller, guarded: hot.Guarded[T] | None, assessment_id: str) -> Opened[T]:
-    """What was read, if the caller holds the assessment's key; else `AssessmentNotFound`."""
-    key = None if guarded is None else matching_key(caller, guarded.edit_key_hash, assessment_id)
-    if guarded is None or key is None:
+def _member(session: hot.Transaction, caller: Caller, team_id: str | None) -> hot.Member | None:
+    """The signed-in user and their role in `team_id`: one indexed query per credential."""
+    if caller.api_token is not None:
+        found = hot.token_member(session, secret_hash(caller.api_token), team_id)
+        if found is not None:
+            return found
+    if caller.session_token is not None:
+        return hot.session_member(session, secret_hash(caller.session_token), team_id)
+    return None
+
+
+def _check(
+    session: hot.Transaction, caller: Caller, guarded: hot.Guarded[T] | None, assessment_id: str
+) -> Opened[T]:
+    """What was read, if the caller holds the assessment's key or is its owning user or a
+    member of its owning team (every role edits); else `AssessmentNotFound`.
+
+    A matching key costs no query; a signed-in caller without one costs one indexed query.
+    """
+    if guarded is None:
         raise AssessmentNotFound(assessment_id)
-    return Opened(guarded.found, key)
+    key = matching_key(caller, guarded.edit_key_hash, assessment_id)
+    if key is not None:
+        return Opened(guarded.found, key)
+    if guarded.owner_user_id is not None or guarded.team_id is not None:
+        member = _member(session, caller, guarded.team_id)
+        if member is not None and (
+            member.user_id == guarded.owner_user_id
+            or (guarded.team_id is not None and member.role is not None)
+        ):
+            return Opened(guarded.found, None)
+    raise AssessmentNotFound(assessment_id)
 
 
 def require_assessment(
     *, session: hot.Transaction, caller: Caller, assessment_id: str
 ) -> Opened[hot.AssessmentRow]:
     """The assessment's row and the key that opened it, if any; else `AssessmentNotFound`."""
-    return _check(caller, hot.assessment_row(session, assessment_id), assessment_id)
+    guarded = hot.assessment_row(session, assessment_id)
+    return _check(session, caller, guarded, assessment_id)
 
 
 def require_status(
@@ -119,7 +164,7 @@ def require_status(
     `for_update` locks the row until the transaction ends (see `hot.assessment_status`).
     """
     guarded = hot.assessment_status(session, assessment_id, for_update=for_update)
-    return _check(caller, guarded, assessment_id).found
+    return _check(session, caller, guarded, assessment_id).found
 
 
 def signed_in(*, session: Session, caller: Caller) -> str | None:
@@ -127,20 +172,8 @@ def signed_in(*, session: Session, caller: Caller) -> str | None:
 
     An API token in the `Authorization` header wins over a session cookie.
     """
-    now = utcnow()
-    if caller.api_token is not None:
-        token = session.scalars(
-            select(ApiToken).where(ApiToken.token_hash == secret_hash(caller.api_token))
-        ).first()
-        if token is not None and token.revoked_at is None:
-            return token.user_id
-    if caller.session_token is not None:
-        row = session.scalars(
-            select(UserSession).where(UserSession.token_hash == secret_hash(caller.session_token))
-        ).first()
-        if row is not None and row.revoked_at is None and aware(row.expires_at) > now:
-            return row.user_id
-    return None
+    member = _member(session, caller, None)
+    return None if member is None else member.user_id
 
 
 def require_user(*, session: Session, caller: Caller) -> str:
@@ -149,6 +182,27 @@ def require_user(*, session: Session, caller: Caller) -> str:
     if user_id is None:
         raise NotSignedIn
     return user_id
+
+
+def role_allows(role: str, needed: str) -> bool:
+    """Whether `role` may do what `needed` may: member < reviewer < owner."""
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def require_team(
+    *, session: Session, caller: Caller, team_id: str, role: str, field: str = "team_id"
+) -> hot.Member:
+    """The signed-in caller and their role in the team, if it allows `role`'s actions.
+
+    Outsiders, and callers who are not signed in, get `TeamNotFound` (404, naming `field`);
+    members whose role is below `role`, `Forbidden` (403).
+    """
+    member = _member(session, caller, team_id)
+    if member is None or member.role is None:
+        raise TeamNotFound(team_id, field)
+    if not role_allows(member.role, role):
+        raise Forbidden(role)
+    return member
 
 
 def aware(moment: datetime) -> datetime:

@@ -31,7 +31,7 @@ from app.models import (
     secret_hash,
     utcnow,
 )
-from app.services.access import API_TOKEN_PREFIX, Caller, aware, require_user
+from app.services.access import API_TOKEN_PREFIX, Caller, aware, require_user, signed_in
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 takes any length; this bounds the work one request can ask for
@@ -265,3 +265,12 @@ def me(*, session: Session, caller: Caller) -> Me:
         .order_by(func.lower(Team.name), Team.id)
     ).all()
     return Me(user.id, user.email, [TeamRole(r.id, r.name, r.role) for r in rows])
+
+
+def current(*, session: Session, caller: Caller) -> Account | None:
+    """The signed-in user, or None."""
+    if caller.session_token is None and caller.api_token is None:
+        return None
+    user_id = signed_in(session=session, caller=caller)
+    user = session.get(User, user_id) if user_id is not None else None
+    return Account(user.id, user.email) if user is not None else None

@@ -32,7 +32,15 @@ from app.models import (
     secret_hash,
     utcnow,
 )
-from app.services.access import AssessmentNotFound, Caller, require_assessment, require_status
+from app.services.access import (
+    ANONYMOUS,
+    AssessmentNotFound,
+    Caller,
+    require_assessment,
+    require_status,
+    require_team,
+    signed_in,
+)
 from app.storage import hot
 
 __all__ = ["AssessmentNotFound", "Caller"]  # re-exported: callers of this module use them
@@ -112,21 +120,41 @@ def current_answers(
 
 @dataclass(frozen=True)
 class Created:
-    """A new assessment's id and its edit key: the only time the key is ever known."""
+    """A new assessment's id and its edit key: the only time the key is ever known.
+
+    `owned`: it belongs to the signed-in user or a team, who reach it without the key.
+    """
 
     id: str
     edit_key: str
+    owned: bool = False
 
 
 def create_assessment(
-    *, session: Session, title: str | None = None, answers: dict[str, Any] | None = None
+    *,
+    session: Session,
+    caller: Caller = ANONYMOUS,
+    title: str | None = None,
+    answers: dict[str, Any] | None = None,
+    team_id: str | None = None,
 ) -> Created:
-    """Start an assessment, optionally with answers already parsed by the bank."""
+    """Start an assessment, optionally with answers already parsed by the bank.
+
+    A signed-in caller owns it; with `team_id`, the team does (the caller must be a member:
+    else `TeamNotFound`). Anonymous, only its edit key reaches it.
+    """
+    owner_user_id = None
+    if team_id is not None:
+        require_team(session=session, caller=caller, team_id=team_id, role="member", field="team")
+    elif caller.api_token is not None or caller.session_token is not None:
+        owner_user_id = signed_in(session=session, caller=caller)
     now = utcnow()
     edit_key = new_secret()
     assessment = Assessment(
         id=new_token(),
         edit_key_hash=secret_hash(edit_key),
+        owner_user_id=owner_user_id,
+        team_id=team_id,
         title=title,
         ruleset=BANK.version,
         status="in_progress",
@@ -139,7 +167,7 @@ def create_assessment(
     )
     session.add(assessment)
     session.flush()
-    return Created(assessment.id, edit_key)
+    return Created(assessment.id, edit_key, owned=bool(owner_user_id or team_id))
 
 
 def rotate_edit_key(*, session: Session, assessment_id: str) -> str:

@@ -6,13 +6,20 @@ what a `make bench` figure depends on belongs here; everything else uses the Ses
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import JSON, bindparam, func, insert, select, update
+from sqlalchemy import JSON, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Answer, Assessment, RecommendationSnapshot
+from app.models import (
+    Answer,
+    ApiToken,
+    Assessment,
+    Membership,
+    RecommendationSnapshot,
+    UserSession,
+)
 from app.storage.statement import Db, Statement
 
 # A Session, or the hot routes' lean transaction (`app.storage.lean_unit_of_work`).
@@ -56,22 +63,37 @@ RECORD = Statement(
         Assessment.created_at,
         Assessment.updated_at,
         Assessment.edit_key_hash,
+        Assessment.owner_user_id,
+        Assessment.team_id,
         _NEWEST_ANSWER_AT,
     ).where(Assessment.id == bindparam("b_assessment"))
 )
-# Each read of an assessment brings its key hash along: the access check costs no query.
+# Each read of an assessment brings its key hash and owners along: the access check of a key
+# holder costs no query.
+_GUARDS = (Assessment.edit_key_hash, Assessment.owner_user_id, Assessment.team_id)
 STATUS = Statement(
-    select(Assessment.status, Assessment.edit_key_hash).where(
-        Assessment.id == bindparam("b_assessment")
-    )
+    select(Assessment.status, *_GUARDS).where(Assessment.id == bindparam("b_assessment"))
 )
 # Answers to one assessment are written one transaction at a time: on PostgreSQL two writers
 # would otherwise both retire the same current row and both insert a new one (SQLite's
 # BEGIN IMMEDIATE already serialises writers; it renders no FOR UPDATE).
 STATUS_FOR_UPDATE = Statement(
-    select(Assessment.status, Assessment.edit_key_hash)
+    select(Assessment.status, *_GUARDS)
     .where(Assessment.id == bindparam("b_assessment"))
     .with_for_update()
+)
+# A signed-in caller without the key: who they are and their role in the owning team, if any,
+# in one indexed query (by the credential's hash, then the membership's primary key).
+_IN_TEAM = Membership.team_id == bindparam("b_team")
+SESSION_MEMBER = Statement(
+    select(UserSession.user_id, UserSession.expires_at, UserSession.revoked_at, Membership.role)
+    .outerjoin(Membership, and_(Membership.user_id == UserSession.user_id, _IN_TEAM))
+    .where(UserSession.token_hash == bindparam("b_hash"))
+)
+TOKEN_MEMBER = Statement(
+    select(ApiToken.user_id, ApiToken.revoked_at, Membership.role)
+    .outerjoin(Membership, and_(Membership.user_id == ApiToken.user_id, _IN_TEAM))
+    .where(ApiToken.token_hash == bindparam("b_hash"))
 )
 CURRENT_ANSWERS = Statement(
     select(Answer.question_id, Answer.value)
@@ -118,10 +140,13 @@ T = TypeVar("T")
 
 
 class Guarded(NamedTuple, Generic[T]):
-    """What was read about an assessment, and the hash of its edit key to check access by."""
+    """What was read about an assessment, and what access is checked by: the hash of its edit
+    key, and the user or team owning it (None: nobody)."""
 
     found: T
     edit_key_hash: str
+    owner_user_id: str | None = None
+    team_id: str | None = None
 
 
 def assessment_row(tx: Transaction, assessment_id: str) -> Guarded[AssessmentRow] | None:
@@ -133,7 +158,7 @@ def assessment_row(tx: Transaction, assessment_id: str) -> Guarded[AssessmentRow
     if row.answered_at is not None and row.answered_at > updated_at:
         updated_at = row.answered_at
     record = AssessmentRow(row.id, row.title, row.status, row.ruleset, row.created_at, updated_at)
-    return Guarded(record, str(row.edit_key_hash))
+    return Guarded(record, str(row.edit_key_hash), row.owner_user_id, row.team_id)
 
 
 def assessment_status(
@@ -146,7 +171,39 @@ def assessment_status(
     """
     statement = STATUS_FOR_UPDATE if for_update else STATUS
     row = statement.first(_db(tx), b_assessment=assessment_id)
-    return None if row is None else Guarded(str(row.status), str(row.edit_key_hash))
+    if row is None:
+        return None
+    return Guarded(str(row.status), str(row.edit_key_hash), row.owner_user_id, row.team_id)
+
+
+class Member(NamedTuple):
+    """A live credential's user, and their role in the team asked about (None: not in it)."""
+
+    user_id: str
+    role: str | None
+
+
+def session_member(tx: Transaction, token_hash: str, team_id: str | None) -> Member | None:
+    """The user of the session with that hash, if it is live, and their role in the team."""
+    row = SESSION_MEMBER.first(_db(tx), b_hash=token_hash, b_team=team_id)
+    if row is None or row.revoked_at is not None:
+        return None
+    expires_at = row.expires_at
+    if isinstance(expires_at, str):  # pragma: no cover - drivers return datetimes
+        expires_at = datetime.fromisoformat(expires_at)
+    if expires_at.tzinfo is None:  # SQLite hands back UTC without its zone
+        expires_at = expires_at.replace(tzinfo=UTC)
+    if expires_at <= datetime.now(UTC):
+        return None
+    return Member(str(row.user_id), row.role)
+
+
+def token_member(tx: Transaction, token_hash: str, team_id: str | None) -> Member | None:
+    """The user of the API token with that hash, if it is live, and their role in the team."""
+    row = TOKEN_MEMBER.first(_db(tx), b_hash=token_hash, b_team=team_id)
+    if row is None or row.revoked_at is not None:
+        return None
+    return Member(str(row.user_id), row.role)
 
 
 def current_answers(tx: Transaction, assessment_id: str) -> dict[str, Any]:

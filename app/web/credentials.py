@@ -77,3 +77,25 @@ def hold_key(request: Request, response: Response, assessment_id: str, edit_key:
         samesite="lax",
         secure=request.app.state.settings.secure_cookies,
     )
+
+
+def hold_session(request: Request, response: Response, session_token: str) -> None:
+    """Keep a signed-in session in this browser (the row decides how long it lives)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token,
+        max_age=60 * 60 * 24 * 30,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )
+
+
+def drop_session(request: Request, response: Response) -> None:
+    """Forget this browser's session cookie."""
+    response.delete_cookie(
+        SESSION_COOKIE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )

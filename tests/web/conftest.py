@@ -100,3 +100,25 @@ def expire(client: TestClient, token: str) -> None:
             .where(ShareLink.token_hash == secret_hash(token))
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
+
+
+def signed_in_browser(client: TestClient, email: str, password: str = "browser password") -> str:
+    """An account, and this client signed in to it by a session cookie; the user's id."""
+    from sqlalchemy.orm import Session
+
+    from app.services import accounts
+
+    made = client.post("/api/users", json={"email": email, "password": password})
+    assert made.status_code == 201, made.text
+    user_id: str = made.json()["id"]
+    with Session(client.app.state.engine) as session, session.begin():  # type: ignore[attr-defined]
+        cookie = accounts.start_session(session=session, user_id=user_id, user_agent="test")
+    client.cookies.set("advisor_session", cookie)
+    return user_id
+
+
+def api_token(client: TestClient, email: str, password: str = "browser password") -> dict[str, str]:
+    """The header of a new personal API token for an existing account."""
+    made = client.post("/api/tokens", json={"email": email, "password": password})
+    assert made.status_code == 201, made.text
+    return bearer(made.json()["token"])

@@ -8,28 +8,48 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from starlette.routing import Mount
 
 from app.main import create_app
+from app.models import Invite, secret_hash, utcnow
 from app.settings import Settings
 from app.web.presenters import urls
-from tests.web.conftest import bearer, expire, new_assessment, start_assessment
+from tests.web.conftest import bearer, csrf_token, expire, new_assessment, start_assessment
 
 SECRET_TITLE = "Victim plan ZQX-4821"
 SECRET_NUMBER = 8_765_432  # the victim's labeled_examples, as stored and as shown
-LEAKS = (SECRET_TITLE, str(SECRET_NUMBER), f"{SECRET_NUMBER:,}")
+SECRET_TEAM = "Victim team QPW-1937"
+OWNER_EMAIL = "victim-owner@example.org"
+LEAKS = (SECRET_TITLE, str(SECRET_NUMBER), f"{SECRET_NUMBER:,}", SECRET_TEAM, OWNER_EMAIL)
+PASSWORD = "victim password 1"
 # Path parameters that name no one's resource, with a value the route accepts.
 PUBLIC_PARAMS = {"question_id": "gap", "kind": "json", "recipe_id": "sft-lora", "fmt": "trl"}
 # Path parameters that name someone's resource: the sweep fills them with the victim's.
-PRIVATE_PARAMS = {"assessment_id", "token"}
+PRIVATE_PARAMS = {"assessment_id", "token", "team_id", "user_id", "invite_token"}
+TEAM_PARAMS = {"team_id", "user_id"}
+# Routes that need an account as such: a caller without one may get 401 (it reveals nothing).
+NEEDS_ACCOUNT = {
+    ("POST", "/api/invites/{invite_token}/accept"),
+    ("POST", "/invites/{invite_token}"),
+}
+# Routes any member of the team may use: a member is not "without the role" there.
+MEMBERS_MAY = {("GET", "/teams/{team_id}")}
 # Routes that fill a form from `?assessment=ID`: the victim's id there must be a 404.
 PREFILLED_FROM_QUERY = {"/recipes/{recipe_id}", "/recipes/{recipe_id}/export/{fmt}"}
+# A valid body for the JSON routes that take one other than an answer's.
+API_BODIES: dict[str, dict[str, Any]] = {
+    "/shares": {"expires_in_days": 7},
+    "/invites": {"role": "member"},
+    "/claim": {},
+}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 
@@ -41,12 +61,61 @@ def database_url(sqlite_url: str) -> str:
 
 @dataclass
 class Victim:
-    """Someone else's assessment and share links: the ones the outsider must not reach."""
+    """Someone else's assessments, share links, team and invites: the outsider must reach
+    none of them, and a member of the team none of what needs a higher role."""
 
     assessment_id: str
     edit_key: str
     live_token: str | None = None
     dead_tokens: tuple[str, ...] = ()
+    owner_id: str = ""
+    owner_auth: dict[str, str] = field(default_factory=dict)
+    team_id: str = ""
+    team_assessment_id: str = ""
+    live_invite: str = ""
+    dead_invites: tuple[str, ...] = ()
+    member_auth: dict[str, str] = field(default_factory=dict)
+
+
+def _account(client: TestClient, email: str) -> tuple[str, dict[str, str]]:
+    """A new account's id and the header that signs it in."""
+    made = client.post("/api/users", json={"email": email, "password": PASSWORD})
+    assert made.status_code == 201, made.text
+    token = client.post("/api/tokens", json={"email": email, "password": PASSWORD})
+    return made.json()["id"], bearer(token.json()["token"])
+
+
+def _team(client: TestClient, victim: Victim) -> None:
+    """The owner's team, with a member (role member), a team assessment, and invites: one
+    used, one expired, one live (for the owner's own check only)."""
+    victim.owner_id, victim.owner_auth = _account(client, OWNER_EMAIL)
+    _, victim.member_auth = _account(client, "victim-member@example.org")
+    owner = victim.owner_auth
+    victim.team_id = client.post("/api/teams", json={"name": SECRET_TEAM}, headers=owner).json()[
+        "id"
+    ]
+    invites = f"/api/teams/{victim.team_id}/invites"
+    used, expired, live = (
+        client.post(invites, json={"role": "member"}, headers=owner).json()["token"]
+        for _ in range(3)
+    )
+    accepted = client.post(f"/api/invites/{used}/accept", headers=victim.member_auth)
+    assert accepted.status_code == 200, accepted.text
+    with client.app.state.engine.begin() as connection:  # type: ignore[attr-defined]
+        connection.execute(
+            update(Invite)
+            .where(Invite.token_hash == secret_hash(expired))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    victim.live_invite, victim.dead_invites = live, (used, expired)
+    body = {
+        "title": SECRET_TITLE,
+        "team": victim.team_id,
+        "answers": {"gap": "both", "labeled_examples": SECRET_NUMBER},
+    }
+    made = client.post("/api/assessments", json=body, headers=owner)
+    assert made.status_code == 201, made.text
+    victim.team_assessment_id = made.json()["id"]
 
 
 def _shares(client: TestClient, victim: Victim) -> None:
@@ -79,6 +148,7 @@ def victim(app: FastAPI) -> Victim:
         assert owner.post(f"/api/assessments/{victim.assessment_id}/complete").status_code == 200
         if any("{token}" in path for path, _ in _routes(app.routes)):
             _shares(owner, victim)
+        _team(owner, victim)
     return victim
 
 
@@ -112,22 +182,78 @@ def _send(client: TestClient, method: str, url: str, token: str, **headers: str)
     """One request with a plausible body: a valid answer, share or form, so that only access
     can refuse it."""
     if url.startswith("/api/"):
-        body = {"expires_in_days": 7} if url.endswith("/shares") else {"value": "knowledge"}
+        body: dict[str, Any] = {"value": "knowledge"}
+        for ending, plausible in API_BODIES.items():
+            if url.endswith(ending):
+                body = plausible
         if method in ("GET", "DELETE"):
             return client.request(method, url, headers=headers, follow_redirects=False)
         return client.request(method, url, json=body, headers=headers, follow_redirects=False)
-    form = {"csrf_token": token, "value": "knowledge", "expires_in_days": "7"}
+    form = {"csrf_token": token, "value": "knowledge", "expires_in_days": "7", "role": "member"}
     if method == "GET":
         return client.get(url, headers=headers, follow_redirects=False)
     return client.request(method, url, data=form, headers=headers, follow_redirects=False)
 
 
-def test_no_route_opens_someone_elses_assessment(app: FastAPI, victim: Victim) -> None:
-    """An outsider holding a key of their own, by cookie and bearer, meets 404 everywhere."""
-    swept = 0
-    with TestClient(app) as outsider, TestClient(app) as owner:
-        own_id, _, token = start_assessment(outsider)  # a key of its own, in its cookies
+def _fillings(victim: Victim, kind: str, params: list[str]) -> Iterator[dict[str, str]]:
+    """Each way to fill a route's private parameters with the victim's resources."""
+    shares = victim.dead_tokens if "token" in params else ("",)
+    invites = victim.dead_invites if "invite_token" in params else ("",)
+    assessments = [victim.assessment_id]
+    if kind != "member":  # a member of the team may open the team's assessment
+        assessments.append(victim.team_assessment_id)
+    for assessment_id in assessments if "assessment_id" in params else [""]:
+        for share in shares:
+            for invite in invites:
+                yield {
+                    **PUBLIC_PARAMS,
+                    "assessment_id": assessment_id,
+                    "token": share,
+                    "team_id": victim.team_id,
+                    "user_id": victim.owner_id,
+                    "invite_token": invite,
+                }
+
+
+def _expected(kind: str, method: str, path: str, params: list[str]) -> set[int]:
+    """The answers a caller of this kind may get: never a success, never a redirect."""
+    if kind in ("anonymous", "outsider") and (method, path) in NEEDS_ACCOUNT:
+        return {401}
+    if kind == "member" and TEAM_PARAMS & set(params):
+        return {403}  # in the team, without the owner's role
+    return {404}
+
+
+def _callers(app: FastAPI, victim: Victim) -> Iterator[tuple[str, TestClient, str, dict[str, str]]]:
+    """(kind, client, CSRF token, headers) for each kind of caller that must be refused.
+
+    outsider: holds an edit key of its own, in its cookies and as its bearer token;
+    signed-in: the same cookies, signed in with an account of its own;
+    anonymous: no credentials at all; member: in the victim's team, role member.
+    """
+    with (
+        TestClient(app) as outsider,
+        TestClient(app) as signed_in,
+        TestClient(app) as anonymous,
+        TestClient(app) as member,
+    ):
+        own_id, _, token = start_assessment(outsider)
         own_key = outsider.cookies[f"advisor_key_{own_id}"]
+        yield "outsider", outsider, token, bearer(own_key)
+        signed_in.cookies = outsider.cookies
+        _, own_account = _account(signed_in, "outsider@example.org")
+        yield "signed-in", signed_in, token, own_account
+        yield "anonymous", anonymous, csrf_token(anonymous), {}
+        yield "member", member, csrf_token(member), victim.member_auth
+
+
+def test_no_route_opens_someone_elses_resources(app: FastAPI, victim: Victim) -> None:
+    """Anonymous, outsiders (with a key or an account of their own) and members without the
+    role meet 404 (or 403, or 401 where an account as such is needed) everywhere."""
+    swept = 0
+    for kind, client, token, headers in _callers(app, victim):
+        # A member knows the team's name and its members: not a leak to them.
+        leaks = [s for s in LEAKS if kind != "member" or s not in (SECRET_TEAM, OWNER_EMAIL)]
         for method, path, params in _calls(app):
             private = PRIVATE_PARAMS & set(params)
             recipe_prefill = path in PREFILLED_FROM_QUERY and method == "GET"
@@ -135,33 +261,50 @@ def test_no_route_opens_someone_elses_assessment(app: FastAPI, victim: Victim) -
                 if method == "GET":  # any page could start reading ?assessment=: no leak
                     query = urls.query([(urls.ASSESSMENT_QUERY, victim.assessment_id)])
                     url = _fill(path, PUBLIC_PARAMS) + "?" + query
-                    response = _send(outsider, method, url, token, **bearer(own_key))
-                    assert not [s for s in LEAKS if s in response.text], url
+                    response = _send(client, method, url, token, **headers)
+                    assert not [s for s in leaks if s in response.text], (kind, url)
                 continue
-            tokens = victim.dead_tokens if "token" in params else ("",)
-            for share in tokens:
-                values = {**PUBLIC_PARAMS, "assessment_id": victim.assessment_id, "token": share}
+            if kind == "member" and (method, path) in MEMBERS_MAY:
+                continue
+            for values in _fillings(victim, kind, params):
                 url = _fill(path, values)
                 if recipe_prefill:
                     url += "?" + urls.query([(urls.ASSESSMENT_QUERY, victim.assessment_id)])
-                response = _send(outsider, method, url, token, **bearer(own_key))
+                response = _send(client, method, url, token, **headers)
                 swept += 1
-                assert response.status_code == 404, (method, url, response.status_code)
-                for secret in LEAKS:
-                    assert secret not in response.text, (method, url, secret)
-            # The same addresses do open for the owner: the sweep filled them right.
-            if method == "GET":
-                owner_values = {
-                    **PUBLIC_PARAMS,
-                    "assessment_id": victim.assessment_id,
-                    "token": victim.live_token or "",
-                }
-                url = _fill(path, owner_values)
-                if recipe_prefill:
-                    url += "?" + urls.query([(urls.ASSESSMENT_QUERY, victim.assessment_id)])
-                opened = _send(owner, method, url, "", **bearer(victim.edit_key))
+                expected = _expected(kind, method, path, params)
+                assert response.status_code in expected, (kind, method, url, response.status_code)
+                for secret in leaks:
+                    assert secret not in response.text, (kind, method, url, secret)
+    assert swept >= 4 * 12, f"only {swept} calls swept: is the route table read?"
+
+
+def test_the_sweep_filled_the_routes_right(app: FastAPI, victim: Victim) -> None:
+    """The same addresses do open for the victim: the refusals above were access, not typos."""
+    with TestClient(app) as owner:
+        for method, path, params in _calls(app):
+            if method != "GET" or not PRIVATE_PARAMS & set(params):
+                continue
+            values = {
+                **PUBLIC_PARAMS,
+                "assessment_id": victim.assessment_id,
+                "token": victim.live_token or "",
+                "team_id": victim.team_id,
+                "user_id": victim.owner_id,
+                "invite_token": victim.live_invite,
+            }
+            url = _fill(path, values)
+            if path in PREFILLED_FROM_QUERY:
+                url += "?" + urls.query([(urls.ASSESSMENT_QUERY, victim.assessment_id)])
+            headers = bearer(victim.edit_key)
+            if TEAM_PARAMS & set(params) or "invite_token" in params:
+                headers = victim.owner_auth
+            opened = _send(owner, method, url, "", **headers)
+            assert opened.status_code < 400, (url, opened.status_code, opened.text[:300])
+            if "assessment_id" in params:  # and the team's assessment, for its member
+                url = _fill(path, {**values, "assessment_id": victim.team_assessment_id})
+                opened = _send(owner, method, url, "", **victim.member_auth)
                 assert opened.status_code < 400, (url, opened.status_code, opened.text[:300])
-    assert swept >= 12, f"only {swept} calls swept: is the route table read?"
 
 
 def test_the_sweep_fails_on_a_parameter_it_cannot_fill() -> None:

@@ -32,6 +32,9 @@ class NewAssessment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(
+        default=None, description="A team of yours to own it (signed in); members edit it."
+    )
     answers: dict[str, Any] = Field(
         default_factory=dict, description="Answers to give at once, by question id."
     )
@@ -110,19 +113,33 @@ def post_recommend(profile: Profile) -> Recommendation:
     return recommend(profile)
 
 
-@router.post("/assessments", status_code=status.HTTP_201_CREATED, response_model=CreatedAssessment)
-def post_assessment(body: NewAssessment, request: Request) -> CreatedAssessment:
+@router.post(
+    "/assessments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedAssessment | AssessmentOut,
+    responses=documented(404, "No team of yours has the id given as `team`."),
+)
+def post_assessment(body: NewAssessment, request: Request) -> CreatedAssessment | AssessmentOut:
     """Start an assessment, optionally with some answers already given.
 
-    The answer carries the assessment's `edit_key`, once: every other call about this
-    assessment needs it as `Authorization: Bearer <edit_key>`.
+    Anonymous, the answer carries the assessment's `edit_key`, once: every other call about
+    this assessment needs it as `Authorization: Bearer <edit_key>`. Signed in (a personal API
+    token), you own it, or the `team` does, and there is no key to keep.
     """
     answers = {
         question_id: parse_answer(question_id, raw) for question_id, raw in body.answers.items()
     }
     with transaction(request) as session:
-        created = assessments.create_assessment(session=session, title=body.title, answers=answers)
+        created = assessments.create_assessment(
+            session=session,
+            caller=caller(request),
+            title=body.title,
+            answers=answers,
+            team_id=body.team,
+        )
         shown = _assessment_out(session, Caller(bearer=created.edit_key), created.id)
+    if created.owned:
+        return AssessmentOut(**shown)
     return CreatedAssessment(**shown, edit_key=created.edit_key)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from typing import Annotated
 
-from app.services import assessments, sharing
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.services import assessments, ownership, sharing
 from app.web.credentials import caller
+from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
-from app.web.presenters import results
+from app.web.presenters import results, urls
 from app.web.presenters import sharing as share_presenter
 from app.web.rendering import renderer
 
@@ -31,8 +34,12 @@ def result(assessment_id: str, request: Request) -> Response:
             assessment_id=assessment_id,
             secret_key=request.app.state.settings.secret_key,
         )
+        choices = ownership.claim_choices(
+            session=session, caller=credentials, assessment_id=assessment_id
+        )
     context = results.result_context(state, recommendation, base_url=base_url)
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
+    context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))
     response = renderer(request).render(request, "results/result.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page carries the private link
     return response
@@ -56,3 +63,22 @@ def export(assessment_id: str, kind: str, request: Request) -> Response:
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.post("/assessments/{assessment_id}/claim")
+def claim(
+    assessment_id: str,
+    request: Request,
+    csrf_token: Annotated[str | None, Form()] = None,
+    team: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Move the assessment this browser holds the key for into the user's account or a team."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        ownership.claim(
+            session=session,
+            caller=caller(request),
+            assessment_id=assessment_id,
+            team_id=team or None,
+        )
+    return RedirectResponse(urls.claim_section(assessment_id), status_code=303)

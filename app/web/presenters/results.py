@@ -12,6 +12,7 @@ from app.decision.recommendation import Recommendation
 from app.decision.wording import WORDING
 from app.recipes import recipe_for_step
 from app.services.assessments import AssessmentState
+from app.services.ownership import ClaimChoices
 from app.web.presenters import urls
 from app.web.presenters.questionnaire import answer_label
 
@@ -207,3 +208,19 @@ EXPORTS = {
     "json": (export_json, "application/json"),
     "md": (export_markdown, "text/markdown; charset=utf-8"),
 }
+
+
+def claim_context(
+    assessment_id: str, choices: ClaimChoices | None, *, has_key: bool
+) -> dict[str, Any]:
+    """The result page's "keep it in your account or a team" section."""
+    return {
+        "url": urls.claim(assessment_id),
+        "signin_url": urls.signin(),
+        "signup_url": urls.signup(),
+        "signed_in": choices is not None,
+        "has_key": has_key,
+        "owner": choices.owner if choices else "nobody",
+        "team_name": choices.team_name if choices else None,
+        "teams": choices.teams if choices else [],
+    }

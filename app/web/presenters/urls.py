@@ -145,3 +145,46 @@ def recipes_api() -> str:
 def recipe_api(recipe_id: str) -> str:
     """One recipe as JSON."""
     return f"{RECIPES_API}/{recipe_id}"
+
+
+INVITE_QUERY = "invite"  # the query key of a sign-up or sign-in that returns to an invitation
+
+
+def signup(invite: str | None = None) -> str:
+    """The sign-up page; with an invitation's token, it returns there after."""
+    return _with("/signup", query([(INVITE_QUERY, invite)]) if invite else "")
+
+
+def signin(invite: str | None = None) -> str:
+    """The sign-in page; with an invitation's token, it returns there after."""
+    return _with("/signin", query([(INVITE_QUERY, invite)]) if invite else "")
+
+
+def signout() -> str:
+    """Where the sign-out form posts."""
+    return "/signout"
+
+
+def team(team_id: str) -> str:
+    """One team's page: members, invites, assessments."""
+    return f"/teams/{team_id}"
+
+
+def invite(token: str) -> str:
+    """The page that accepts an invitation into a team."""
+    return f"/invites/{token}"
+
+
+def claim(assessment_id: str) -> str:
+    """Where the result page's form moves an assessment into an account or a team."""
+    return f"{assessment(assessment_id)}/claim"
+
+
+def claim_section(assessment_id: str) -> str:
+    """The result page's section about who owns the assessment."""
+    return _with(result(assessment_id), fragment="claim")
+
+
+def team_invites(team_id: str) -> str:
+    """Where a team page's form makes an invitation."""
+    return f"{team(team_id)}/invites"

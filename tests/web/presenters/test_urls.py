@@ -41,6 +41,14 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "dataset_check": (("sft-lora",), {}, ("GET", "POST")),
     "recipes_api": ((), {}, ("GET",)),
     "recipe_api": (("sft-lora",), {}, ("GET",)),
+    "signup": (("T" * 43,), {}, ("GET", "POST")),
+    "signin": ((), {}, ("GET", "POST")),
+    "signout": ((), {}, ("POST",)),
+    "team": ((ID,), {}, ("GET",)),
+    "team_invites": ((ID,), {}, ("POST",)),
+    "invite": (("T" * 43,), {}, ("GET", "POST")),
+    "claim": ((ID,), {}, ("POST",)),
+    "claim_section": ((ID,), {}, ("GET",)),
 }
 
 

@@ -1,0 +1,77 @@
+"""Team pages: a team's members and assessments, invitations made and accepted.
+
+Who may see or change what is decided by `app.services.teams` (through `access`): outsiders
+404, members without the role 403, as on the JSON API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.services import accounts, teams
+from app.web.credentials import caller
+from app.web.csrf import check_csrf
+from app.web.deps import transaction
+from app.web.presenters import teams as presenter
+from app.web.presenters import urls
+from app.web.rendering import renderer
+
+router = APIRouter(include_in_schema=False)
+CsrfToken = Annotated[str | None, Form(alias="csrf_token")]
+# The invitation's address is its credential: keep it out of Referer headers and caches.
+INVITE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@router.get("/teams/{team_id}", response_class=HTMLResponse)
+def team_page(team_id: str, request: Request) -> Response:
+    """The team's members and assessments; owners also invite."""
+    with transaction(request) as session:
+        detail = teams.team_detail(session=session, caller=caller(request), team_id=team_id)
+    context = presenter.team_context(detail)
+    return renderer(request).render(request, "teams/team.html", context)
+
+
+@router.post("/teams/{team_id}/invites", response_class=HTMLResponse)
+def invite(
+    team_id: str,
+    request: Request,
+    csrf_token: CsrfToken = None,
+    role: Annotated[str, Form()] = "member",
+) -> Response:
+    """Make a single-use invitation and show its link, this once."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        made = teams.create_invite(
+            session=session, caller=caller(request), team_id=team_id, role=role
+        )
+        detail = teams.team_detail(session=session, caller=caller(request), team_id=team_id)
+    context = presenter.team_context(detail, new_invite=made, base_url=str(request.base_url))
+    response = renderer(request).render(request, "teams/team.html", context, status_code=201)
+    response.headers.update(INVITE_HEADERS)
+    return response
+
+
+@router.get("/invites/{invite_token}", response_class=HTMLResponse)
+def invite_page(invite_token: str, request: Request) -> Response:
+    """What the invitation offers, and a way to accept it (signing up or in first)."""
+    with transaction(request) as session:
+        offered = teams.invite_team(session=session, token=invite_token)
+        account = accounts.current(session=session, caller=caller(request))
+    context = presenter.invite_context(invite_token, offered, account)
+    response = renderer(request).render(request, "teams/invite.html", context)
+    response.headers.update(INVITE_HEADERS)
+    return response
+
+
+@router.post("/invites/{invite_token}")
+def accept(invite_token: str, request: Request, csrf_token: CsrfToken = None) -> Response:
+    """Join the team; the invitation is used up."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        joined = teams.accept_invite(session=session, caller=caller(request), token=invite_token)
+    response = RedirectResponse(urls.team(joined.team.id), status_code=303)
+    response.headers.update(INVITE_HEADERS)
+    return response
