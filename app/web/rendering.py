@@ -10,11 +10,26 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
 
+from app.web.credentials import SESSION_COOKIE
 from app.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
+from app.web.presenters import urls
 
 SITE_NAME = "Adaptation Advisor"
 # The progress bar in the page header; an htmx swap sends it out of band with every fragment.
 PROGRESS_TEMPLATE = "questionnaire/_progress.html"
+
+
+def _nav(request: Request) -> dict[str, Any]:
+    """The header's links. A session cookie shows the signed-in links without a query; a
+    revoked one shows them until the next sign-in page says otherwise."""
+    return {
+        "signed_in": bool(request.cookies.get(SESSION_COOKIE)),
+        "mine": urls.my_assessments(),
+        "teams": urls.teams(),
+        "signin": urls.signin(),
+        "signup": urls.signup(),
+        "signout": urls.signout(),
+    }
 
 
 def is_htmx(request: Request) -> bool:
@@ -63,6 +78,7 @@ class Pages:
             "request": request,
             "csrf_field": CSRF_FIELD,
             "csrf_token": csrf_token(request),
+            "nav": _nav(request),
             **context,
         }
         headers = {"Vary": "HX-Request"}

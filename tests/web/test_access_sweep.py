@@ -28,7 +28,12 @@ SECRET_TITLE = "Victim plan ZQX-4821"
 SECRET_NUMBER = 8_765_432  # the victim's labeled_examples, as stored and as shown
 SECRET_TEAM = "Victim team QPW-1937"
 OWNER_EMAIL = "victim-owner@example.org"
+TEAM_TITLE = "Team plan WRT-5510"  # the team's assessment: its members may see these
+TEAM_NUMBER = 7_654_321
 LEAKS = (SECRET_TITLE, str(SECRET_NUMBER), f"{SECRET_NUMBER:,}", SECRET_TEAM, OWNER_EMAIL)
+TEAM_LEAKS = (TEAM_TITLE, str(TEAM_NUMBER), f"{TEAM_NUMBER:,}")
+# What a member of the victim's team knows, and so may be shown.
+MEMBER_KNOWS = (SECRET_TEAM, OWNER_EMAIL, *TEAM_LEAKS)
 PASSWORD = "victim password 1"
 # Path parameters that name no one's resource, with a value the route accepts.
 PUBLIC_PARAMS = {"question_id": "gap", "kind": "json", "recipe_id": "sft-lora", "fmt": "trl"}
@@ -109,9 +114,9 @@ def _team(client: TestClient, victim: Victim) -> None:
         )
     victim.live_invite, victim.dead_invites = live, (used, expired)
     body = {
-        "title": SECRET_TITLE,
+        "title": TEAM_TITLE,
         "team": victim.team_id,
-        "answers": {"gap": "both", "labeled_examples": SECRET_NUMBER},
+        "answers": {"gap": "both", "labeled_examples": TEAM_NUMBER},
     }
     made = client.post("/api/assessments", json=body, headers=owner)
     assert made.status_code == 201, made.text
@@ -253,7 +258,7 @@ def test_no_route_opens_someone_elses_resources(app: FastAPI, victim: Victim) ->
     swept = 0
     for kind, client, token, headers in _callers(app, victim):
         # A member knows the team's name and its members: not a leak to them.
-        leaks = [s for s in LEAKS if kind != "member" or s not in (SECRET_TEAM, OWNER_EMAIL)]
+        leaks = [s for s in (*LEAKS, *TEAM_LEAKS) if kind != "member" or s not in MEMBER_KNOWS]
         for method, path, params in _calls(app):
             private = PRIVATE_PARAMS & set(params)
             recipe_prefill = path in PREFILLED_FROM_QUERY and method == "GET"

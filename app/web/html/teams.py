@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import accounts, teams
+from app.services import accounts, ownership, teams
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
@@ -23,6 +23,44 @@ router = APIRouter(include_in_schema=False)
 CsrfToken = Annotated[str | None, Form(alias="csrf_token")]
 # The invitation's address is its credential: keep it out of Referer headers and caches.
 INVITE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@router.get("/teams", response_class=HTMLResponse)
+def teams_page(request: Request) -> Response:
+    """The signed-in user's teams, and a form to create one."""
+    with transaction(request) as session:
+        me = accounts.me(session=session, caller=caller(request))
+    return renderer(request).render(request, "teams/teams.html", presenter.teams_context(me))
+
+
+@router.post("/teams")
+def create_team(
+    request: Request, csrf_token: CsrfToken = None, name: Annotated[str, Form()] = ""
+) -> Response:
+    """Create a team (you are its owner) and go to its page."""
+    check_csrf(request, csrf_token)
+    try:
+        with transaction(request) as session:
+            team = teams.create_team(session=session, caller=caller(request), name=name)
+    except accounts.AccountError as exc:
+        with transaction(request, write=False) as session:
+            me = accounts.me(session=session, caller=caller(request))
+        context = presenter.teams_context(me, name=name, error=f"Name: {exc}")
+        return renderer(request).render(request, "teams/teams.html", context, status_code=422)
+    return RedirectResponse(urls.team(team.id), status_code=303)
+
+
+@router.get("/my/assessments", response_class=HTMLResponse)
+def my_assessments(request: Request) -> Response:
+    """Signed in: your assessments and your teams'; anonymous: those this browser holds keys
+    for."""
+    credentials = caller(request)
+    with transaction(request) as session:
+        account = accounts.current(session=session, caller=credentials)
+        held = ownership.held(session=session, caller=credentials)
+        mine = ownership.mine(session=session, user_id=account.id) if account else []
+    context = presenter.mine_context(account, mine, held)
+    return renderer(request).render(request, "teams/mine.html", context)
 
 
 @router.get("/teams/{team_id}", response_class=HTMLResponse)

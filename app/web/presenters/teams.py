@@ -6,7 +6,8 @@ from typing import Any
 
 from app.decision.bank import BANK
 from app.models import ROLES
-from app.services.accounts import Account
+from app.services.accounts import Account, Me
+from app.services.ownership import Listed
 from app.services.teams import InviteMade, Joined, TeamDetail
 from app.web.presenters import urls
 
@@ -70,4 +71,41 @@ def invite_context(token: str, offered: Joined, account: Account | None) -> dict
         "accept_url": urls.invite(token),
         "signup_url": urls.signup(token),
         "signin_url": urls.signin(token),
+    }
+
+
+def teams_context(me: Me, *, name: str = "", error: str | None = None) -> dict[str, Any]:
+    """Context of the teams page."""
+    return {
+        "ruleset": BANK.version,
+        "teams": [{"name": t.name, "role": t.role, "url": urls.team(t.id)} for t in me.teams],
+        "create_url": urls.teams(),
+        "name": name,
+        "error": error,
+    }
+
+
+def _rows(listed: list[Listed]) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": a.title or "Untitled assessment",
+            "status": a.status.replace("_", " "),
+            "updated_at": a.updated_at,
+            "team": a.team_name,
+            "url": urls.assessment(a.id),
+        }
+        for a in listed
+    ]
+
+
+def mine_context(account: Account | None, mine: list[Listed], held: list[Listed]) -> dict[str, Any]:
+    """Context of "My assessments": owned ones (signed in), then those held by key."""
+    owned = {a.id for a in mine}
+    return {
+        "ruleset": BANK.version,
+        "account": account,
+        "mine": _rows(mine),
+        "held": _rows([a for a in held if a.id not in owned]),
+        "signin_url": urls.signin(),
+        "start_url": urls.home(),
     }

@@ -188,3 +188,13 @@ def claim_section(assessment_id: str) -> str:
 def team_invites(team_id: str) -> str:
     """Where a team page's form makes an invitation."""
     return f"{team(team_id)}/invites"
+
+
+def teams() -> str:
+    """The user's teams, and the form that creates one."""
+    return "/teams"
+
+
+def my_assessments() -> str:
+    """The user's assessments and their teams' (or, anonymous, those this browser holds)."""
+    return "/my/assessments"

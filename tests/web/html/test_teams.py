@@ -82,3 +82,40 @@ def test_outsiders_and_forged_forms_are_refused(client: TestClient) -> None:
         assert parse(page).select_one("main form") is None  # sign up or in first
         token = csrf_token(anonymous, urls.signin())
         assert post_form(anonymous, urls.invite(invite["token"]), token).status_code == 401
+
+
+def test_create_a_team_from_the_teams_page(client: TestClient) -> None:
+    signed_in_browser(client, "tia@example.org")
+    token = csrf_token(client, urls.teams())
+    assert post_form(client, urls.teams(), token, name="  ").status_code == 422
+    made = post_form(client, urls.teams(), token, name=XSS_TEAM)
+    assert made.status_code == 303 and made.headers["location"].startswith("/teams/")
+    listed = parse(client.get(urls.teams()).text).select("ul.teams a")
+    assert [a.get_text() for a in listed] == [XSS_TEAM]
+    assert not parse(client.get(urls.teams()).text).select("main script")
+    assert post_form(client, urls.teams(), None, name="x").status_code == 403
+    with TestClient(client.app) as anonymous:
+        assert anonymous.get(urls.teams()).status_code == 401
+
+
+def _team_id(client: TestClient) -> str:
+    return str(client.get("/api/me").json()["teams"][0]["id"])
+
+
+def test_my_assessments_signed_in_and_anonymous(client: TestClient) -> None:
+    _team(client)
+    with TestClient(client.app) as elsewhere:  # made anonymously: it has a key to hold
+        held_id = elsewhere.post("/api/assessments", json={"title": "Kept by key"}).json()
+    client.cookies.set(f"advisor_key_{held_id['id']}", held_id["edit_key"])
+    page = parse(client.get(urls.my_assessments()).text)
+    titles = [a.get_text() for a in page.select("ul.assessments a")]
+    assert titles == ["Team plan", "Kept by key"]
+    assert "Kept by key" not in client.get(urls.team(_team_id(client))).text
+    with TestClient(client.app) as anonymous:
+        empty = parse(anonymous.get(urls.my_assessments()).text)
+        assert not empty.select("ul.assessments a")
+        anonymous.cookies.set(f"advisor_key_{held_id['id']}", "not the key")
+        assert not parse(anonymous.get(urls.my_assessments()).text).select("ul.assessments a")
+        anonymous.cookies.set(f"advisor_key_{held_id['id']}", held_id["edit_key"])
+        shown = parse(anonymous.get(urls.my_assessments()).text).select("ul.assessments a")
+        assert [a.get_text() for a in shown] == ["Kept by key"]

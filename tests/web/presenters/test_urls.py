@@ -49,6 +49,8 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "invite": (("T" * 43,), {}, ("GET", "POST")),
     "claim": ((ID,), {}, ("POST",)),
     "claim_section": ((ID,), {}, ("GET",)),
+    "teams": ((), {}, ("GET", "POST")),
+    "my_assessments": ((), {}, ("GET",)),
 }
 
 
