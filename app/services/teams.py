@@ -256,3 +256,12 @@ def team_detail(*, session: Session, caller: Caller, team_id: str) -> TeamDetail
         [MemberInfo(m.id, m.email, m.role, aware(m.created_at)) for m in members],
         [TeamAssessment(a.id, a.title, a.status, aware(a.updated_at)) for a in owned],
     )
+
+
+def is_member(*, session: Session, caller: Caller, team_id: str) -> bool:
+    """Whether the signed-in caller is (still) in the team."""
+    try:
+        require_team(session=session, caller=caller, team_id=team_id, role="member")
+    except TeamNotFound:
+        return False
+    return True

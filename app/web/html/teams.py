@@ -6,10 +6,12 @@ Who may see or change what is decided by `app.services.teams` (through `access`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from app.services import accounts, ownership, teams
 from app.web.credentials import caller
@@ -90,6 +92,55 @@ def invite(
     response = renderer(request).render(request, "teams/team.html", context, status_code=201)
     response.headers.update(INVITE_HEADERS)
     return response
+
+
+def _member_change(request: Request, team_id: str, change: Callable[[Session], None]) -> Response:
+    """Apply a change to the team's members and go back to its page; the last owner's refusal
+    re-renders the page (422) with the reason."""
+    try:
+        with transaction(request) as session:
+            change(session)
+            left = not teams.is_member(session=session, caller=caller(request), team_id=team_id)
+    except teams.LastOwner as exc:
+        with transaction(request, write=False) as session:
+            detail = teams.team_detail(session=session, caller=caller(request), team_id=team_id)
+        context = presenter.team_context(detail, error=str(exc).capitalize() + ".")
+        return renderer(request).render(request, "teams/team.html", context, status_code=422)
+    return RedirectResponse(urls.teams() if left else urls.team(team_id), status_code=303)
+
+
+@router.post("/teams/{team_id}/members/{user_id}/role")
+def change_role(
+    team_id: str,
+    user_id: str,
+    request: Request,
+    csrf_token: CsrfToken = None,
+    role: Annotated[str, Form()] = "member",
+) -> Response:
+    """Give a member another role (owners only)."""
+    check_csrf(request, csrf_token)
+    return _member_change(
+        request,
+        team_id,
+        lambda session: teams.change_role(
+            session=session, caller=caller(request), team_id=team_id, user_id=user_id, role=role
+        ),
+    )
+
+
+@router.post("/teams/{team_id}/members/{user_id}/remove")
+def remove_member(
+    team_id: str, user_id: str, request: Request, csrf_token: CsrfToken = None
+) -> Response:
+    """Remove a member (owners), or leave the team (your own row)."""
+    check_csrf(request, csrf_token)
+    return _member_change(
+        request,
+        team_id,
+        lambda session: teams.remove_member(
+            session=session, caller=caller(request), team_id=team_id, user_id=user_id
+        ),
+    )
 
 
 @router.get("/invites/{invite_token}", response_class=HTMLResponse)

@@ -19,7 +19,11 @@ ROLE_LABELS = {
 
 
 def team_context(
-    detail: TeamDetail, *, new_invite: InviteMade | None = None, base_url: str = ""
+    detail: TeamDetail,
+    *,
+    new_invite: InviteMade | None = None,
+    base_url: str = "",
+    error: str | None = None,
 ) -> dict[str, Any]:
     """Context of a team's page."""
     team_id = detail.team.id
@@ -34,6 +38,8 @@ def team_context(
                 "role": m.role,
                 "is_me": m.user_id == detail.user_id,
                 "joined": m.joined_at,
+                "role_url": urls.member_role(team_id, m.user_id),
+                "remove_url": urls.member_removal(team_id, m.user_id),
             }
             for m in detail.members
         ],
@@ -47,6 +53,7 @@ def team_context(
             for a in detail.assessments
         ],
         "invite_url": urls.team_invites(team_id),
+        "error": error,
         "roles": [(role, ROLE_LABELS[role]) for role in ROLES],
         "new_invite": (
             {

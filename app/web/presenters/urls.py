@@ -198,3 +198,13 @@ def teams() -> str:
 def my_assessments() -> str:
     """The user's assessments and their teams' (or, anonymous, those this browser holds)."""
     return "/my/assessments"
+
+
+def member_role(team_id: str, user_id: str) -> str:
+    """Where a team page's form changes a member's role."""
+    return f"{team(team_id)}/members/{user_id}/role"
+
+
+def member_removal(team_id: str, user_id: str) -> str:
+    """Where a team page's form removes a member (or the user leaves)."""
+    return f"{team(team_id)}/members/{user_id}/remove"

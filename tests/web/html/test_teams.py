@@ -119,3 +119,38 @@ def test_my_assessments_signed_in_and_anonymous(client: TestClient) -> None:
         anonymous.cookies.set(f"advisor_key_{held_id['id']}", held_id["edit_key"])
         shown = parse(anonymous.get(urls.my_assessments()).text).select("ul.assessments a")
         assert [a.get_text() for a in shown] == ["Kept by key"]
+
+
+def test_owners_change_roles_and_remove_members_leave_and_the_last_owner_stays(
+    client: TestClient,
+) -> None:
+    team_id, owner = _team(client)
+    invite = client.post(f"/api/teams/{team_id}/invites", json={"role": "member"}, headers=owner)
+    with TestClient(client.app) as member:
+        member_id = signed_in_browser(member, "mem@example.org")
+        token = csrf_token(member, urls.signin())
+        assert post_form(member, urls.invite(invite.json()["token"]), token).status_code == 303
+        owner_id = client.get("/api/me").json()["id"]
+        # A member changes nobody's role and removes nobody else.
+        promote = post_form(member, urls.member_role(team_id, member_id), token, role="owner")
+        assert promote.status_code == 403
+        assert post_form(member, urls.member_removal(team_id, owner_id), token).status_code == 403
+        # The owner promotes the member to reviewer, then the member leaves.
+        owner_token = csrf_token(client, urls.team(team_id))
+        changed = post_form(
+            client, urls.member_role(team_id, member_id), owner_token, role="reviewer"
+        )
+        assert changed.status_code == 303
+        assert member.get("/api/me").json()["teams"][0]["role"] == "reviewer"
+        left = post_form(member, urls.member_removal(team_id, member_id), token)
+        assert left.status_code == 303 and left.headers["location"] == urls.teams()
+        assert member.get(urls.team(team_id)).status_code == 404
+    # The last owner can neither step down nor leave.
+    for url, fields in (
+        (urls.member_role(team_id, owner_id), {"role": "member"}),
+        (urls.member_removal(team_id, owner_id), {}),
+    ):
+        refused = post_form(client, url, owner_token, **fields)
+        assert refused.status_code == 422
+        assert "needs an owner" in one(refused.text, "[role=alert]").get_text()
+    assert post_form(client, urls.member_removal(team_id, owner_id), None).status_code == 403

@@ -51,6 +51,8 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "claim_section": ((ID,), {}, ("GET",)),
     "teams": ((), {}, ("GET", "POST")),
     "my_assessments": ((), {}, ("GET",)),
+    "member_role": ((ID, ID), {}, ("POST",)),
+    "member_removal": ((ID, ID), {}, ("POST",)),
 }
 
 
