@@ -20,7 +20,13 @@ from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
 from app.services.access import Forbidden, NotSignedIn, ShareNotFound, TeamNotFound
-from app.services.accounts import AccountError, EmailTaken, TooManyAttempts, WrongCredentials
+from app.services.accounts import (
+    AccountError,
+    EmailTaken,
+    NotYours,
+    TooManyAttempts,
+    WrongCredentials,
+)
 from app.services.assessments import AssessmentNotFound
 from app.services.teams import InviteNotFound, MemberNotFound
 from app.settings import Settings
@@ -114,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(TeamNotFound, _team_not_found)
     app.add_exception_handler(InviteNotFound, _team_not_found)
     app.add_exception_handler(MemberNotFound, _team_not_found)
+    app.add_exception_handler(NotYours, _team_not_found)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
@@ -202,7 +209,7 @@ async def _unauthorized(request: Request, exc: Exception) -> Response:
 
 async def _team_not_found(request: Request, exc: Exception) -> Response:
     """404 for a team the caller is not in, an unusable invite, or a member not in the team."""
-    if isinstance(exc, TeamNotFound):
+    if isinstance(exc, TeamNotFound | NotYours):
         field = exc.field
     else:
         field = "invite_token" if isinstance(exc, InviteNotFound) else "user_id"

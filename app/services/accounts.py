@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -274,3 +274,116 @@ def current(*, session: Session, caller: Caller) -> Account | None:
     user_id = signed_in(session=session, caller=caller)
     user = session.get(User, user_id) if user_id is not None else None
     return Account(user.id, user.email) if user is not None else None
+
+
+class NotYours(LookupError):
+    """No API token or session of the signed-in user has that id (404)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"you have no {field.removesuffix('_id').replace('_', ' ')} with that id")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    user_agent: str | None
+    created_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What the account page shows: the user, their API tokens and live sessions."""
+
+    account: Account
+    tokens: list[TokenInfo]
+    sessions: list[SessionInfo]
+
+
+def account_view(*, session: Session, caller: Caller) -> AccountView:
+    """The signed-in user's API tokens (newest first) and live sessions."""
+    user_id = require_user(session=session, caller=caller)
+    user = session.get_one(User, user_id)
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc())
+    ).all()
+    now = utcnow()
+    mine = secret_hash(caller.session_token) if caller.session_token else None
+    rows = session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .order_by(UserSession.created_at.desc())
+    ).all()
+    return AccountView(
+        Account(user.id, user.email),
+        [
+            TokenInfo(
+                t.id,
+                t.name,
+                aware(t.created_at),
+                aware(t.last_used_at) if t.last_used_at else None,
+                t.revoked_at is not None,
+            )
+            for t in tokens
+        ],
+        [
+            SessionInfo(
+                s.id, s.user_agent, aware(s.created_at), aware(s.expires_at), s.token_hash == mine
+            )
+            for s in rows
+            if aware(s.expires_at) > now
+        ],
+    )
+
+
+def change_password(
+    *, session: Session, caller: Caller, current_password: str, new_password: str
+) -> None:
+    """Change the signed-in user's password; every other session of theirs ends."""
+    user_id = require_user(session=session, caller=caller)
+    user = session.get_one(User, user_id)
+    if not _hasher().verify(current_password, user.password_hash):
+        raise AccountError("current_password", "is not your current password")
+    check_password(new_password)
+    user.password_hash = _hasher().hash(new_password)
+    keep = secret_hash(caller.session_token) if caller.session_token else ""
+    session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.token_hash != keep,
+        )
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_api_token(*, session: Session, caller: Caller, token_id: str) -> None:
+    """Revoke one of the signed-in user's API tokens (again is fine)."""
+    user_id = require_user(session=session, caller=caller)
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotYours("token_id")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def revoke_session(*, session: Session, caller: Caller, session_id: str) -> None:
+    """Sign one of the signed-in user's sessions out."""
+    user_id = require_user(session=session, caller=caller)
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user_id:
+        raise NotYours("session_id")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()

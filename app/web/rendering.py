@@ -26,6 +26,7 @@ def _nav(request: Request) -> dict[str, Any]:
         "signed_in": bool(request.cookies.get(SESSION_COOKIE)),
         "mine": urls.my_assessments(),
         "teams": urls.teams(),
+        "account": urls.account(),
         "signin": urls.signin(),
         "signup": urls.signup(),
         "signout": urls.signout(),

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
 from app.main import create_app
-from app.models import Invite, secret_hash, utcnow
+from app.models import ApiToken, Invite, UserSession, secret_hash, utcnow
+from app.services import accounts
 from app.settings import Settings
 from app.web.presenters import urls
 from tests.web.conftest import bearer, csrf_token, expire, new_assessment, start_assessment
@@ -38,12 +40,22 @@ PASSWORD = "victim password 1"
 # Path parameters that name no one's resource, with a value the route accepts.
 PUBLIC_PARAMS = {"question_id": "gap", "kind": "json", "recipe_id": "sft-lora", "fmt": "trl"}
 # Path parameters that name someone's resource: the sweep fills them with the victim's.
-PRIVATE_PARAMS = {"assessment_id", "token", "team_id", "user_id", "invite_token"}
+PRIVATE_PARAMS = {
+    "assessment_id",
+    "token",
+    "team_id",
+    "user_id",
+    "invite_token",
+    "token_id",
+    "session_id",
+}
 TEAM_PARAMS = {"team_id", "user_id"}
 # Routes that need an account as such: a caller without one may get 401 (it reveals nothing).
 NEEDS_ACCOUNT = {
     ("POST", "/api/invites/{invite_token}/accept"),
     ("POST", "/invites/{invite_token}"),
+    ("POST", "/account/tokens/{token_id}/revoke"),
+    ("POST", "/account/sessions/{session_id}/revoke"),
 }
 # Routes any member of the team may use: a member is not "without the role" there.
 MEMBERS_MAY = {("GET", "/teams/{team_id}")}
@@ -80,6 +92,8 @@ class Victim:
     live_invite: str = ""
     dead_invites: tuple[str, ...] = ()
     member_auth: dict[str, str] = field(default_factory=dict)
+    api_token_id: str = ""
+    session_id: str = ""
 
 
 def _account(client: TestClient, email: str) -> tuple[str, dict[str, str]]:
@@ -121,6 +135,14 @@ def _team(client: TestClient, victim: Victim) -> None:
     made = client.post("/api/assessments", json=body, headers=owner)
     assert made.status_code == 201, made.text
     victim.team_assessment_id = made.json()["id"]
+    with Session(client.app.state.engine) as session, session.begin():  # type: ignore[attr-defined]
+        accounts.start_session(session=session, user_id=victim.owner_id, user_agent="victim")
+        victim.api_token_id = session.scalars(
+            select(ApiToken.id).where(ApiToken.user_id == victim.owner_id)
+        ).one()
+        victim.session_id = session.scalars(
+            select(UserSession.id).where(UserSession.user_id == victim.owner_id)
+        ).one()
 
 
 def _shares(client: TestClient, victim: Victim) -> None:
@@ -217,6 +239,8 @@ def _fillings(victim: Victim, kind: str, params: list[str]) -> Iterator[dict[str
                     "team_id": victim.team_id,
                     "user_id": victim.owner_id,
                     "invite_token": invite,
+                    "token_id": victim.api_token_id,
+                    "session_id": victim.session_id,
                 }
 
 
@@ -297,6 +321,8 @@ def test_the_sweep_filled_the_routes_right(app: FastAPI, victim: Victim) -> None
                 "team_id": victim.team_id,
                 "user_id": victim.owner_id,
                 "invite_token": victim.live_invite,
+                "token_id": victim.api_token_id,
+                "session_id": victim.session_id,
             }
             url = _fill(path, values)
             if path in PREFILLED_FROM_QUERY:

@@ -17,6 +17,7 @@ from app.web.credentials import caller, drop_session, hold_session
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.presenters import urls
+from app.web.presenters.accounts import account_context
 from app.web.rendering import renderer
 
 router = APIRouter(include_in_schema=False)
@@ -142,3 +143,79 @@ def signout(request: Request, csrf_token: CsrfToken = None) -> Response:
     response = RedirectResponse(urls.home(), status_code=303)
     drop_session(request, response)
     return response
+
+
+def _account_page(
+    request: Request,
+    *,
+    status_code: int = 200,
+    new_token: str | None = None,
+    error: str | None = None,
+) -> Response:
+    with transaction(request, write=False) as session:
+        view = accounts.account_view(session=session, caller=caller(request))
+    context = account_context(view, new_token=new_token, error=error)
+    response = renderer(request).render(
+        request, "accounts/account.html", context, status_code=status_code
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request) -> Response:
+    """Password, personal API tokens and signed-in sessions."""
+    return _account_page(request)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    csrf_token: CsrfToken = None,
+    current_password: Text = "",
+    password: Text = "",
+) -> Response:
+    """Change the password; every other session ends."""
+    check_csrf(request, csrf_token)
+    try:
+        with transaction(request) as session:
+            accounts.change_password(
+                session=session,
+                caller=caller(request),
+                current_password=current_password,
+                new_password=password,
+            )
+    except accounts.AccountError as exc:
+        label = exc.field.replace("_", " ").capitalize()
+        return _account_page(request, status_code=422, error=f"{label}: {exc}")
+    return RedirectResponse(urls.account(), status_code=303)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(request: Request, csrf_token: CsrfToken = None, name: Text = "") -> Response:
+    """A new personal API token, shown on the page this once."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        user_id = accounts.require_user(session=session, caller=caller(request))
+        token = accounts.create_api_token(
+            session=session, user_id=user_id, name=name.strip() or "API token"
+        )
+    return _account_page(request, status_code=201, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: str, request: Request, csrf_token: CsrfToken = None) -> Response:
+    """Revoke one of your API tokens."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        accounts.revoke_api_token(session=session, caller=caller(request), token_id=token_id)
+    return RedirectResponse(urls.account(), status_code=303)
+
+
+@router.post("/account/sessions/{session_id}/revoke")
+def revoke_session(session_id: str, request: Request, csrf_token: CsrfToken = None) -> Response:
+    """Sign one of your sessions out."""
+    check_csrf(request, csrf_token)
+    with transaction(request) as session:
+        accounts.revoke_session(session=session, caller=caller(request), session_id=session_id)
+    return RedirectResponse(urls.account(), status_code=303)

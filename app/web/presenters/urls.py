@@ -208,3 +208,28 @@ def member_role(team_id: str, user_id: str) -> str:
 def member_removal(team_id: str, user_id: str) -> str:
     """Where a team page's form removes a member (or the user leaves)."""
     return f"{team(team_id)}/members/{user_id}/remove"
+
+
+def account() -> str:
+    """The signed-in user's account page: password, API tokens, sessions."""
+    return "/account"
+
+
+def account_password() -> str:
+    """Where the account page's form changes the password."""
+    return f"{account()}/password"
+
+
+def account_tokens() -> str:
+    """Where the account page's form creates an API token."""
+    return f"{account()}/tokens"
+
+
+def revoke_api_token(token_id: str) -> str:
+    """Where the account page's form revokes one API token."""
+    return f"{account_tokens()}/{token_id}/revoke"
+
+
+def revoke_session(session_id: str) -> str:
+    """Where the account page's form signs one session out."""
+    return f"{account()}/sessions/{session_id}/revoke"

@@ -53,6 +53,11 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "my_assessments": ((), {}, ("GET",)),
     "member_role": ((ID, ID), {}, ("POST",)),
     "member_removal": ((ID, ID), {}, ("POST",)),
+    "account": ((), {}, ("GET",)),
+    "account_password": ((), {}, ("POST",)),
+    "account_tokens": ((), {}, ("POST",)),
+    "revoke_api_token": ((ID,), {}, ("POST",)),
+    "revoke_session": ((ID,), {}, ("POST",)),
 }
 
 
