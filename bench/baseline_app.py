@@ -119,6 +119,15 @@ def _context(assessment_id: str, answers: dict[str, Any], csrf_token: str) -> di
         # The template's later versions take these two links ready-made.
         "review_url": f"/assessments/{assessment_id}/review",
         "resume_url": f"/assessments/{assessment_id}",
+        # The site header's links, as an anonymous visitor sees them.
+        "nav": {
+            "signed_in": False,
+            "mine": "/my/assessments",
+            "teams": "/teams",
+            "signin": "/signin",
+            "signup": "/signup",
+            "signout": "/signout",
+        },
         "ruleset": BANK.version,
     }
 
