@@ -167,6 +167,30 @@ def require_status(
     return _check(session, caller, guarded, assessment_id).found
 
 
+def require_owner(
+    *, session: hot.Transaction, caller: Caller, assessment_id: str, role: str
+) -> str:
+    """The assessment's status, if the caller may manage it: its key holder, its owning user,
+    or a member of its owning team whose role allows `role`'s actions (rename: member; delete
+    and share links: owner). Without access `AssessmentNotFound`; a member of the team with
+    too low a role, `Forbidden` (403).
+    """
+    guarded = hot.assessment_status(session, assessment_id)
+    if guarded is None:
+        raise AssessmentNotFound(assessment_id)
+    if matching_key(caller, guarded.edit_key_hash, assessment_id) is not None:
+        return guarded.found
+    if guarded.owner_user_id is not None or guarded.team_id is not None:
+        member = _member(session, caller, guarded.team_id)
+        if member is not None and member.user_id == guarded.owner_user_id:
+            return guarded.found
+        if member is not None and guarded.team_id is not None and member.role is not None:
+            if not role_allows(member.role, role):
+                raise Forbidden(role)
+            return guarded.found
+    raise AssessmentNotFound(assessment_id)
+
+
 def signed_in(*, session: Session, caller: Caller) -> str | None:
     """The id of the user the caller's API token or session belongs to, if either is live.
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.decision.bank import BANK, Question, walk
@@ -37,6 +37,7 @@ from app.services.access import (
     AssessmentNotFound,
     Caller,
     require_assessment,
+    require_owner,
     require_status,
     require_team,
     signed_in,
@@ -257,3 +258,33 @@ def _snapshot(*, session: hot.Transaction, state: AssessmentState) -> Recommenda
         now=utcnow(),
     )
     return recommendation
+
+
+TITLE_MAX = 200
+
+
+def rename_assessment(
+    *, session: Session, caller: Caller, assessment_id: str, title: str | None
+) -> None:
+    """Give the assessment a new title (None or blank: none). Its key holder, owning user or
+    any member of its team may (`require_owner`, role member)."""
+    require_owner(session=session, caller=caller, assessment_id=assessment_id, role="member")
+    title = (title or "").strip() or None
+    if title is not None and len(title) > TITLE_MAX:
+        raise ValueError(f"title must be at most {TITLE_MAX} characters")
+    assessment = session.get_one(Assessment, assessment_id)
+    assessment.title = title
+    assessment.updated_at = utcnow()
+
+
+def delete_assessment(*, session: Session, caller: Caller, assessment_id: str) -> None:
+    """Delete the assessment; its answers, snapshots and share links go with it (the foreign
+    keys cascade). Its key holder, owning user or a team owner may."""
+    require_owner(session=session, caller=caller, assessment_id=assessment_id, role="owner")
+    session.execute(delete(Assessment).where(Assessment.id == assessment_id))
+
+
+def deletable(*, session: Session, caller: Caller, assessment_id: str) -> str | None:
+    """The title of an assessment the caller may delete (to ask before doing it)."""
+    require_owner(session=session, caller=caller, assessment_id=assessment_id, role="owner")
+    return session.get_one(Assessment, assessment_id).title

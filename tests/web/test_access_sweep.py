@@ -59,6 +59,8 @@ NEEDS_ACCOUNT = {
 }
 # Routes any member of the team may use: a member is not "without the role" there.
 MEMBERS_MAY = {("GET", "/teams/{team_id}")}
+# Assessment routes only a team's owners may use (a member opening them gets 403).
+TEAM_OWNERS_ONLY = {("GET", "/assessments/{assessment_id}/delete")}
 # Routes that fill a form from `?assessment=ID`: the victim's id there must be a 404.
 PREFILLED_FROM_QUERY = {"/recipes/{recipe_id}", "/recipes/{recipe_id}/export/{fmt}"}
 # A valid body for the JSON routes that take one other than an answer's.
@@ -213,10 +215,18 @@ def _send(client: TestClient, method: str, url: str, token: str, **headers: str)
         for ending, plausible in API_BODIES.items():
             if url.endswith(ending):
                 body = plausible
+        if method == "PATCH":  # a rename
+            body = {"title": "Renamed by the sweep"}
         if method in ("GET", "DELETE"):
             return client.request(method, url, headers=headers, follow_redirects=False)
         return client.request(method, url, json=body, headers=headers, follow_redirects=False)
-    form = {"csrf_token": token, "value": "knowledge", "expires_in_days": "7", "role": "member"}
+    form = {
+        "csrf_token": token,
+        "value": "knowledge",
+        "expires_in_days": "7",
+        "role": "member",
+        "title": "Renamed by the sweep",
+    }
     if method == "GET":
         return client.get(url, headers=headers, follow_redirects=False)
     return client.request(method, url, data=form, headers=headers, follow_redirects=False)
@@ -306,6 +316,14 @@ def test_no_route_opens_someone_elses_resources(app: FastAPI, victim: Victim) ->
                 for secret in leaks:
                     assert secret not in response.text, (kind, method, url, secret)
     assert swept >= 4 * 12, f"only {swept} calls swept: is the route table read?"
+    with TestClient(app) as owner:  # the DELETE and rename calls above changed nothing
+        for assessment_id, auth in (
+            (victim.assessment_id, bearer(victim.edit_key)),
+            (victim.team_assessment_id, victim.owner_auth),
+        ):
+            kept = owner.get(f"/api/assessments/{assessment_id}", headers=auth)
+            assert kept.status_code == 200, kept.text
+            assert kept.json()["title"] in (SECRET_TITLE, TEAM_TITLE)
 
 
 def test_the_sweep_filled_the_routes_right(app: FastAPI, victim: Victim) -> None:
@@ -332,7 +350,13 @@ def test_the_sweep_filled_the_routes_right(app: FastAPI, victim: Victim) -> None
                 headers = victim.owner_auth
             opened = _send(owner, method, url, "", **headers)
             assert opened.status_code < 400, (url, opened.status_code, opened.text[:300])
-            if "assessment_id" in params:  # and the team's assessment, for its member
+            if "assessment_id" in params and (method, path) in TEAM_OWNERS_ONLY:
+                url = _fill(path, {**values, "assessment_id": victim.team_assessment_id})
+                opened = _send(owner, method, url, "", **victim.owner_auth)
+                assert opened.status_code < 400, (url, opened.status_code, opened.text[:300])
+                refused = _send(owner, method, url, "", **victim.member_auth)
+                assert refused.status_code == 403, (url, refused.status_code)
+            elif "assessment_id" in params:  # and the team's assessment, for its member
                 url = _fill(path, {**values, "assessment_id": victim.team_assessment_id})
                 opened = _send(owner, method, url, "", **victim.member_auth)
                 assert opened.status_code < 400, (url, opened.status_code, opened.text[:300])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,14 @@ class NewAssessment(BaseModel):
     answers: dict[str, Any] = Field(
         default_factory=dict, description="Answers to give at once, by question id."
     )
+
+
+class Rename(BaseModel):
+    """Body of `PATCH /api/assessments/{id}`: the new title (null or blank: none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(max_length=200)
 
 
 class AnswerIn(BaseModel):
@@ -105,6 +113,10 @@ def _assessment_out(session: Session, credentials: Caller, assessment_id: str) -
 
 
 NOT_FOUND = documented(404, "No assessment with that id, or not with your key.")
+NOT_YOURS_TO_MANAGE = {
+    **NOT_FOUND,
+    **documented(403, "A member of the owning team without the role this needs."),
+}
 
 
 @router.post("/recommend", response_model=Recommendation)
@@ -197,3 +209,32 @@ def post_complete(assessment_id: str, request: Request) -> AssessmentOut:
             session=session, caller=credentials, assessment_id=assessment_id
         )
         return AssessmentOut(**_assessment_out(session, credentials, assessment_id))
+
+
+@router.patch(
+    "/assessments/{assessment_id}", response_model=AssessmentOut, responses=NOT_YOURS_TO_MANAGE
+)
+def patch_assessment(assessment_id: str, body: Rename, request: Request) -> AssessmentOut:
+    """Rename the assessment: its key holder, owning user or any member of its team."""
+    credentials = caller(request)
+    with transaction(request) as session:
+        assessments.rename_assessment(
+            session=session, caller=credentials, assessment_id=assessment_id, title=body.title
+        )
+        return AssessmentOut(**_assessment_out(session, credentials, assessment_id))
+
+
+@router.delete(
+    "/assessments/{assessment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=NOT_YOURS_TO_MANAGE,
+)
+def delete_assessment(assessment_id: str, request: Request) -> Response:
+    """Delete the assessment with its answers, snapshots and share links: its key holder,
+    owning user or a team owner."""
+    with transaction(request) as session:
+        assessments.delete_assessment(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import assessments, ownership, sharing
+from app.services import accounts, assessments, ownership, sharing
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
@@ -40,6 +40,7 @@ def result(assessment_id: str, request: Request) -> Response:
     context = results.result_context(state, recommendation, base_url=base_url)
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
     context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))
+    context["manage"] = results.manage_context(assessment_id, state.assessment.title)
     response = renderer(request).render(request, "results/result.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page carries the private link
     return response
@@ -82,3 +83,50 @@ def claim(
             team_id=team or None,
         )
     return RedirectResponse(urls.claim_section(assessment_id), status_code=303)
+
+
+@router.post("/assessments/{assessment_id}/rename")
+def rename(
+    assessment_id: str,
+    request: Request,
+    csrf_token: Annotated[str | None, Form()] = None,
+    title: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Rename the assessment from the result page's form, then show the page again."""
+    check_csrf(request, csrf_token)
+    if title is not None and len(title.strip()) > assessments.TITLE_MAX:
+        raise HTTPException(422, f"title: at most {assessments.TITLE_MAX} characters")
+    with transaction(request) as session:
+        assessments.rename_assessment(
+            session=session, caller=caller(request), assessment_id=assessment_id, title=title
+        )
+    return RedirectResponse(urls.result(assessment_id), status_code=303)
+
+
+@router.get("/assessments/{assessment_id}/delete", response_class=HTMLResponse)
+def confirm_delete(assessment_id: str, request: Request) -> Response:
+    """Ask before deleting: the form that does it, with CSRF."""
+    with transaction(request) as session:
+        title = assessments.deletable(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
+    context = results.delete_context(assessment_id, title)
+    response = renderer(request).render(request, "results/delete.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/assessments/{assessment_id}/delete")
+def delete(
+    assessment_id: str, request: Request, csrf_token: Annotated[str | None, Form()] = None
+) -> Response:
+    """Delete the assessment, then go home (or to My assessments, signed in)."""
+    check_csrf(request, csrf_token)
+    credentials = caller(request)
+    with transaction(request) as session:
+        assessments.delete_assessment(
+            session=session, caller=credentials, assessment_id=assessment_id
+        )
+        account = accounts.current(session=session, caller=credentials)
+    target = urls.my_assessments() if account is not None else urls.home()
+    return RedirectResponse(target, status_code=303)

@@ -224,3 +224,18 @@ def claim_context(
         "team_name": choices.team_name if choices else None,
         "teams": choices.teams if choices else [],
     }
+
+
+def manage_context(assessment_id: str, title: str | None) -> dict[str, Any]:
+    """The result page's rename form and delete link, and the delete confirmation page."""
+    return {
+        "title": title or "",
+        "rename_url": urls.rename(assessment_id),
+        "delete_url": urls.delete(assessment_id),
+        "result_url": urls.result(assessment_id),
+    }
+
+
+def delete_context(assessment_id: str, title: str | None) -> dict[str, Any]:
+    """The page that asks before deleting an assessment."""
+    return {"ruleset": BANK.version, "manage": manage_context(assessment_id, title)}

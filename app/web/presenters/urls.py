@@ -77,6 +77,16 @@ def export(assessment_id: str, kind: str) -> str:
     return f"{assessment(assessment_id)}/export.{kind}"
 
 
+def rename(assessment_id: str) -> str:
+    """Where the result page's form renames an assessment."""
+    return f"{assessment(assessment_id)}/rename"
+
+
+def delete(assessment_id: str) -> str:
+    """The page that confirms deleting an assessment, and takes the post that does."""
+    return f"{assessment(assessment_id)}/delete"
+
+
 def share_section(assessment_id: str) -> str:
     """The result page, scrolled to its share links."""
     return _with(result(assessment_id), fragment="share")

@@ -48,6 +48,8 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "team_invites": ((ID,), {}, ("POST",)),
     "invite": (("T" * 43,), {}, ("GET", "POST")),
     "claim": ((ID,), {}, ("POST",)),
+    "rename": ((ID,), {}, ("POST",)),
+    "delete": ((ID,), {}, ("GET", "POST")),
     "claim_section": ((ID,), {}, ("GET",)),
     "teams": ((), {}, ("GET", "POST")),
     "my_assessments": ((), {}, ("GET",)),
