@@ -23,11 +23,12 @@ from app.models import ShareLink, new_token, secret_hash, utcnow
 from app.services import assessments
 from app.services.access import (
     Caller,
+    Forbidden,
     ShareNotFound,
     aware,
     is_live,
+    require_owner,
     require_share,
-    require_status,
 )
 
 EXPIRY_DAYS = (7, 30, 90)  # or None: never
@@ -85,6 +86,13 @@ def _shown(link: ShareLink, secret_key: str) -> Share:
     )
 
 
+def _require_manager(*, session: Session, caller: Caller, assessment_id: str) -> None:
+    """Links are managed by the key holder, the owning user, or the owning team's owners
+    (docs/adr/0006: "owner also manages members, invites and links"): others in the team get
+    `Forbidden` (403), everyone else `AssessmentNotFound`."""
+    require_owner(session=session, caller=caller, assessment_id=assessment_id, role="owner")
+
+
 def create_share(
     *,
     session: Session,
@@ -96,7 +104,7 @@ def create_share(
     """A new read-only link to the assessment, expiring after that many days (None: never)."""
     if expires_in_days is not None and expires_in_days not in EXPIRY_DAYS:
         raise ValueError(f"expires_in_days must be one of {EXPIRY_DAYS} or None")
-    require_status(session=session, caller=caller, assessment_id=assessment_id)
+    _require_manager(session=session, caller=caller, assessment_id=assessment_id)
     now = utcnow()
     share_id = new_token()
     link = ShareLink(
@@ -117,7 +125,7 @@ def list_shares(
     *, session: Session, caller: Caller, assessment_id: str, secret_key: str
 ) -> list[Share]:
     """The assessment's share links, newest first."""
-    require_status(session=session, caller=caller, assessment_id=assessment_id)
+    _require_manager(session=session, caller=caller, assessment_id=assessment_id)
     links = session.scalars(
         select(ShareLink)
         .where(ShareLink.assessment_id == assessment_id)
@@ -126,9 +134,22 @@ def list_shares(
     return [_shown(link, secret_key) for link in links]
 
 
+def shares_if_managed(
+    *, session: Session, caller: Caller, assessment_id: str, secret_key: str
+) -> list[Share] | None:
+    """The links for the result page; None for a team member who may open the assessment but
+    not manage its links."""
+    try:
+        return list_shares(
+            session=session, caller=caller, assessment_id=assessment_id, secret_key=secret_key
+        )
+    except Forbidden:
+        return None
+
+
 def revoke_share(*, session: Session, caller: Caller, assessment_id: str, token: str) -> None:
     """Revoke one of the assessment's links (again is fine); `ShareNotFound` if it has no such."""
-    require_status(session=session, caller=caller, assessment_id=assessment_id)
+    _require_manager(session=session, caller=caller, assessment_id=assessment_id)
     link = session.scalars(
         select(ShareLink).where(
             ShareLink.token_hash == secret_hash(token), ShareLink.assessment_id == assessment_id

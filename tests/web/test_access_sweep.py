@@ -60,7 +60,10 @@ NEEDS_ACCOUNT = {
 # Routes any member of the team may use: a member is not "without the role" there.
 MEMBERS_MAY = {("GET", "/teams/{team_id}")}
 # Assessment routes only a team's owners may use (a member opening them gets 403).
-TEAM_OWNERS_ONLY = {("GET", "/assessments/{assessment_id}/delete")}
+TEAM_OWNERS_ONLY = {
+    ("GET", "/assessments/{assessment_id}/delete"),
+    ("GET", "/api/assessments/{assessment_id}/shares"),
+}
 # Routes that fill a form from `?assessment=ID`: the victim's id there must be a 404.
 PREFILLED_FROM_QUERY = {"/recipes/{recipe_id}", "/recipes/{recipe_id}/export/{fmt}"}
 # A valid body for the JSON routes that take one other than an answer's.

@@ -87,11 +87,17 @@ def _listed(share: sharing.Share) -> ShareListed:
     )
 
 
+MANAGERS = {
+    **NOT_FOUND,
+    **documented(403, "A member of the owning team who is not one of its owners."),
+}
+
+
 @router.post(
     "/assessments/{assessment_id}/shares",
     status_code=status.HTTP_201_CREATED,
     response_model=ShareCreated,
-    responses=NOT_FOUND,
+    responses=MANAGERS,
 )
 def post_share(assessment_id: str, body: NewShare, request: Request) -> ShareCreated:
     """Make a read-only link to the assessment."""
@@ -112,7 +118,7 @@ def post_share(assessment_id: str, body: NewShare, request: Request) -> ShareCre
 @router.get(
     "/assessments/{assessment_id}/shares",
     response_model=list[ShareListed],
-    responses=NOT_FOUND,
+    responses=MANAGERS,
 )
 def get_shares(assessment_id: str, request: Request) -> list[ShareListed]:
     """The assessment's share links, newest first, revoked and expired ones included."""
@@ -129,7 +135,7 @@ def get_shares(assessment_id: str, request: Request) -> list[ShareListed]:
 @router.delete(
     "/assessments/{assessment_id}/shares/{token}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=NOT_FOUND,
+    responses=MANAGERS,
 )
 def delete_share(assessment_id: str, token: str, request: Request) -> Response:
     """Revoke a share link: it answers 404 from now on, like one that never existed."""

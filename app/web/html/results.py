@@ -28,7 +28,7 @@ def result(assessment_id: str, request: Request) -> Response:
             session=session, caller=credentials, assessment_id=assessment_id
         )
         recommendation = assessments.current_recommendation(session=session, state=state)
-        links = sharing.list_shares(
+        links = sharing.shares_if_managed(
             session=session,
             caller=credentials,
             assessment_id=assessment_id,

@@ -32,10 +32,11 @@ def _day(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y") if moment else "never"
 
 
-def manage_context(assessment_id: str, shares: list[Share], base_url: str) -> dict[str, Any]:
-    """The result page's share section: the create form and every link with its state."""
+def manage_context(assessment_id: str, shares: list[Share] | None, base_url: str) -> dict[str, Any]:
+    """The result page's share section: the create form and every link with its state; None
+    for a team member without the owner's role, who is told who manages them."""
     links = []
-    for share in shares:
+    for share in shares or []:
         if share.revoked:
             state = "revoked"
         elif share.expired:
@@ -62,6 +63,7 @@ def manage_context(assessment_id: str, shares: list[Share], base_url: str) -> di
         "choices": EXPIRY_CHOICES,
         "default_choice": DEFAULT_EXPIRY,
         "links": links,
+        "allowed": shares is not None,
     }
 
 

@@ -89,3 +89,33 @@ def test_a_deleted_assessments_share_link_is_an_unknown_one(client: TestClient) 
     gone_page, unknown_page = client.get(f"/s/{share['token']}"), client.get("/s/no-such-token")
     assert gone_page.status_code == unknown_page.status_code == 404
     assert gone_page.text == unknown_page.text
+
+
+def test_only_team_owners_manage_a_team_assessments_links(client: TestClient) -> None:
+    _, ann = user(client, "ann@example.org")
+    _, bea = user(client, "bea@example.org")
+    _, cy = user(client, "cy@example.org")
+    team_id = team_of(client, ann)
+    join(client, bea, invite(client, ann, team_id, "member"))
+    join(client, cy, invite(client, ann, team_id, "reviewer"))
+    made = client.post("/api/assessments", json={"title": "Team's", "team": team_id}, headers=ann)
+    shares = f"/api/assessments/{made.json()['id']}/shares"
+    created = client.post(shares, json={"expires_in_days": 7}, headers=ann)
+    assert created.status_code == 201, created.text
+    token = created.json()["token"]
+    for who in (bea, cy):
+        assert client.post(shares, json={"expires_in_days": 7}, headers=who).status_code == 403
+        assert client.get(shares, headers=who).status_code == 403
+        assert client.delete(f"{shares}/{token}", headers=who).status_code == 403
+    assert client.get(f"/s/{token}.json").status_code == 200  # still live
+    assert [s["token"] for s in client.get(shares, headers=ann).json()] == [token]
+    assert client.delete(f"{shares}/{token}", headers=ann).status_code == 204
+    # the member still opens the result page, without the share forms
+    result = client.get(f"/assessments/{made.json()['id']}/result", headers=bea)
+    assert result.status_code == 200
+    assert "Create share link" not in result.text
+    assert "owners make and revoke" in result.text
+    assert (
+        "Create share link"
+        in client.get(f"/assessments/{made.json()['id']}/result", headers=ann).text
+    )
