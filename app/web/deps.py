@@ -21,38 +21,22 @@ def transaction(request: Request, *, write: bool | None = None) -> Iterator[Sess
     """The request's transaction; a write transaction unless the method only reads.
 
     `write=False` reads without taking SQLite's write lock (a refused form re-rendered, say).
-    Use it inside a sync endpoint (FastAPI runs those in the thread pool), or through
-    `in_transaction` from an async one: it blocks on checkouts, locks and commits, and must
-    never run on the event loop.
+    Use it inside a sync endpoint (FastAPI runs those in the thread pool): it blocks on
+    checkouts, locks and commits, and must never run on the event loop.
     """
-    if write is None:
-        write = request.method not in READ_ONLY_METHODS
-    with unit_of_work(request.app.state.engine, write=write) as session:
+    with unit_of_work(request.app.state.engine, write=_writes(request, write)) as session:
         yield session
-
-
-async def in_transaction(
-    request: Request, work: Callable[[Session], T], *, write: bool | None = None
-) -> T:
-    """Run `work` in the request's transaction, in a worker thread; its result."""
-
-    def run() -> T:
-        with transaction(request, write=write) as session:
-            return work(session)
-
-    return await run_in_threadpool(run)
 
 
 async def in_lean_transaction(
     request: Request, work: Callable[[LeanTransaction], T], *, write: bool | None = None
 ) -> T:
-    """`in_transaction` without a Session, for the two benchmarked step routes only.
-
-    The Session's bookkeeping costs three times their statements (docs/adr/0001).
+    """Run `work` in a lean transaction (no Session) and return its result: the two
+    benchmarked step routes only, whose statements cost a third of a Session's bookkeeping
+    (docs/adr/0001). On the loop when it cannot wait, else in a worker thread.
     """
     engine = request.app.state.engine
-    if write is None:
-        write = request.method not in READ_ONLY_METHODS
+    write = _writes(request, write)
     if loop.serves(engine):
         # A unit of work that cannot wait (`app.storage.loop`): a thread hop would cost more
         # than the whole of it; when it would have to wait, it goes to a thread after all.
@@ -67,3 +51,8 @@ async def in_lean_transaction(
             return work(lean)
 
     return await run_in_threadpool(run)
+
+
+def _writes(request: Request, write: bool | None) -> bool:
+    """Whether the unit of work writes: as told, else unless the method only reads."""
+    return request.method not in READ_ONLY_METHODS if write is None else write
