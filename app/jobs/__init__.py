@@ -1,0 +1,1 @@
+"""Job runners: the runner protocol, the local runner and the Ray runner."""
