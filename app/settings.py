@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     graceful_shutdown_s: float = Field(
         default=5.0, gt=0, description="On SIGTERM, wait this long for requests in flight."
     )
+    local_worker: bool = Field(
+        default=True, description="`advisor serve` runs the embedded local job worker."
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray Jobs REST address (e.g. http://127.0.0.1:8265); the Ray runner is "
+        "offered only when set.",
+    )
+    ray_token: str | None = Field(
+        default=None, description="Bearer token for the Ray Jobs API, when the head asks for one."
+    )
 
     def uses_default_secret(self) -> bool:
         """Whether cookies and CSRF tokens are signed with the published development key."""
