@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import secrets
 import shlex
+import ssl
 import stat
 import zipfile
 from pathlib import Path
@@ -29,6 +31,7 @@ MAX_PACKAGE_BYTES = 500 * 1024 * 1024
 # A zip member's time is part of the package hash: a fixed one makes the name depend on content.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 MAX_ERROR_CHARS = 2000
+SUBMISSION_MARKER = ".advisor-submission"
 
 
 class RayRequestError(RuntimeError):
@@ -49,12 +52,15 @@ def _ray_message(body: str) -> str:
     return message[:MAX_ERROR_CHARS]
 
 
-def package_folder(folder: Path) -> tuple[str, bytes]:
+def package_folder(folder: Path, *, submission_id: str | None = None) -> tuple[str, bytes]:
     """Zip a job folder the way Ray unpacks a working_dir; returns (package name, zip bytes).
 
     The name is content-addressed (`_ray_pkg_<sha1>.zip`, Ray's scheme for uploaded packages),
     so an unchanged folder is uploaded once. Files are stored with their paths relative to the
     folder, in sorted order, with a fixed time; a symlink is stored as the file it points to.
+    Ray unpacks each package once per node and runs every job using it in that one directory:
+    `submission_id` (stored as `.advisor-submission`) gives each submission a directory of its
+    own, so two runs of the same folder never write into each other's output_dir.
     """
     root = folder.resolve()
     if not root.is_dir():
@@ -68,6 +74,9 @@ def package_folder(folder: Path) -> tuple[str, bytes]:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (stat.S_IFREG | (path.stat().st_mode & 0o777)) << 16
             archive.writestr(info, path.read_bytes())
+        if submission_id is not None:
+            marker = zipfile.ZipInfo(SUBMISSION_MARKER, date_time=ZIP_EPOCH)
+            archive.writestr(marker, submission_id + "\n")
     data = buffer.getvalue()
     if len(data) > MAX_PACKAGE_BYTES:
         raise ValueError(
@@ -92,6 +101,12 @@ def normalize_address(address: str) -> str:
     return address
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's trust store (SSL_CERT_FILE honoured), loaded once: it costs ~100 ms."""
+    return ssl.create_default_context()
+
+
 class RayRunner:
     """Submits prepared job folders to a Ray cluster's Jobs API, reads their state, stops them."""
 
@@ -107,26 +122,20 @@ class RayRunner:
         upload_timeout: float = 600.0,
     ) -> None:
         self.address = normalize_address(address)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._upload_timeout = httpx.Timeout(upload_timeout, connect=connect_timeout)
-        self._client = httpx.Client(base_url=self.address, headers=headers, timeout=self._timeout)
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self._client.close()
-
-    def __enter__(self) -> RayRunner:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def _request(
         self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any
     ) -> httpx.Response:
+        # A client per call: the registry builds a runner per use, so nothing is left to close.
+        kwargs.setdefault("timeout", self._timeout)
         try:
-            response = self._client.request(method, path, **kwargs)
+            with httpx.Client(
+                base_url=self.address, headers=self._headers, verify=_tls_context()
+            ) as client:
+                response = client.request(method, path, **kwargs)
         except httpx.TransportError as exc:  # connection refused, DNS, timeouts, resets
             reason = str(exc) or type(exc).__name__
             raise RunnerUnreachable(f"runner unreachable: {self.address}: {reason}") from exc
@@ -134,9 +143,9 @@ class RayRunner:
             raise RayRequestError(method, path, response.status_code, response.text)
         return response
 
-    def upload_folder(self, folder: Path) -> str:
+    def upload_folder(self, folder: Path, *, submission_id: str | None = None) -> str:
         """Upload the folder as a package unless the head has it; returns its `gcs://` URI."""
-        name, data = package_folder(folder)
+        name, data = package_folder(folder, submission_id=submission_id)
         path = f"/api/packages/gcs/{name}"
         if self._request("GET", path, ok=(200, 404)).status_code == 404:
             self._request("PUT", path, content=data, timeout=self._upload_timeout)
@@ -144,8 +153,8 @@ class RayRunner:
 
     def submit(self, spec: JobSpec) -> str:
         """Upload the job folder, submit the argv as the entrypoint; returns the submission id."""
-        working_dir = self.upload_folder(spec.folder)
         submission_id = f"advisor-{spec.job_id}-{secrets.token_hex(4)}"
+        working_dir = self.upload_folder(spec.folder, submission_id=submission_id)
         runtime_env: dict[str, Any] = {"working_dir": working_dir}
         if spec.env:
             runtime_env["env_vars"] = dict(spec.env)

@@ -63,6 +63,10 @@ def test_package_is_content_addressed_and_relative(tmp_path: Path) -> None:
     assert package_folder(tmp_path / "b")[0] != first
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert names == ["config.yaml", "data/train.jsonl"]
+    # Each submission of the same folder is a package (and a directory on the node) of its own.
+    one, marked = package_folder(tmp_path / "a", submission_id="advisor-a-1")
+    assert one != first and one != package_folder(tmp_path / "a", submission_id="advisor-a-2")[0]
+    assert zipfile.ZipFile(io.BytesIO(marked)).read(".advisor-submission") == b"advisor-a-1\n"
 
 
 def test_address_forms() -> None:
@@ -121,10 +125,9 @@ def head() -> Iterator[RayHead]:
 
 
 @pytest.fixture
-def runner(head: RayHead) -> Iterator[RayRunner]:
+def runner(head: RayHead) -> RayRunner:
     """A runner with the head's token."""
-    with RayRunner(head.address, token=head.token) as ray_runner:
-        yield ray_runner
+    return RayRunner(head.address, token=head.token)
 
 
 SCRIPT = """\
@@ -132,6 +135,7 @@ import json, os, sys, time
 print("argv", json.dumps(sys.argv[1:]))
 print("data", open("data/input.txt").read().strip())
 print("env", os.environ.get("ADVISOR_PROBE"))
+print("cwd", os.getcwd())
 time.sleep(1.0)
 print("done", flush=True)
 sys.exit(int(os.environ.get("EXIT_CODE", "0")))
@@ -155,11 +159,16 @@ def test_submit_runs_the_folder_and_reports_logs(runner: RayRunner, tmp_path: Pa
         env=(("ADVISOR_PROBE", "probe-42"),),
     )
     external_id = runner.submit(spec)
-    assert external_id.startswith("advisor-tiny-")
+    again = runner.submit(spec)  # the same folder again: it must not share the first's directory
+    assert external_id.startswith("advisor-tiny-") and again != external_id
     state, seen = wait_until(runner, external_id, set(), timeout=90)
     assert state == RunnerState(status="succeeded", exit_code=0), (state, seen)
     assert "running" in seen
+    assert wait_until(runner, again, set(), timeout=90)[0].status == "succeeded"
     logs = runner.logs(external_id)
+    cwd = _line(logs, "cwd")
+    assert cwd != _line(runner.logs(again), "cwd")
+    assert not cwd.startswith(str(tmp_path))  # the head ran an unpacked copy, not our folder
     assert 'argv ["two words", "it\'s"]' in logs
     assert "data hello from the job folder" in logs
     assert "env probe-42" in logs
@@ -208,6 +217,10 @@ def test_stop_cancels_and_ends_the_job_and_its_children(runner: RayRunner, tmp_p
     assert not [pid for pid in pids if _alive(pid)], f"job processes left: {pids}"
 
 
+def _line(logs: str, prefix: str) -> str:
+    return next(line for line in logs.splitlines() if line.startswith(prefix + " "))
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -217,11 +230,12 @@ def _alive(pid: int) -> bool:
 
 def test_a_wrong_token_is_refused_with_rays_message(head: RayHead, tmp_path: Path) -> None:
     """The head checks the bearer token: none is 401, a wrong one 403, each with Ray's words."""
-    with RayRunner(head.address) as anonymous, pytest.raises(RayRequestError) as missing:
-        anonymous.status("anything")
+    with pytest.raises(RayRequestError) as missing:
+        RayRunner(head.address).status("anything")
     assert missing.value.status_code == 401
     assert "Missing authentication token" in str(missing.value)
-    with RayRunner(head.address, token="wrong") as wrong, pytest.raises(RayRequestError) as bad:
+    wrong = RayRunner(head.address, token="wrong")
+    with pytest.raises(RayRequestError) as bad:
         wrong.submit(JobSpec(job_id="x", folder=script_folder(tmp_path), argv=("python", "x")))
     assert bad.value.status_code == 403
     assert "Invalid authentication token" in str(bad.value)
