@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 
+from app.jobs_cli import demo_assets, jobs_app, worker
 from app.recipes_cli import dataset_app, recipe_app
 
 cli = typer.Typer(
@@ -33,8 +35,15 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    local_worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the local job runner's worker beside the server (default: LOCAL_WORKER).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the web app and the JSON API."""
+    """Serve the web app and the JSON API, with one local job worker unless told not to."""
     import uvicorn
 
     from app.settings import Settings
@@ -46,6 +55,38 @@ def serve(
             " cookies and form tokens. Set SECRET_KEY to a long random value, e.g."
             " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
         )
+    # One worker process beside the server, whatever --workers says: the claim is atomic, but
+    # a training job owns the machine, so one runs at a time.
+    embedded = (
+        _start_worker()
+        if (settings.local_worker if local_worker is None else local_worker)
+        else None
+    )
+    try:
+        _serve(uvicorn, host, port, workers, reload, settings.graceful_shutdown_s)
+    finally:
+        if embedded is not None:
+            _stop_worker(embedded)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """`advisor worker` as a child process (its own interpreter: training never shares the
+    server's GIL, and a crash of one leaves the other up)."""
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
+
+
+def _stop_worker(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the worker (it ends a running job's process group), then make sure."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _serve(uvicorn: Any, host: str, port: int, workers: int, reload: bool, grace_s: float) -> None:
+    """Run uvicorn until it exits."""
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -58,7 +99,7 @@ def serve(
         # but lets some wait: p99 170 ms against 35 ms at 32 clients (`make bench`).
         loop="asyncio",
         # On SIGTERM, requests in flight get this long; then the server exits regardless.
-        timeout_graceful_shutdown=int(settings.graceful_shutdown_s + 0.5),
+        timeout_graceful_shutdown=int(grace_s + 0.5),
     )
 
 
@@ -168,6 +209,9 @@ def _open_input(path: Path) -> TextIO:
 
 cli.add_typer(recipe_app, name="recipe")
 cli.add_typer(dataset_app, name="dataset")
+cli.add_typer(jobs_app, name="jobs")
+cli.command("demo-assets")(demo_assets)
+cli.command("worker")(worker)
 
 
 def main() -> None:

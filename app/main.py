@@ -19,7 +19,13 @@ from starlette.exceptions import HTTPException
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
-from app.services.access import Forbidden, NotSignedIn, ShareNotFound, TeamNotFound
+from app.services.access import (
+    Forbidden,
+    JobNotFound,
+    NotSignedIn,
+    ShareNotFound,
+    TeamNotFound,
+)
 from app.services.accounts import (
     AccountError,
     EmailTaken,
@@ -28,12 +34,14 @@ from app.services.accounts import (
     WrongCredentials,
 )
 from app.services.assessments import AssessmentNotFound
+from app.services.jobs import JobInputError
 from app.services.teams import InviteNotFound, MemberNotFound
 from app.settings import Settings
 from app.storage import make_engine
 from app.web.api import accounts as accounts_api
 from app.web.api import assessments as assessments_api
 from app.web.api import health
+from app.web.api import jobs as jobs_api
 from app.web.api import recipes as recipes_api
 from app.web.api import sharing as sharing_api
 from app.web.api import teams as teams_api
@@ -101,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recipes_api.router)
     app.include_router(accounts_api.router)
     app.include_router(teams_api.router)
+    app.include_router(jobs_api.router)
     app.include_router(recipe_pages.router)
     app.include_router(account_pages.router)
     app.include_router(team_pages.router)
@@ -112,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AssessmentNotFound, _not_found)
     app.add_exception_handler(PageNotFound, _not_found)
     app.add_exception_handler(ShareNotFound, _share_not_found)
+    app.add_exception_handler(JobNotFound, _job_not_found)
+    app.add_exception_handler(JobInputError, _job_input_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(AccountError, _account_error)
     app.add_exception_handler(NotSignedIn, _unauthorized)
@@ -179,6 +190,20 @@ async def _share_not_found(request: Request, exc: Exception) -> Response:
     if not request.url.path.startswith("/api"):
         response.headers.update(sharing.SHARED_HEADERS)
     return response
+
+
+async def _job_not_found(request: Request, exc: Exception) -> Response:
+    """404 for a job that does not exist or that the caller may not see."""
+    return await _not_found(request, PageNotFound("job_id", str(exc)))
+
+
+async def _job_input_error(request: Request, exc: Exception) -> Response:
+    """422 for a job refused before anything was stored, naming the field."""
+    assert isinstance(exc, JobInputError)
+    if not _wants_json(request):
+        return _error_page(request, 422, "This job cannot run", exc.message)
+    body = error_body(exc.field, exc.message, kind="value_error", allowed=exc.allowed)
+    return JSONResponse(body, status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     graceful_shutdown_s: float = Field(
         default=5.0, gt=0, description="On SIGTERM, wait this long for requests in flight."
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description="A second folder (besides DATA_DIR) that jobs may read local models and "
+        "datasets from.",
+    )
     local_worker: bool = Field(
         default=True, description="`advisor serve` runs the embedded local job worker."
     )

@@ -95,7 +95,7 @@ def postgres_url(migrated_postgres_url: str) -> Iterator[str]:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "TRUNCATE recommendation_snapshots, answers, assessments, users, teams,"
+                "TRUNCATE jobs, recommendation_snapshots, answers, assessments, users, teams,"
                 " sign_in_failures CASCADE"
             )
         )

@@ -21,17 +21,21 @@ from app.models.assessments import (
     utcnow,
 )
 from app.models.base import NAMING_CONVENTION, Base
+from app.models.jobs import JOB_STATUSES, RUNNERS, Job
 from app.models.sharing import ShareLink
 
 __all__ = [
     "ASSESSMENT_STATUSES",
+    "JOB_STATUSES",
     "NAMING_CONVENTION",
     "ROLES",
+    "RUNNERS",
     "Answer",
     "ApiToken",
     "Assessment",
     "Base",
     "Invite",
+    "Job",
     "Membership",
     "RecommendationSnapshot",
     "ShareLink",

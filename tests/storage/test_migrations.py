@@ -26,6 +26,7 @@ TABLES = {
     "sessions",
     "api_tokens",
     "sign_in_failures",
+    "jobs",
     "teams",
     "team_members",
     "team_invites",

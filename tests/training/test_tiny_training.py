@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import subprocess
 import sys
 import time
@@ -14,111 +13,11 @@ from typing import Any
 
 import pytest
 
+from app.jobs.demo import build_model, build_tokenizer, write_datasets
 from app.recipes import get_recipe, render, resolve_params
 from tests.support import require_module
 
 pytestmark = pytest.mark.training
-
-# Assistant turns sit inside {% generation %} markers so TRL can mask the loss to answers;
-# the end-of-turn token is inside them so the model learns to stop.
-CHAT_TEMPLATE = (
-    "{%- for message in messages -%}"
-    "{%- if message['role'] == 'assistant' -%}"
-    "{{ '<|im_start|>assistant\\n' }}{% generation %}{{ message['content'] + '<|im_end|>' }}"
-    "{% endgeneration %}{{ '\\n' }}"
-    "{%- else -%}"
-    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
-    "{%- endif -%}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
-)
-SPECIALS = ["<|pad|>", "<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-WORDS = [
-    *("invoice", "refund", "order", "shipping", "account", "password", "reset", "delivery"),
-    *("status", "label", "customer", "agent", "polite", "answer", "question", "please"),
-    *("thanks", "date", "number", "total", "error"),
-]
-
-
-def _sentence(rng: random.Random, n: int = 8) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n))
-
-
-def _build_tokenizer(directory: Path) -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    rng = random.Random(0)
-    corpus = [_sentence(rng, 12) for _ in range(2000)]
-    tok = Tokenizer(models.BPE(unk_token=None))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=400,
-        special_tokens=SPECIALS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator(corpus, trainer=trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        pad_token="<|pad|>",
-        eos_token="<|im_end|>",
-        bos_token=None,
-        unk_token=None,
-        additional_special_tokens=["<|im_start|>", "<|endoftext|>"],
-    )
-    fast.chat_template = CHAT_TEMPLATE
-    fast.save_pretrained(directory)
-    return fast
-
-
-def _build_model(directory: Path, tokenizer: Any, hidden: int) -> int:
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=hidden * 2,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        tie_word_embeddings=False,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=None,
-    )
-    model = LlamaForCausalLM(config)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return sum(p.numel() for p in model.parameters())
-
-
-def _write_datasets(directory: Path) -> dict[str, Path]:
-    rng = random.Random(1)
-    sft, dpo, prompts = [], [], []
-    for _ in range(50):
-        question, answer = _sentence(rng, 6), _sentence(rng, 5)
-        sft.append(
-            {
-                "messages": [
-                    {"role": "user", "content": question},
-                    {"role": "assistant", "content": answer},
-                ]
-            }
-        )
-        dpo.append({"prompt": question, "chosen": answer, "rejected": _sentence(rng, 5)})
-        prompts.append({"prompt": [{"role": "user", "content": question}]})
-    paths = {}
-    for name, rows in (("sft", sft), ("dpo", dpo), ("distill", prompts)):
-        path = directory / f"{name}.jsonl"
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        paths[name] = path
-    return paths
 
 
 def _patch_for_speed(text: str, **changes: Any) -> str:
@@ -137,12 +36,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for module in TRAINING_MODULES:
         require_module(module)
     root = tmp_path_factory.mktemp("tiny")
-    tokenizer = _build_tokenizer(root / "tokenizer")
+    tokenizer = build_tokenizer(root / "tokenizer")
     sizes = {
-        "student": _build_model(root / "student", tokenizer, hidden=96),
-        "teacher": _build_model(root / "teacher", tokenizer, hidden=128),
+        "student": build_model(root / "student", tokenizer, hidden=96),
+        "teacher": build_model(root / "teacher", tokenizer, hidden=128),
     }
-    return {"root": root, "sizes": sizes, "data": _write_datasets(root)}
+    return {"root": root, "sizes": sizes, "data": write_datasets(root)}
 
 
 def _run_trl(

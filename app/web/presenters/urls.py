@@ -243,3 +243,52 @@ def revoke_api_token(token_id: str) -> str:
 def revoke_session(session_id: str) -> str:
     """Where the account page's form signs one session out."""
     return f"{account()}/sessions/{session_id}/revoke"
+
+
+JOBS = "/jobs"
+STATUS_QUERY = "status"  # the query key of a job list's status filter
+
+
+def jobs(status: str | None = None) -> str:
+    """The list of the user's jobs, newest first, optionally of one status."""
+    return _with(JOBS, query([(STATUS_QUERY, status)]) if status else "")
+
+
+def new_job() -> str:
+    """Where the recipe page's Run form posts."""
+    return JOBS
+
+
+def job(job_id: str) -> str:
+    """One job's page: status, log tail, loss curve, artifacts."""
+    return f"{JOBS}/{job_id}"
+
+
+def job_cancel(job_id: str) -> str:
+    """Where the job page's form cancels it."""
+    return f"{job(job_id)}/cancel"
+
+
+def job_log(job_id: str) -> str:
+    """The job's whole log as text."""
+    return f"{job(job_id)}/log"
+
+
+def jobs_api(assessment_id: str | None = None) -> str:
+    """The JSON list of jobs (of one assessment)."""
+    return _with(f"/api{JOBS}", query([("assessment", assessment_id)]) if assessment_id else "")
+
+
+def job_api(job_id: str) -> str:
+    """One job as JSON."""
+    return f"/api{job(job_id)}"
+
+
+def job_logs_api(job_id: str, tail: int | None = None) -> str:
+    """A job's log as text, its last `tail` lines when given."""
+    return _with(f"{job_api(job_id)}/logs", query([("tail", str(tail))]) if tail else "")
+
+
+def job_cancel_api(job_id: str) -> str:
+    """Cancel a job through the JSON API."""
+    return f"{job_api(job_id)}/cancel"
