@@ -26,6 +26,12 @@ import httpx
 
 START_TIMEOUT_S = 120.0
 STOP_GRACE_S = 15.0
+FOREIGN_RAY_VARIABLES = (
+    "RAY_ADDRESS",
+    "RAY_API_SERVER_ADDRESS",
+    "RAY_AUTH_TOKEN_PATH",
+    "RAY_TOKEN",
+)
 
 
 class HeadUnavailable(RuntimeError):
@@ -112,8 +118,10 @@ def start_head(*, num_cpus: int = 1) -> RayHead:
     temp_dir = Path(tempfile.mkdtemp(prefix="rayt-", dir="/tmp"))
     token = secrets.token_hex(32)
     dashboard_port = free_port()
+    # A head of its own: nothing the caller's shell says about another cluster reaches it.
+    inherited = {k: v for k, v in os.environ.items() if k not in FOREIGN_RAY_VARIABLES}
     env = {
-        **os.environ,
+        **inherited,
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN": token,
         "RAY_USAGE_STATS_ENABLED": "0",
