@@ -19,10 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.support import require
 
 START_TIMEOUT_S = 120.0
 STOP_GRACE_S = 15.0
@@ -180,3 +183,19 @@ def _wait_ready(head: RayHead) -> None:
             time.sleep(0.5)
     output = (head.temp_dir / "ray-start.log").read_text(errors="replace")[-3000:]
     raise HeadUnavailable(f"the Ray head did not come up ({last}):\n{output}")
+
+
+def running_head() -> Iterator[RayHead]:
+    """A fixture body: skip (fail under CI=true) without ray, yield a head, stop it by pid.
+
+    Use it from one session-scoped fixture so the whole run shares one head.
+    """
+    require(ray_executable() is not None, "ray is not installed (ray[default], the test extra)")
+    try:
+        head = start_head()
+    except HeadUnavailable as exc:
+        require(False, str(exc))
+        raise
+    yield head
+    left = head.stop()
+    assert not left, f"Ray head processes left behind: {sorted(left)}"

@@ -17,8 +17,8 @@ import pytest
 
 from app.jobs.ray import RayRequestError, RayRunner, normalize_address, package_folder
 from app.jobs.runner import FINAL_STATUSES, JobSpec, RunnerState, RunnerUnreachable
-from tests.jobs.ray_head import HeadUnavailable, RayHead, free_port, ray_executable, start_head
-from tests.support import require, require_module
+from tests.jobs.ray_head import RayHead, free_port, running_head
+from tests.support import require_module
 
 OFFLINE_ENV = (
     ("HF_HUB_OFFLINE", "1"),
@@ -110,18 +110,10 @@ def test_a_head_that_never_answers_times_out_as_unreachable(tmp_path: Path) -> N
 # --- against a real head ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def head() -> Iterator[RayHead]:
-    """One real head for the module, stopped by pid at the end with no process left."""
-    require(ray_executable() is not None, "ray is not installed (ray[default], the test extra)")
-    try:
-        started = start_head()
-    except HeadUnavailable as exc:
-        require(False, str(exc))
-        raise
-    yield started
-    left = started.stop()
-    assert not left, f"Ray head processes left behind: {sorted(left)}"
+    """One real head, stopped by pid at the end with no process left."""
+    yield from running_head()
 
 
 @pytest.fixture
