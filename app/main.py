@@ -48,6 +48,7 @@ from app.web.api import teams as teams_api
 from app.web.csrf import CsrfError
 from app.web.errors import PageNotFound, describe_errors, error_body, errors_body
 from app.web.html import accounts as account_pages
+from app.web.html import jobs as job_pages
 from app.web.html import questionnaire, results, sharing
 from app.web.html import recipes as recipe_pages
 from app.web.html import teams as team_pages
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recipe_pages.router)
     app.include_router(account_pages.router)
     app.include_router(team_pages.router)
+    app.include_router(job_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 

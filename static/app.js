@@ -2,6 +2,8 @@
 document.addEventListener("htmx:afterSettle", function (event) {
   var root = document.getElementById("content");
   if (!root || !root.contains(event.detail.elt) && event.detail.elt !== root) return;
+  // A polling part of the page (a running job) updates in place: the reader keeps their place.
+  if (event.detail.elt.closest && event.detail.elt.closest("[data-poll], #job-live")) return;
   var target = root.querySelector("[aria-invalid=true]") || root.querySelector("h1");
   if (target) {
     if (!target.hasAttribute("tabindex") && target.tagName === "H1") target.setAttribute("tabindex", "-1");

@@ -30,6 +30,8 @@ from app.jobs.local import (
     write_spec,
 )
 from app.jobs.registry import RunnerNotConfigured, offered_runners, runner_for
+
+__all__ = ["offered_runners"]
 from app.jobs.runner import FINAL_STATUSES, JobSpec, RunnerUnreachable
 from app.models import JOB_STATUSES, Job, Membership, new_token, utcnow
 from app.models import Assessment as AssessmentRow

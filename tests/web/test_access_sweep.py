@@ -6,6 +6,7 @@ a path parameter the sweep does not know how to fill fails it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
 from app.main import create_app
-from app.models import ApiToken, Invite, UserSession, secret_hash, utcnow
+from app.models import ApiToken, Invite, Job, UserSession, new_token, secret_hash, utcnow
 from app.services import accounts
 from app.settings import Settings
 from app.web.presenters import urls
@@ -32,7 +33,15 @@ SECRET_TEAM = "Victim team QPW-1937"
 OWNER_EMAIL = "victim-owner@example.org"
 TEAM_TITLE = "Team plan WRT-5510"  # the team's assessment: its members may see these
 TEAM_NUMBER = 7_654_321
-LEAKS = (SECRET_TITLE, str(SECRET_NUMBER), f"{SECRET_NUMBER:,}", SECRET_TEAM, OWNER_EMAIL)
+SECRET_MODEL = "victim-org/model-QJX-7731"  # the victim's jobs train this
+LEAKS = (
+    SECRET_TITLE,
+    str(SECRET_NUMBER),
+    f"{SECRET_NUMBER:,}",
+    SECRET_TEAM,
+    OWNER_EMAIL,
+    SECRET_MODEL,
+)
 TEAM_LEAKS = (TEAM_TITLE, str(TEAM_NUMBER), f"{TEAM_NUMBER:,}")
 # What a member of the victim's team knows, and so may be shown.
 MEMBER_KNOWS = (SECRET_TEAM, OWNER_EMAIL, *TEAM_LEAKS)
@@ -48,6 +57,7 @@ PRIVATE_PARAMS = {
     "invite_token",
     "token_id",
     "session_id",
+    "job_id",
 }
 TEAM_PARAMS = {"team_id", "user_id"}
 # Routes that need an account as such: a caller without one may get 401 (it reveals nothing).
@@ -99,6 +109,7 @@ class Victim:
     member_auth: dict[str, str] = field(default_factory=dict)
     api_token_id: str = ""
     session_id: str = ""
+    job_ids: tuple[str, ...] = ()  # one on the assessment (its key opens it), one the owner's
 
 
 def _account(client: TestClient, email: str) -> tuple[str, dict[str, str]]:
@@ -181,7 +192,31 @@ def victim(app: FastAPI) -> Victim:
         if any("{token}" in path for path, _ in _routes(app.routes)):
             _shares(owner, victim)
         _team(owner, victim)
+    _jobs(app, victim)
     return victim
+
+
+def _jobs(app: FastAPI, victim: Victim) -> None:
+    """Two queued jobs (no worker runs here): one on the victim's assessment, one of the
+    victim's user without an assessment."""
+    with Session(app.state.engine) as session, session.begin():
+        for assessment_id, owner in ((victim.assessment_id, None), (None, victim.owner_id)):
+            job = Job(
+                id=new_token(),
+                recipe="sft-lora",
+                params={"base_model": SECRET_MODEL, "dataset": "train.jsonl"},
+                runner="local",
+                external_id=None,
+                status="queued",
+                assessment_id=assessment_id,
+                owner_user_id=owner,
+                created_at=utcnow(),
+                artifacts=[],
+                metrics={},
+                cancel_requested=False,
+            )
+            session.add(job)
+            victim.job_ids += (job.id,)
 
 
 def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -242,19 +277,20 @@ def _fillings(victim: Victim, kind: str, params: list[str]) -> Iterator[dict[str
     assessments = [victim.assessment_id]
     if kind != "member":  # a member of the team may open the team's assessment
         assessments.append(victim.team_assessment_id)
+    jobs = victim.job_ids if "job_id" in params else ("",)
     for assessment_id in assessments if "assessment_id" in params else [""]:
-        for share in shares:
-            for invite in invites:
-                yield {
-                    **PUBLIC_PARAMS,
-                    "assessment_id": assessment_id,
-                    "token": share,
-                    "team_id": victim.team_id,
-                    "user_id": victim.owner_id,
-                    "invite_token": invite,
-                    "token_id": victim.api_token_id,
-                    "session_id": victim.session_id,
-                }
+        for share, invite, job_id in itertools.product(shares, invites, jobs):
+            yield {
+                **PUBLIC_PARAMS,
+                "assessment_id": assessment_id,
+                "token": share,
+                "team_id": victim.team_id,
+                "user_id": victim.owner_id,
+                "invite_token": invite,
+                "token_id": victim.api_token_id,
+                "session_id": victim.session_id,
+                "job_id": job_id,
+            }
 
 
 def _expected(kind: str, method: str, path: str, params: list[str]) -> set[int]:
@@ -344,6 +380,7 @@ def test_the_sweep_filled_the_routes_right(app: FastAPI, victim: Victim) -> None
                 "invite_token": victim.live_invite,
                 "token_id": victim.api_token_id,
                 "session_id": victim.session_id,
+                "job_id": victim.job_ids[0],
             }
             url = _fill(path, values)
             if path in PREFILLED_FROM_QUERY:

@@ -10,12 +10,13 @@ from starlette.datastructures import UploadFile
 
 from app.decision.profile import Profile
 from app.recipes import Recipe, RecipeError, available_formats, check_bytes, render
-from app.services import assessments
+from app.services import assessments, jobs
 from app.services.access import Caller
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
+from app.web.presenters import jobs as job_presenter
 from app.web.presenters import recipes, urls
 from app.web.presenters.recipes import DATASET_METHODS, Configured
 from app.web.rendering import is_htmx, renderer
@@ -43,6 +44,23 @@ def _profile(session: Session, credentials: Caller, assessment_id: str) -> Profi
     ).profile
 
 
+def _run(request: Request, configured: Configured) -> dict[str, object] | None:
+    """The Run section of a training recipe: the runners offered here, or how to get one."""
+    if not configured.recipe.is_training:
+        return None
+    settings = request.app.state.settings
+    choices = job_presenter.RunChoices(
+        runners=jobs.offered_runners(settings), install_hint=jobs.train_extra_missing("local")
+    )
+    return job_presenter.run_context(
+        recipe_id=configured.recipe.id,
+        assessment_id=configured.assessment_id,
+        raw=configured.raw,
+        valid=not configured.errors,
+        choices=choices,
+    )
+
+
 def _query(request: Request) -> str:
     """The query string as given: the stable part of every URL of this configuration."""
     return urls.query(request.query_params.multi_items())
@@ -59,10 +77,12 @@ def recipe_page(recipe_id: str, request: Request) -> Response:
     """One recipe configured by the query string; 422 with each bad field marked."""
     configured = _configure(request, recipes.recipe_or_404(recipe_id))
     query = _query(request)
+    context = recipes.recipe_context(configured, query)
+    context["run"] = _run(request, configured)
     response: Response = renderer(request).render(
         request,
         "recipes/recipe.html",
-        recipes.recipe_context(configured, query),
+        context,
         status_code=422 if configured.errors else 200,
     )
     if is_htmx(request):

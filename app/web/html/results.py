@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import accounts, assessments, ownership, sharing
+from app.services import accounts, assessments, jobs, ownership, sharing
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
+from app.web.presenters import jobs as job_presenter
 from app.web.presenters import results, urls
 from app.web.presenters import sharing as share_presenter
 from app.web.rendering import renderer
@@ -37,7 +38,11 @@ def result(assessment_id: str, request: Request) -> Response:
         choices = ownership.claim_choices(
             session=session, caller=credentials, assessment_id=assessment_id
         )
+        assessment_jobs = jobs.list_jobs(
+            session=session, caller=credentials, assessment_id=assessment_id
+        )
     context = results.result_context(state, recommendation, base_url=base_url)
+    context["assessment_jobs"] = [job_presenter.job_row(job) for job in assessment_jobs]
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
     context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))
     context["manage"] = results.manage_context(assessment_id, state.assessment.title)

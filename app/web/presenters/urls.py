@@ -292,3 +292,8 @@ def job_logs_api(job_id: str, tail: int | None = None) -> str:
 def job_cancel_api(job_id: str) -> str:
     """Cancel a job through the JSON API."""
     return f"{job_api(job_id)}/cancel"
+
+
+def demo_assets(recipe_id: str) -> str:
+    """Where the recipe page's "Use the demo model" form posts."""
+    return f"{JOBS}/demo-assets/{recipe_id}"
