@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -10,7 +11,7 @@ from jinja2_fragments import render_block
 from starlette.concurrency import run_in_threadpool
 
 from app.jobs.demo import build_demo_assets
-from app.recipes import PARAM_KEYS
+from app.recipes import PARAM_KEYS, params_from_config
 from app.services import jobs
 from app.web.credentials import caller
 from app.web.csrf import CSRF_FIELD, check_csrf, csrf_token
@@ -140,4 +141,9 @@ async def demo(recipe_id: str, request: Request) -> Response:
         paths = await run_in_threadpool(build_demo_assets, root)
     except RuntimeError as exc:
         raise jobs.JobInputError("runner", str(exc)) from None
-    return RedirectResponse(presenter.demo_url(recipe.id, recipe.method, paths), status_code=303)
+    # The page cannot read local files to size the model (a web request must not probe the
+    # server's disk), so the size of the demo model we just built goes in the address.
+    config = json.loads((Path(paths["base_model"]) / "config.json").read_text(encoding="utf-8"))
+    size = f"{params_from_config(config):.6g}"
+    url = presenter.demo_url(recipe.id, recipe.method, {**paths, "params_b": size})
+    return RedirectResponse(url, status_code=303)

@@ -207,4 +207,6 @@ def demo_url(recipe_id: str, method: str | None, paths: Mapping[str, str]) -> st
     """The recipe page filled with the demo model and the dataset its method trains on."""
     dataset = paths["preference_dataset"] if method == "dpo" else paths["dataset"]
     values = {"base_model": paths["base_model"], "dataset": dataset, **DEMO_PARAMS}
+    if "params_b" in paths:
+        values["params_b"] = paths["params_b"]
     return urls.recipe(recipe_id, urls.query(values.items()), fragment="run")
