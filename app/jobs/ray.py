@@ -122,6 +122,7 @@ class RayRunner:
         upload_timeout: float = 600.0,
     ) -> None:
         self.address = normalize_address(address)
+        token = (token or "").strip()  # a trailing newline from a secrets file breaks the header
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._upload_timeout = httpx.Timeout(upload_timeout, connect=connect_timeout)

@@ -233,10 +233,12 @@ def test_a_wrong_token_is_refused_with_rays_message(head: RayHead, tmp_path: Pat
     assert "Invalid authentication token" in str(bad.value)
 
 
-def test_unknown_job(runner: RayRunner) -> None:
+def test_unknown_job(head: RayHead, runner: RayRunner) -> None:
     """A job the head does not know is failed (status) or a 404 naming it (logs, stop)."""
     state = runner.status("advisor-unknown")
     assert state.status == "failed" and state.error and "does not know" in state.error
+    # A token read from a file keeps its newline; it still authenticates.
+    assert RayRunner(head.address, token=f"{head.token}\n").status("advisor-unknown") == state
     with pytest.raises(RayRequestError, match=r"^ray answered 404 .*advisor-unknown"):
         runner.logs("advisor-unknown")
     with pytest.raises(RayRequestError, match=r"^ray answered 404 .*advisor-unknown"):
