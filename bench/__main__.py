@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import concurrency_bench, engine_bench, web_bench
+from bench import concurrency_bench, engine_bench, jobs_bench, web_bench
 
 CLI_PROFILES = int(os.environ.get("BENCH_CLI_PROFILES", "200000"))
 
@@ -50,6 +50,8 @@ def main() -> int:
     results.append(web_bench.run())
     print("== concurrency: bursts against `advisor serve` (issue 8)")
     results.append(concurrency_bench.run())
+    print("== jobs: local hand-off and the job page's poll (issue 10)")
+    results.append(jobs_bench.run())
     return 0 if all(results) else 1
 
 

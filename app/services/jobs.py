@@ -369,6 +369,14 @@ def show(*, session: Session, caller: Caller, settings: Settings, job_id: str) -
     return refresh(session=session, settings=settings, job=job)
 
 
+def show_with_log(
+    *, session: Session, caller: Caller, settings: Settings, job_id: str, tail: int
+) -> tuple[Job, str]:
+    """A job and its log's last `tail` lines, with one access check (the job page's poll)."""
+    job = show(session=session, caller=caller, settings=settings, job_id=job_id)
+    return job, _logs_of(job, settings, tail)
+
+
 def _reachable_assessments(
     session: Session, caller: Caller, user_id: str | None
 ) -> list[ColumnElement[bool]]:

@@ -86,7 +86,8 @@ def test_job_page_polls_while_running_and_stops_when_done(client: TestClient, da
     assert not live.has_attr("hx-trigger"), "a finished job must stop polling"
     assert "Succeeded" in one(done.text, ".status").get_text()
     svg = one(done.text, "svg.loss")
-    assert one(svg, "polyline")["points"].count(",") == 3 and len(svg.select("circle")) == 3
+    assert one(svg, "polyline")["points"].count(",") == 3
+    assert str(one(svg, "path.markers")["d"]).count("M") == 3  # a marker per point
     assert "1.25" in one(svg, "desc").get_text()
     assert "2.0 KB" in one(done.text, "table.artifacts").get_text()
     full = client.get(f"/jobs/{job['id']}")

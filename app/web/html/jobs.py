@@ -74,8 +74,7 @@ def job_page(job_id: str, request: Request) -> Response:
     """One job: status, elapsed, log tail, loss curve, artifacts; the live part polls."""
     settings = request.app.state.settings
     with transaction(request, write=settings.ray_address is not None) as session:
-        job = jobs.show(session=session, caller=caller(request), settings=settings, job_id=job_id)
-        tail = jobs.logs(
+        job, tail = jobs.show_with_log(
             session=session,
             caller=caller(request),
             settings=settings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,10 +69,30 @@ def _tick(value: float) -> str:
     return f"{value:.3g}"
 
 
-def loss_chart(points: Sequence[Sequence[float]]) -> dict[str, Any] | None:
-    """The loss curve as SVG coordinates: a line with a marker at each point, labelled axes."""
+_CHARTS: OrderedDict[tuple[str, int, tuple[float, ...]], dict[str, Any]] = OrderedDict()
+CHART_CACHE = 64
+
+
+def loss_chart(points: Sequence[Sequence[float]], job_id: str = "") -> dict[str, Any] | None:
+    """The loss curve as SVG coordinates: a line with a marker at each point, labelled axes.
+
+    Kept per job by the curve's length and last point: a running job's page asks every 2 s,
+    and the curve changes only when the trainer logs (its points are only ever appended).
+    """
     if not points:
         return None
+    key = (job_id, len(points), tuple(points[-1]))
+    chart = _CHARTS.get(key) if job_id else None
+    if chart is None:
+        chart = _chart(points)
+        if job_id:
+            _CHARTS[key] = chart
+            while len(_CHARTS) > CHART_CACHE:
+                _CHARTS.popitem(last=False)
+    return chart
+
+
+def _chart(points: Sequence[Sequence[float]]) -> dict[str, Any]:
     steps = [float(p[0]) for p in points]
     losses = [float(p[1]) for p in points]
     x0, x1 = min(steps), max(steps)
@@ -81,12 +102,13 @@ def loss_chart(points: Sequence[Sequence[float]]) -> dict[str, Any] | None:
     if y1 == y0:
         y0, y1 = y0 - 0.5, y1 + 0.5
     inner_w, inner_h = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
+    x_scale, y_scale = inner_w / (x1 - x0), inner_h / (y1 - y0)
 
     def x(step: float) -> float:
-        return round(PAD_L + (step - x0) / (x1 - x0) * inner_w, 1)
+        return PAD_L + (step - x0) * x_scale
 
     def y(loss: float) -> float:
-        return round(PAD_T + (1 - (loss - y0) / (y1 - y0)) * inner_h, 1)
+        return PAD_T + (y1 - loss) * y_scale
 
     coords = [(x(s), y(v)) for s, v in zip(steps, losses, strict=True)]
     return {
@@ -96,16 +118,22 @@ def loss_chart(points: Sequence[Sequence[float]]) -> dict[str, Any] | None:
         "right": CHART_W - PAD_R,
         "top": PAD_T,
         "bottom": CHART_H - PAD_B,
-        "polyline": " ".join(f"{cx},{cy}" for cx, cy in coords),
-        "markers": coords if len(coords) <= 200 else [],
-        "y_ticks": [(y(v), _tick(v)) for v in (y1, (y0 + y1) / 2, y0)],
-        "x_ticks": [(x(s), f"{int(s)}") for s in sorted({x0, x1})],
+        "polyline": " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
+        # One path of small circles (a marker per logged step, so the points read without
+        # colour), built here: a few hundred <circle> elements cost the poll more than the rest.
+        "markers": "".join(
+            f"M{cx - 3:.1f},{cy:.1f}a3,3 0 1,0 6,0a3,3 0 1,0 -6,0" for cx, cy in coords
+        )
+        if len(coords) <= 400
+        else "",
+        "y_ticks": [(round(y(v), 1), _tick(v)) for v in (y1, (y0 + y1) / 2, y0)],
+        "x_ticks": [(round(x(s), 1), f"{int(s)}") for s in sorted({x0, x1})],
         "summary": (
             f"Training loss over {len(points)} logged steps: {_tick(losses[0])} at step "
             f"{int(steps[0])}, {_tick(losses[-1])} at step {int(steps[-1])}; lowest "
             f"{_tick(min(losses))}."
         ),
-        "rows": [(int(s), _tick(v)) for s, v in zip(steps, losses, strict=True)][-50:],
+        "rows": [(int(s), _tick(v)) for s, v in zip(steps[-50:], losses[-50:], strict=True)],
     }
 
 
@@ -146,7 +174,7 @@ def job_context(job: Job, log_tail: str) -> dict[str, Any]:
         "params": [(k, job.params[k]) for k in SHOWN_PARAMS if job.params.get(k) is not None],
         "log_tail": log_tail,
         "log_lines": LOG_TAIL_LINES,
-        "chart": loss_chart(loss),
+        "chart": loss_chart(loss, job.id),
         "last_loss": _tick(float(loss[-1][1])) if loss else None,
         "artifacts": artifacts,
         "poll_every_s": POLL_EVERY_S,
