@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,10 @@ def serve(
 def _start_worker() -> subprocess.Popen[bytes]:
     """`advisor worker` as a child process (its own interpreter: training never shares the
     server's GIL, and a crash of one leaves the other up)."""
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
+    from app.jobs.local import PARENT_ENV
+
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env)
 
 
 def _stop_worker(process: subprocess.Popen[bytes]) -> None:

@@ -48,6 +48,10 @@ POLL_S = 2.0  # a worker tries to claim at least this often
 WAKE_CHECK_S = 0.05  # and sooner when a submit on this machine touched the wake file
 RECOVER_EVERY_S = 15.0
 LOG_TAIL_BYTES = 256 * 1024  # the most of the log one read returns
+# Set by `advisor serve` for its embedded worker: the server's pid. uvicorn re-raises the
+# SIGTERM it caught once it has shut down, so the server may die without stopping its worker;
+# the worker then notices its parent is gone and stops itself.
+PARENT_ENV = "ADVISOR_WORKER_PARENT"
 
 
 def jobs_root(settings: Settings) -> Path:
@@ -337,6 +341,15 @@ class Worker:
         self.id = f"{self.host}:{os.getpid()}:{secrets.token_hex(4)}"
         self.stopping = threading.Event()
         self.current: str | None = None
+        parent = os.environ.get(PARENT_ENV, "")
+        self.parent = int(parent) if parent.isdigit() else None
+
+    def _orphaned(self) -> bool:
+        """Whether the server this embedded worker belongs to has gone (then stop)."""
+        if self.parent is not None and os.getppid() != self.parent:
+            self.stopping.set()
+            return True
+        return False
 
     def stop(self) -> None:
         """Finish: an idle worker exits at once; a running job is interrupted (failed)."""
@@ -375,7 +388,7 @@ class Worker:
         seen = _mtime(wake)
         deadline = time.monotonic() + self.poll_s
         while time.monotonic() < deadline and not self.stopping.is_set():
-            if _mtime(wake) != seen:
+            if _mtime(wake) != seen or self._orphaned():
                 return
             self.stopping.wait(WAKE_CHECK_S)
 
@@ -451,7 +464,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 pass
             now = time.monotonic()
-            if term_at is None and self.stopping.is_set():
+            if term_at is None and (self.stopping.is_set() or self._orphaned()):
                 ended_by, term_at = "stop", now
                 kill_group(process.pid, signal.SIGTERM)
             if now - beat_at >= HEARTBEAT_S:
