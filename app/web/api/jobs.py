@@ -24,7 +24,7 @@ BAD_INPUT = documented(
     "own name); nothing was stored.",
 )
 NOT_FOUND = documented(404, "No job with that id, or not one you may see.")
-router = APIRouter(prefix="/api", tags=["jobs"])
+router = APIRouter(prefix="/api", tags=["jobs"], responses=BAD_INPUT)
 
 
 class NewJob(BaseModel):
@@ -165,9 +165,12 @@ def get_job(job_id: str, request: Request) -> JobOut:
 
 @router.get(
     "/jobs/{job_id}/logs",
-    response_class=PlainTextResponse,
+    response_model=None,
     responses={
-        200: {"content": {"text/plain": {}}, "description": "The log so far."},
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "The log so far, as text.",
+        },
         **NOT_FOUND,
         **BAD_INPUT,
     },

@@ -197,6 +197,7 @@ def list_context(found: Sequence[Job], status: str | None) -> dict[str, Any]:
         "status": status,
         "statuses": [(s, STATUS_LABELS[s]) for s in JOB_STATUSES],
         "action": urls.jobs(),
+        "recipes_url": urls.recipes(),
         "ruleset": BANK.version,
     }
 
