@@ -102,7 +102,7 @@ def submit(
             )
         while wait and job.status not in ("succeeded", "failed", "cancelled"):
             time.sleep(1.0)
-            with unit_of_work(engine, write=True) as session:
+            with unit_of_work(engine, write=False) as session:
                 job = jobs.operator_job(session=session, settings=settings, job_id=job.id)
     except jobs.JobInputError as exc:
         raise _fail(f"{exc.field}: {exc.message}") from None
@@ -133,6 +133,7 @@ def cancel(job_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 
 
 def _with_job(job_id: str, action: str, tail: int | None = None) -> None:
+    from app.jobs.runner import RunnerError
     from app.services import jobs
     from app.services.access import JobNotFound
     from app.settings import Settings
@@ -141,21 +142,18 @@ def _with_job(job_id: str, action: str, tail: int | None = None) -> None:
     settings = Settings()
     engine = make_engine(settings)
     try:
-        with unit_of_work(engine, write=action != "logs") as session:
-            if action == "logs":
-                typer.echo(
-                    jobs.operator_logs(
-                        session=session, settings=settings, job_id=job_id, tail=tail
-                    ),
-                    nl=False,
-                )
-                return
+        with unit_of_work(engine, write=action == "cancel") as session:
             if action == "cancel":
                 job = jobs.operator_cancel(session=session, settings=settings, job_id=job_id)
             else:
                 job = jobs.operator_job(session=session, settings=settings, job_id=job_id)
+        if action == "logs":
+            typer.echo(jobs.log_tail(settings, job, tail), nl=False)
+            return
     except JobNotFound as exc:
         raise _fail(str(exc)) from None
+    except RunnerError as exc:
+        raise _fail(f"runner: {exc}") from None
     finally:
         engine.dispose()
     _print_job(job)

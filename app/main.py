@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
+from app.jobs.runner import RunnerError
 from app.services.access import (
     Forbidden,
     JobNotFound,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ShareNotFound, _share_not_found)
     app.add_exception_handler(JobNotFound, _job_not_found)
     app.add_exception_handler(JobInputError, _job_input_error)
+    app.add_exception_handler(RunnerError, _runner_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(AccountError, _account_error)
     app.add_exception_handler(NotSignedIn, _unauthorized)
@@ -206,6 +208,19 @@ async def _job_input_error(request: Request, exc: Exception) -> Response:
         return _error_page(request, 422, "This job cannot run", exc.message)
     body = error_body(exc.field, exc.message, kind="value_error", allowed=exc.allowed)
     return JSONResponse(body, status_code=422)
+
+
+async def _runner_error(request: Request, exc: Exception) -> Response:
+    """503 when a job's runner could not do what was asked (a cancel that did not reach Ray)."""
+    message = f"{exc}; nothing was changed, retry shortly"
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if _wants_json(request):
+        return JSONResponse(
+            error_body("runner", message, kind="runner"), status_code=503, headers=headers
+        )
+    response = _error_page(request, 503, "The runner did not answer", message)
+    response.headers.update(headers)
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

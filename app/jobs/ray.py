@@ -16,7 +16,14 @@ from typing import Any
 
 import httpx
 
-from app.jobs.runner import JobSpec, JobStatus, RunnerName, RunnerState, RunnerUnreachable
+from app.jobs.runner import (
+    JobSpec,
+    JobStatus,
+    RunnerError,
+    RunnerName,
+    RunnerState,
+    RunnerUnreachable,
+)
 
 # Ray's statuses (ray.job_submission.JobStatus) and ours.
 RAY_STATUSES: dict[str, JobStatus] = {
@@ -34,7 +41,7 @@ MAX_ERROR_CHARS = 2000
 SUBMISSION_MARKER = ".advisor-submission"
 
 
-class RayRequestError(RuntimeError):
+class RayRequestError(RunnerError):
     """The Ray head answered, with an error; the message carries Ray's own words."""
 
     def __init__(self, method: str, path: str, status_code: int, body: str) -> None:

@@ -35,7 +35,11 @@ class RunnerState(BaseModel):
     error: str | None = None
 
 
-class RunnerUnreachable(Exception):
+class RunnerError(Exception):
+    """A runner could not do what it was asked; the message says why, in the runner's words."""
+
+
+class RunnerUnreachable(RunnerError):
     """The runner could not be reached; the message says where and why."""
 
 

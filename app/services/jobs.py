@@ -8,7 +8,6 @@ fails marks the job `failed` with the reason. Access goes through `app.services.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -17,22 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, or_, select, update
+from sqlalchemy import ColumnElement, Engine, or_, select
 from sqlalchemy.orm import Session
 
-from app.jobs import metrics
 from app.jobs.demo import TRAIN_EXTRA_HINT, trl_executable
-from app.jobs.local import (
-    CONFIG_NAME,
-    job_folder,
-    read_log,
-    request_cancel,
-    write_spec,
-)
+from app.jobs.local import CONFIG_NAME, job_folder, request_cancel, write_spec
 from app.jobs.registry import RunnerNotConfigured, offered_runners, runner_for
-
-__all__ = ["offered_runners"]
-from app.jobs.runner import FINAL_STATUSES, JobSpec, RunnerUnreachable
+from app.jobs.runner import FINAL_STATUSES, JobSpec, RunnerError
 from app.models import JOB_STATUSES, Job, Membership, new_token, utcnow
 from app.models import Assessment as AssessmentRow
 from app.recipes import (
@@ -55,8 +45,18 @@ from app.services.access import (
     require_status,
     signed_in,
 )
+from app.services.remote_jobs import (
+    cancel_after_commit,
+    is_remote,
+    log_tail,
+    record,
+    refresh,
+    refresh_after_commit,
+)
 from app.settings import Settings
-from app.storage import after_commit, unit_of_work
+from app.storage import after_commit
+
+__all__ = ["log_tail", "offered_runners", "refresh"]
 
 log = logging.getLogger("advisor.jobs")
 
@@ -72,6 +72,15 @@ TRAINER_ENV = (
     ("HF_HUB_DISABLE_TELEMETRY", "1"),
     ("PYTHONUNBUFFERED", "1"),
 )
+# A job handed to a remote runner carries its model and data in its folder: the trainer there
+# must not go looking for them on the network (a job naming a hub id goes online instead).
+OFFLINE_ENV = (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("HF_DATASETS_OFFLINE", "1"),
+)
+# Where a remote job's local models go inside its folder, named relatively in its config.
+MODEL_FOLDERS = {"base_model": "model", "teacher_model": "teacher"}
 
 
 class JobInputError(ValueError):
@@ -214,12 +223,48 @@ def _checked(
 
 
 def _bring_in(dataset: Path, target: Path) -> None:
-    """The dataset inside the job folder: a hard link when the filesystem allows, else a copy."""
+    """A file inside the job folder: a hard link when the filesystem allows, else a copy."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(dataset, target)
     except OSError:
         shutil.copyfile(dataset, target)
+
+
+def _bring_in_model(key: str, source: Path, target: Path, settings: Settings) -> None:
+    """A local model folder's files inside the job folder (linked or copied; symlinks are
+    followed, so the folder holds real files). A file that resolves outside the allowed
+    roots is a 422 naming the key: nothing from elsewhere on the server is shipped."""
+    roots = allowed_roots(settings)
+    for directory, _dirs, files in os.walk(source, followlinks=True):
+        for name in sorted(files):
+            path = Path(directory) / name
+            real = path.resolve()
+            if not any(real.is_relative_to(root) for root in roots) or not real.is_file():
+                raise JobInputError(
+                    key, f"{key}: {path} links outside the data dir; it cannot be sent along"
+                )
+            _bring_in(real, target / path.relative_to(source))
+
+
+def _self_contained(
+    resolved: RecipeParams, folder: Path, settings: Settings
+) -> tuple[RecipeParams, bool]:
+    """Params for a job folder a remote runner unpacks elsewhere: local models brought into
+    it and named relatively (`./model`), hub ids kept. Also whether the job needs no network
+    (no hub id), so that it may run offline."""
+    updates: dict[str, str] = {}
+    offline = True
+    for key, name in MODEL_FOLDERS.items():
+        value = getattr(resolved, key)
+        if not value:
+            continue
+        if Path(value).is_absolute():  # `_model` made every local model absolute
+            _bring_in_model(key, Path(value), folder / name, settings)
+            updates[key] = f"./{name}"
+        else:
+            offline = False
+    return resolved.model_copy(update=updates), offline
 
 
 def submit(
@@ -260,20 +305,25 @@ def _store(
     job_id = new_token()
     folder = job_folder(settings, job_id)
     gpus = 0 if resolved.gpu == "cpu" else estimate(recipe, resolved).gpu.count
-    spec = JobSpec(
-        job_id=job_id,
-        folder=folder,
-        argv=("trl", recipe.method or "sft", "--config", CONFIG_NAME),
-        num_cpus=1.0,
-        num_gpus=float(gpus),
-        env=TRAINER_ENV,
-    )
+    env: tuple[tuple[str, str], ...] = TRAINER_ENV
     try:
         folder.mkdir(parents=True)
         _bring_in(dataset, folder / resolved.dataset)
+        if runner != "local":
+            # A remote cluster sees only the folder: it must hold everything the config names.
+            resolved, offline = _self_contained(resolved, folder, settings)
+            env = (*TRAINER_ENV, *OFFLINE_ENV) if offline else TRAINER_ENV
+        spec = JobSpec(
+            job_id=job_id,
+            folder=folder,
+            argv=("trl", recipe.method or "sft", "--config", CONFIG_NAME),
+            num_cpus=1.0,
+            num_gpus=float(gpus),
+            env=env,
+        )
         (folder / CONFIG_NAME).write_text(render(recipe, resolved, "trl").content, "utf-8")
         write_spec(spec)
-    except OSError:
+    except (OSError, JobInputError):
         shutil.rmtree(folder, ignore_errors=True)
         raise
     job = Job(
@@ -300,81 +350,25 @@ def _store(
 
 def hand_off(*, engine: Engine, settings: Settings, job: Job, spec: JobSpec) -> None:
     """Give the committed job to its runner; a failure marks it `failed` with the reason."""
-    runner = None
     try:
-        runner = runner_for(job.runner, settings)
-        external_id = runner.submit(spec)
+        external_id = runner_for(job.runner, settings).submit(spec)
     except Exception as exc:  # any hand-off failure is the job's, never the request's
-        reason = str(exc) if isinstance(exc, RunnerUnreachable) else f"hand-off failed: {exc}"
+        # A runner's own words ("runner unreachable: ...", Ray's refusal) are the reason.
+        reason = str(exc) if isinstance(exc, RunnerError) else f"hand-off failed: {exc}"
         log.warning("job %s: %s", job.id, reason)
-        _record(engine, job, status="failed", error=reason[:2000], finished_at=utcnow())
+        record(engine, job, status="failed", error=reason[:2000], finished_at=utcnow())
         return
-    finally:
-        _close(runner)
     if external_id != job.external_id:
-        _record(engine, job, external_id=external_id)
-
-
-def _record(engine: Engine, job: Job, **values: Any) -> None:
-    """Write values to a job that is not final yet, and onto the caller's copy of it."""
-    with unit_of_work(engine, write=True) as session:
-        session.execute(
-            update(Job)
-            .where(Job.id == job.id, Job.status.not_in(FINAL_STATUSES))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-    for key, value in values.items():
-        setattr(job, key, value)
-
-
-def refresh(*, session: Session, settings: Settings, job: Job) -> Job:
-    """A remote runner's view of a job that is not final, written to its row.
-
-    An unreachable runner keeps the last known state: reading must not fail a job.
-    """
-    if job.runner == "local" or job.status in FINAL_STATUSES or not job.external_id:
-        return job
-    try:
-        runner = runner_for(job.runner, settings)
-    except RunnerNotConfigured:
-        return job
-    try:
-        state = runner.status(job.external_id)
-        text = runner.logs(job.external_id)
-    except Exception as exc:  # unreachable, or an answer we cannot use: keep what we know
-        log.info("job %s: no fresh state from %s: %s", job.id, job.runner, exc)
-        return job
-    finally:
-        _close(runner)
-    now = utcnow()
-    job.status = state.status
-    job.exit_code = state.exit_code
-    if state.error:
-        job.error = state.error[:2000]
-    if state.status != "queued" and job.started_at is None:
-        job.started_at = now
-    if state.status in FINAL_STATUSES and job.finished_at is None:
-        job.finished_at = now
-    logging_steps = 1 if job.params.get("gpu") == "cpu" else 10
-    points = metrics.loss_from_log(text, logging_steps=logging_steps)
-    if points:
-        job.metrics = {"loss": points}
-    return job
+        record(engine, job, external_id=external_id)
 
 
 def show(*, session: Session, caller: Caller, settings: Settings, job_id: str) -> Job:
-    """One job the caller may reach (fresh from a remote runner); else `JobNotFound`."""
+    """One job the caller may reach; a remote one is refreshed from its runner once the
+    caller's transaction has committed (no transaction waits on the runner). Else
+    `JobNotFound`."""
     job = require_job(session=session, caller=caller, job_id=job_id)
-    return refresh(session=session, settings=settings, job=job)
-
-
-def show_with_log(
-    *, session: Session, caller: Caller, settings: Settings, job_id: str, tail: int
-) -> tuple[Job, str]:
-    """A job and its log's last `tail` lines, with one access check (the job page's poll)."""
-    job = show(session=session, caller=caller, settings=settings, job_id=job_id)
-    return job, _logs_of(job, settings, tail)
+    refresh_after_commit(session, settings, [job])
+    return job
 
 
 def _reachable_assessments(
@@ -406,8 +400,12 @@ def list_jobs(
     assessment_id: str | None = None,
     status: str | None = None,
     limit: int = LIST_LIMIT,
+    settings: Settings | None = None,
 ) -> list[Job]:
-    """The jobs the caller may reach, newest first: an assessment's, or all of theirs."""
+    """The jobs the caller may reach, newest first: an assessment's, or all of theirs.
+
+    With `settings`, unfinished remote jobs are refreshed from their runner after the commit.
+    """
     if status is not None and status not in JOB_STATUSES:
         raise JobInputError("status", f"unknown status {status!r}", [*JOB_STATUSES])
     query = select(Job)
@@ -425,35 +423,16 @@ def list_jobs(
     if status is not None:
         query = query.where(Job.status == status)
     query = query.order_by(Job.created_at.desc(), Job.id).limit(limit)
-    return list(session.scalars(query))
-
-
-def logs(
-    *, session: Session, caller: Caller, settings: Settings, job_id: str, tail: int | None = None
-) -> str:
-    """The job's output so far (its last `tail` lines)."""
-    job = require_job(session=session, caller=caller, job_id=job_id)
-    return _logs_of(job, settings, tail)
-
-
-def _logs_of(job: Job, settings: Settings, tail: int | None) -> str:
-    if job.runner == "local" or not job.external_id:
-        return read_log(job_folder(settings, job.id), tail=tail)
-    try:
-        runner = runner_for(job.runner, settings)
-    except RunnerNotConfigured as exc:
-        return f"(no logs: {exc})\n"
-    try:
-        return runner.logs(job.external_id, tail=tail)
-    except Exception as exc:  # the runner is down: say so in the text instead of a 500
-        return f"(no logs: {exc})\n"
-    finally:
-        _close(runner)
+    found = list(session.scalars(query))
+    if settings is not None:
+        refresh_after_commit(session, settings, found)
+    return found
 
 
 def cancel(*, session: Session, caller: Caller, settings: Settings, job_id: str) -> Job:
     """Cancel a job: a queued local job at once, a running one by its worker (within 30 s),
-    a remote one through its runner. A finished job stays as it is."""
+    a remote one through its runner once this transaction has committed (RunnerError when
+    the runner cannot be reached). A finished job stays as it is."""
     job = require_job(session=session, caller=caller, job_id=job_id)
     return _cancel(session, settings, job)
 
@@ -461,25 +440,12 @@ def cancel(*, session: Session, caller: Caller, settings: Settings, job_id: str)
 def _cancel(session: Session, settings: Settings, job: Job) -> Job:
     if job.status in FINAL_STATUSES:
         return job
-    if job.runner == "local" or not job.external_id:
+    if not is_remote(job):
         request_cancel(session, job.id)
         session.refresh(job)
         return job
-    with contextlib.suppress(RunnerNotConfigured):
-        runner = runner_for(job.runner, settings)
-        try:
-            runner.cancel(job.external_id)
-        finally:
-            _close(runner)
-    job.cancel_requested = True
-    return refresh(session=session, settings=settings, job=job)
-
-
-def _close(runner: object) -> None:
-    """Release a runner's connections, if it holds any."""
-    close = getattr(runner, "close", None)
-    if close is not None:
-        close()
+    cancel_after_commit(session, settings, job)
+    return job
 
 
 # The CLI's own entry points: run by the server's operator, so without a caller to check
@@ -487,16 +453,12 @@ def _close(runner: object) -> None:
 
 
 def operator_job(*, session: Session, settings: Settings, job_id: str) -> Job:
-    """A job by id, fresh from its runner; `JobNotFound` when there is none."""
+    """A job by id (a remote one refreshed after the commit); `JobNotFound` when there is none."""
     job = session.get(Job, job_id)
     if job is None:
         raise JobNotFound(job_id)
-    return refresh(session=session, settings=settings, job=job)
-
-
-def operator_logs(*, session: Session, settings: Settings, job_id: str, tail: int | None) -> str:
-    """A job's log by id."""
-    return _logs_of(operator_job(session=session, settings=settings, job_id=job_id), settings, tail)
+    refresh_after_commit(session, settings, [job])
+    return job
 
 
 def operator_cancel(*, session: Session, settings: Settings, job_id: str) -> Job:

@@ -100,11 +100,6 @@ def job_out(job: Job) -> JobOut:
     )
 
 
-def _refreshes(request: Request) -> bool:
-    """Whether reading a job may write it: a remote runner's fresh state is stored."""
-    return request.app.state.settings.ray_address is not None
-
-
 @router.post(
     "/jobs",
     status_code=status.HTTP_201_CREATED,
@@ -145,15 +140,19 @@ def get_jobs(
     """The jobs you may see, newest first: an assessment's, or all of yours."""
     with transaction(request) as session:
         found = jobs.list_jobs(
-            session=session, caller=caller(request), assessment_id=assessment, status=status_filter
+            session=session,
+            caller=caller(request),
+            assessment_id=assessment,
+            status=status_filter,
+            settings=request.app.state.settings,
         )
-        return [job_out(job) for job in found]
+    return [job_out(job) for job in found]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
 def get_job(job_id: str, request: Request) -> JobOut:
     """One job, its state fresh from its runner."""
-    with transaction(request, write=_refreshes(request)) as session:
+    with transaction(request) as session:
         job = jobs.show(
             session=session,
             caller=caller(request),
@@ -181,18 +180,21 @@ def get_logs(
     tail: int | None = Query(default=None, ge=1, le=100_000, description="Only the last lines."),
 ) -> PlainTextResponse:
     """The job's output (stdout and stderr) so far."""
+    settings = request.app.state.settings
     with transaction(request) as session:
-        text = jobs.logs(
-            session=session,
-            caller=caller(request),
-            settings=request.app.state.settings,
-            job_id=job_id,
-            tail=tail,
-        )
-    return PlainTextResponse(text)
+        job = jobs.show(session=session, caller=caller(request), settings=settings, job_id=job_id)
+    # Outside the transaction: a remote job's log comes from its runner.
+    return PlainTextResponse(jobs.log_tail(settings, job, tail))
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=NOT_FOUND)
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=JobOut,
+    responses={
+        **NOT_FOUND,
+        **documented(503, "The job's runner could not be reached (field `runner`); retry."),
+    },
+)
 def post_cancel(job_id: str, request: Request) -> JobOut:
     """Cancel the job: queued ones at once, running ones reach `cancelled` within 30 s."""
     with transaction(request) as session:

@@ -63,7 +63,12 @@ def job_list(request: Request) -> Response:
     """The caller's jobs, newest first, optionally of one status."""
     status = request.query_params.get(urls.STATUS_QUERY) or None
     with transaction(request) as session:
-        found = jobs.list_jobs(session=session, caller=caller(request), status=status)
+        found = jobs.list_jobs(
+            session=session,
+            caller=caller(request),
+            status=status,
+            settings=request.app.state.settings,
+        )
     return renderer(request).render(
         request, "jobs/list.html", presenter.list_context(found, status)
     )
@@ -73,14 +78,10 @@ def job_list(request: Request) -> Response:
 def job_page(job_id: str, request: Request) -> Response:
     """One job: status, elapsed, log tail, loss curve, artifacts; the live part polls."""
     settings = request.app.state.settings
-    with transaction(request, write=settings.ray_address is not None) as session:
-        job, tail = jobs.show_with_log(
-            session=session,
-            caller=caller(request),
-            settings=settings,
-            job_id=job_id,
-            tail=presenter.LOG_TAIL_LINES,
-        )
+    with transaction(request) as session:
+        job = jobs.show(session=session, caller=caller(request), settings=settings, job_id=job_id)
+    # Outside the transaction: a remote job's log comes from its runner.
+    tail = jobs.log_tail(settings, job, presenter.LOG_TAIL_LINES)
     context = presenter.job_context(job, tail)
     if is_htmx(request) and request.headers.get("hx-target") == "job-live":
         # The poll: only the live block (it drops its trigger once the job has ended).
@@ -102,13 +103,10 @@ def job_page(job_id: str, request: Request) -> Response:
 @router.get("/jobs/{job_id}/log")
 def job_log(job_id: str, request: Request) -> Response:
     """The whole log as text."""
+    settings = request.app.state.settings
     with transaction(request) as session:
-        text = jobs.logs(
-            session=session,
-            caller=caller(request),
-            settings=request.app.state.settings,
-            job_id=job_id,
-        )
+        job = jobs.show(session=session, caller=caller(request), settings=settings, job_id=job_id)
+    text = jobs.log_tail(settings, job)
     return PlainTextResponse(text, headers={"Cache-Control": "no-store"})
 
 
