@@ -1,4 +1,5 @@
-"""Fixtures of the job tests: a data dir holding the demo assets, and a running worker."""
+"""Fixtures of the job tests: a data dir holding the demo assets, a running worker, and one
+real Ray head shared by every module that needs it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.jobs.ray_head import RayHead, running_head
 from tests.jobs.support import demo_assets, start_worker, stop_worker
 
 
@@ -52,3 +54,9 @@ def worker(settings: Settings) -> Iterator[object]:
     process = start_worker(settings.database_url, Path(settings.data_dir))
     yield process
     stop_worker(process)
+
+
+@pytest.fixture(scope="session")
+def ray_head() -> Iterator[RayHead]:
+    """One real local Ray head for the whole run (token auth), stopped by pid at the end."""
+    yield from running_head()

@@ -10,14 +10,13 @@ import shutil
 import socket
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.jobs.ray import RayRequestError, RayRunner, normalize_address, package_folder
 from app.jobs.runner import FINAL_STATUSES, JobSpec, RunnerState, RunnerUnreachable
-from tests.jobs.ray_head import RayHead, free_port, running_head
+from tests.jobs.ray_head import RayHead, free_port
 from tests.support import require_module
 
 OFFLINE_ENV = (
@@ -110,10 +109,10 @@ def test_a_head_that_never_answers_times_out_as_unreachable(tmp_path: Path) -> N
 # --- against a real head ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def head() -> Iterator[RayHead]:
-    """One real head, stopped by pid at the end with no process left."""
-    yield from running_head()
+@pytest.fixture
+def head(ray_head: RayHead) -> RayHead:
+    """The session's head (tests/jobs/conftest.py): one for every module."""
+    return ray_head
 
 
 @pytest.fixture
