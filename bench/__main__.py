@@ -1,4 +1,5 @@
-"""`make bench`: the engine, `advisor recommend --batch`, the web pair and concurrency bursts."""
+"""`make bench`: the engine, `advisor recommend --batch`, the web pair, concurrency bursts, and
+the jobs' hand-off latency (local runner and Ray) with the job page's poll."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import concurrency_bench, engine_bench, jobs_bench, web_bench
+from bench import concurrency_bench, engine_bench, jobs_bench, ray_handoff, web_bench
 
 CLI_PROFILES = int(os.environ.get("BENCH_CLI_PROFILES", "200000"))
 
@@ -52,6 +53,8 @@ def main() -> int:
     results.append(concurrency_bench.run())
     print("== jobs: local hand-off and the job page's poll (issue 10)")
     results.append(jobs_bench.run())
+    print("== jobs: Ray hand-off on a real local head (issue 10)")
+    results.append(ray_handoff.run())
     return 0 if all(results) else 1
 
 

@@ -20,8 +20,10 @@ import yaml
 from fastapi.testclient import TestClient
 
 from app.jobs.local import SPEC_NAME
-from app.jobs.ray import SUBMISSION_MARKER
+from app.jobs.ray import SUBMISSION_MARKER, RayRunner
+from app.jobs.runner import RunnerState
 from app.main import create_app
+from app.services.remote_jobs import REFRESH_EVERY_S
 from app.settings import PROJECT_ROOT, Settings
 from tests.jobs.ray_head import RayHead, free_port
 from tests.jobs.support import demo_params, wait_for
@@ -132,11 +134,29 @@ def test_demo_sft_lora_through_the_api_on_ray(
 
 
 @pytest.mark.training
-def test_cancel_a_running_ray_job(ray_client: TestClient, assets: dict[str, str]) -> None:
+def test_cancel_a_running_ray_job(
+    ray_client: TestClient, assets: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A long job, cancelled through the API: `cancelled` within 30 s, its driver gone."""
     created = _submit(ray_client, demo_params(assets, max_steps=LONG))
     # Training for real: a loss was logged (read through the app's refresh of the Ray job).
     wait_for(lambda: _job(ray_client, created["id"]), lambda j: bool(j["metrics"]["loss"]))
+    # Readers share the runner's answer: a burst of reads asks the head about once a second.
+    asked: list[str] = []
+    real_status = RayRunner.status
+
+    def counted(runner: RayRunner, external_id: str) -> RunnerState:
+        asked.append(external_id)
+        return real_status(runner, external_id)
+
+    monkeypatch.setattr(RayRunner, "status", counted)
+    burst_started = time.monotonic()
+    for _ in range(20):
+        ray_client.get(f"/api/jobs/{created['id']}")
+        ray_client.get(f"/jobs/{created['id']}", headers={"HX-Request": "true"})
+    burst_s = time.monotonic() - burst_started
+    assert len(asked) <= burst_s / REFRESH_EVERY_S + 1, (len(asked), burst_s)
+    monkeypatch.undo()
     pids = _driver_pids(created["external_id"])
     assert pids, "no process runs in the submission's working dir"
     asked = time.monotonic()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
-import shutil
 import socket
 import time
 import zipfile
@@ -17,7 +15,6 @@ import pytest
 from app.jobs.ray import RayRequestError, RayRunner, normalize_address, package_folder
 from app.jobs.runner import FINAL_STATUSES, JobSpec, RunnerState, RunnerUnreachable
 from tests.jobs.ray_head import RayHead, free_port
-from tests.support import require_module
 
 OFFLINE_ENV = (
     ("HF_HUB_OFFLINE", "1"),
@@ -242,72 +239,6 @@ def test_unknown_job(head: RayHead, runner: RayRunner) -> None:
         runner.logs("advisor-unknown")
     with pytest.raises(RayRequestError, match=r"^ray answered 404 .*advisor-unknown"):
         runner.cancel("advisor-unknown")
-
-
-def sft_lora_folder(root: Path) -> Path:
-    """The demo sft-lora job as the app hands it over: config, model and dataset, relative paths."""
-    import yaml
-
-    from app.jobs.demo import build_demo_assets
-    from app.recipes import get_recipe, render, resolve_params
-
-    assets = build_demo_assets(root / "assets")
-    folder = root / "job"
-    folder.mkdir()
-    shutil.copytree(assets["base_model"], folder / "model")
-    (folder / "data").mkdir()
-    shutil.copyfile(assets["dataset"], folder / "data" / "sft.jsonl")
-    recipe = get_recipe("sft-lora")
-    params = resolve_params(
-        recipe,
-        {
-            "base_model": "./model",
-            "params_b": "0.0005",
-            "dataset": "data/sft.jsonl",
-            "gpu": "cpu",
-            "max_steps": "3",
-            "max_length": "128",
-            "output_dir": "out",
-        },
-    )
-    config = yaml.safe_load(render(recipe, params, "trl").content)
-    assert config["use_cpu"] is True and config["bf16"] is False
-    # The training test's speed patches: a few seconds of CPU instead of minutes.
-    config.update(gradient_accumulation_steps=1, per_device_train_batch_size=2)
-    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return folder
-
-
-@pytest.mark.training
-def test_demo_sft_lora_trains_on_ray(runner: RayRunner, tmp_path: Path) -> None:
-    """The demo sft-lora recipe, rendered and submitted through the runner, trains to the end."""
-    for module in ("torch", "transformers", "peft", "trl", "datasets", "yaml"):
-        require_module(module)
-    folder = sft_lora_folder(tmp_path)
-    spec = JobSpec(
-        job_id="sft-demo",
-        folder=folder,
-        argv=("trl", "sft", "--config", "config.yaml"),
-        num_cpus=1,
-        num_gpus=0,
-        env=(*OFFLINE_ENV, ("HF_HOME", "hf-home")),
-    )
-    started = time.monotonic()
-    external_id = runner.submit(spec)
-    state, seen = wait_until(runner, external_id, set(), timeout=240)
-    elapsed = time.monotonic() - started
-    logs = runner.logs(external_id)
-    assert state.status == "succeeded", f"{state} after {elapsed:.0f}s {seen}:\n{logs[-4000:]}"
-    assert state.exit_code == 0
-    losses = [
-        json.loads(line.strip().replace("'", '"'))["loss"]
-        for line in logs.splitlines()
-        if line.strip().startswith("{'loss'")
-    ]
-    assert len(losses) == 3, logs[-4000:]
-    assert all(float(loss) > 0 for loss in losses)
-    assert "train_runtime" in logs
-    print(f"sft-lora on the Ray head: {elapsed:.1f}s from submit to succeeded")
 
 
 def test_head_processes_are_all_tracked(head: RayHead) -> None:
