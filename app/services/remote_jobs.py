@@ -206,7 +206,7 @@ def _stopper(engine: Engine, settings: Settings, job: Job) -> Callable[[], None]
         assert job.external_id is not None
         try:
             _runner(job, settings).cancel(job.external_id)
-        except RunnerNotConfigured as exc:
+        except (RunnerNotConfigured, ValueError) as exc:  # not offered, or a bad RAY_ADDRESS
             raise RunnerError(str(exc)) from None
         except RunnerError as exc:
             if getattr(exc, "status_code", None) != 404:
