@@ -65,13 +65,19 @@ def _text_of(content: Any) -> str | None:
     return None
 
 
-def _check_messages(messages: Any, field: str, *, need_last: str | None) -> tuple[list[str], int]:
-    """Problems with a chat message list (messages as 'code: text') and its token estimate."""
+def _check_messages(
+    messages: Any, field: str, *, need_last: str | None, answers: bool = False
+) -> tuple[list[str], int]:
+    """Problems with a chat message list (messages as 'code: text') and its token estimate.
+
+    `answers` marks a completion (chosen, rejected, completion): it continues a prompt, so it
+    may start with the assistant's turn.
+    """
     if not isinstance(messages, list) or not messages:
         return [f"bad_type: `{field}` must be a non-empty list of messages"], 0
     problems: list[str] = []
     tokens = 0
-    previous: str | None = None
+    previous: str | None = "user" if answers else None
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or "role" not in message or "content" not in message:
             problems.append(f"bad_type: {field}[{i}] needs `role` and `content`")
@@ -128,7 +134,9 @@ def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], 
             e2, t2 = (
                 _check_text(record["completion"], "completion")
                 if isinstance(record["completion"], str)
-                else _check_messages(record["completion"], "completion", need_last="assistant")
+                else _check_messages(
+                    record["completion"], "completion", need_last="assistant", answers=True
+                )
             )
             return "prompt_completion", e1 + e2, [], t1 + t2
         if "text" in record:
@@ -150,7 +158,7 @@ def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], 
             e, t = (
                 _check_text(value, key)
                 if isinstance(value, str)
-                else _check_messages(value, key, need_last=last)
+                else _check_messages(value, key, need_last=last, answers=key != "prompt")
             )
             errs += e
             tokens += t

@@ -13,7 +13,16 @@ from app.recipes.catalog import Recipe, get_recipe, load_catalog
 from app.recipes.errors import NotAvailable, UnknownFormat
 from app.recipes.params import PARAM_KEYS, RecipeParams, params_from_profile, resolve_params
 
-Format = Literal["trl", "axolotl", "llamafactory", "openai", "together", "fireworks", "eval"]
+Format = Literal[
+    "trl",
+    "axolotl",
+    "llamafactory",
+    "openai",
+    "together",
+    "fireworks",
+    "eval",
+    "deepspeed",
+]
 FORMATS: tuple[str, ...] = get_args(Format)
 TRAINER_FORMATS = ("trl", "axolotl", "llamafactory")
 
@@ -75,13 +84,22 @@ def render(recipe: Recipe, params: RecipeParams, fmt: str) -> Rendered:
             f"{recipe.id} is a playbook: only --format eval applies (its eval starter)",
             key="format",
         )
+    if fmt == "deepspeed":
+        return Rendered(
+            recipe=recipe.id,
+            format=fmt,
+            filename=export_trainers.deepspeed_file(recipe),
+            media_type="application/json",
+            content=export_trainers.deepspeed_json(recipe, params),
+            notes=("Save it beside the Axolotl or LLaMA-Factory config: they name this file.",),
+        )
     if fmt in TRAINER_FORMATS:
         writer = {
             "trl": export_trainers.trl_yaml,
             "axolotl": export_trainers.axolotl_yaml,
             "llamafactory": export_trainers.llamafactory_yaml,
         }[fmt]
-        command = export_trainers.run_command(recipe, fmt)
+        command = export_trainers.run_command(recipe, fmt, params)
         return Rendered(
             recipe=recipe.id,
             format=fmt,
@@ -113,6 +131,8 @@ def available_formats(recipe: Recipe) -> list[str]:
     out = ["trl"]
     if recipe.method != "distillation":
         out += ["axolotl", "llamafactory"]
+    if recipe.adapter == "full" and recipe.method == "sft":
+        out.append("deepspeed")  # the ZeRO-3 file the Axolotl and LLaMA-Factory configs name
     out += [
         p for p in ("openai", "together", "fireworks") if recipe.id in export_hosted.AVAILABLE[p]
     ]
