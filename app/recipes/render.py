@@ -249,6 +249,7 @@ def describe(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
             "tool": load_catalog().starters[recipe.eval_starter].tool,
             "filename": load_catalog().starters[recipe.eval_starter].filename,
         },
+        "sources": list(recipe.sources),
         "catalog_version": load_catalog().version,
     }
 

@@ -56,18 +56,25 @@ FORMAT_LABELS = {
     "together": "Together AI fine-tuning job (JSON)",
     "fireworks": "Fireworks fine-tuning job (JSON)",
     "eval": "Eval starter",
+    "grader": "Grader (reward function, Python)",
+    "skypilot": "SkyPilot task (YAML)",
+    "kubernetes": "Kubernetes ConfigMap and Job (YAML)",
+    "slurm": "Slurm batch script (sbatch)",
 }
+# Schedulers the app does not drive: grouped apart on the page, each wrapping the TRL config.
+CLUSTER_FORMATS = ("skypilot", "kubernetes", "slurm")
 SOURCES = {
     "given": "as given",
     "default": "the recipe's default",
     "config.json": "read from the model's config.json",
     "name": "read from the model's name",
 }
-DATASET_METHODS = {"sft": "sft", "dpo": "dpo", "distillation": "distill"}
+DATASET_METHODS = {"sft": "sft", "dpo": "dpo", "distillation": "distill", "grpo": "grpo"}
 METHOD_LABELS = {
     "sft": "supervised fine-tuning: `messages` chat lines or `prompt`/`completion` pairs",
     "dpo": "preference tuning: `prompt`/`chosen`/`rejected` lines",
     "distill": "distillation: prompts only (`prompt` or a `messages` list ending with user)",
+    "grpo": "reinforcement fine-tuning: `prompt` and the reference `solution` the grader checks",
 }
 LISTED_ERRORS = 20
 PLACEHOLDERS = {"max_steps": "none: epochs apply", "price_per_gpu_hour": "the table's price"}
@@ -274,7 +281,8 @@ def recipe_context(c: Configured, query_string: str) -> dict[str, Any]:
         "errors": c.errors,
         "other_errors": [m for k, m in c.errors.items() if k not in known],
         "estimate": _estimate_view(c) if ok else None,
-        "exports": [x for x in exports if x["format"] != "eval"],
+        "exports": [x for x in exports if x["format"] not in ("eval", *CLUSTER_FORMATS)],
+        "cluster_exports": [x for x in exports if x["format"] in CLUSTER_FORMATS],
         "eval": next((x for x in exports if x["format"] == "eval"), None),
         "assessment_id": c.assessment_id,
         "prefilled": _still_prefilled(c),
