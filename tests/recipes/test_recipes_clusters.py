@@ -40,13 +40,13 @@ def _expected_argv(recipe_id: str, params: Any, config_path: str) -> list[str]:
 def _unknown_keys(data: Any, klass: str, path: str = "") -> list[str]:
     """Keys the Kubernetes client's model for `klass` does not define, recursively."""
     kubernetes = require_module("kubernetes")
-    if klass.startswith("list["):
+    if klass.lower().startswith("list["):
         inner = klass[5:-1]
         return [
             k for i, item in enumerate(data) for k in _unknown_keys(item, inner, f"{path}[{i}]")
         ]
-    if klass.startswith("dict(") or not hasattr(kubernetes.client, klass):
-        return []
+    if not hasattr(kubernetes.client, klass):
+        return []  # a primitive or a Dict[str, str]
     model = getattr(kubernetes.client, klass)
     by_json = {json_key: attr for attr, json_key in model.attribute_map.items()}
     out = []
@@ -56,6 +56,14 @@ def _unknown_keys(data: Any, klass: str, path: str = "") -> list[str]:
         else:
             out += _unknown_keys(value, model.openapi_types[by_json[key]], f"{path}.{key}")
     return out
+
+
+def test_unknown_keys_finds_misspelt_fields_at_any_depth() -> None:
+    job = {"spec": {"template": {"spec": {"restartPolcy": "Never", "containers": [{"imag": "x"}]}}}}
+    assert _unknown_keys(job, "V1Job") == [
+        ".spec.template.spec.restartPolcy",
+        ".spec.template.spec.containers[0].imag",
+    ]
 
 
 def _k8s_docs(recipe_id: str, overrides: dict[str, str] | None = None) -> tuple[Any, Any, Any]:
