@@ -79,6 +79,30 @@ def converted_path(dataset: str, tool: str) -> str:
     return f"{folder}/{tool}/{name}" if folder else f"{tool}/{name}"
 
 
+LAYOUT_NAMES = {
+    "messages": "`messages` chat lines",
+    "prompt_completion": "`prompt`/`completion` lines",
+    "text": "`text` lines",
+    "preference": "`prompt`/`chosen`/`rejected` lines",
+    "prompts": "prompt-only lines",
+}
+
+
+def layouts_read(method: str, tool: str) -> str:
+    """What one export's tool reads for the method, in a sentence for the recipe page."""
+    reads = READS.get(method, {}).get(tool)
+    if tool in TOOLS and method in CONVERT_METHODS:
+        return (
+            f"the file `advisor dataset convert FILE --to {tool} --method {method}` writes "
+            "from the lines above"
+        )
+    if reads:
+        return ", ".join(LAYOUT_NAMES[r] for r in reads) + ", as they are"
+    if method == "dpo":
+        return HOSTED_PREFERENCE
+    return "no layout of the app's: see the tool's documentation"
+
+
 def tool_layouts(method: str, formats: dict[str, int]) -> dict[str, str]:
     """Per export tool: whether it reads the checked file's layouts as they are."""
     out: dict[str, str] = {}

@@ -22,6 +22,7 @@ from app.recipes import (
     prepare,
     render,
 )
+from app.recipes.convert import layouts_read, tool_layouts
 from app.recipes.dataset import DatasetReport
 from app.recipes.hardware import load_hardware
 from app.web.errors import PageNotFound
@@ -55,6 +56,7 @@ FORMAT_LABELS = {
     "openai": "OpenAI fine-tuning job (JSON)",
     "together": "Together AI fine-tuning job (JSON)",
     "fireworks": "Fireworks fine-tuning job (JSON)",
+    "deepspeed": "DeepSpeed ZeRO-3 config (JSON), named by the Axolotl and LLaMA-Factory configs",
     "eval": "Eval starter",
     "grader": "Grader (reward function, Python)",
     "skypilot": "SkyPilot task (YAML)",
@@ -255,6 +257,18 @@ def _exports(c: Configured, query_string: str) -> list[dict[str, Any]]:
     return out
 
 
+def _layouts_read(recipe: Recipe) -> list[tuple[str, str]]:
+    """Per export of the recipe: the row layouts its tool reads (the dataset section)."""
+    method = DATASET_METHODS.get(recipe.method or "")
+    if method is None:
+        return []
+    return [
+        (FORMAT_LABELS.get(fmt, fmt), layouts_read(method, fmt))
+        for fmt in available_formats(recipe)
+        if fmt in ("trl", "axolotl", "llamafactory", "openai", "together", "fireworks")
+    ]
+
+
 def _still_prefilled(c: Configured) -> dict[str, str]:
     """The assessment's values the form still holds (the user may have changed some)."""
     shown = {k: _shown(v) for k, v in c.prefilled.items()}
@@ -288,6 +302,7 @@ def recipe_context(c: Configured, query_string: str) -> dict[str, Any]:
         "prefilled": _still_prefilled(c),
         "assessment_sets_any": bool(c.prefilled),
         "dataset_method": DATASET_METHODS.get(c.recipe.method or ""),
+        "layouts_read": _layouts_read(c.recipe),
         "method_labels": METHOD_LABELS,
         "back_query": query_string,
         "upload_limit_kb": MAX_UPLOAD_BYTES // 1024,
@@ -334,6 +349,8 @@ def dataset_context(
         "max_length": max_length,
         "upload_limit_kb": MAX_UPLOAD_BYTES // 1024,
         "report": report,
+        "tool_layouts": tool_layouts(method, report.formats) if report else {},
+        "format_labels": FORMAT_LABELS,
         "error": error,
         "filename": filename,
         "listed": LISTED_ERRORS,
