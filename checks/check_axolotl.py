@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -75,19 +76,39 @@ def check(case: dict[str, Any], layout: str, model: str) -> str | None:
     return "; ".join(problems) or None
 
 
+def run_one(out: Path, index: int, layout: str) -> int:
+    """Check one export in this process and print its verdict as the last line (JSON)."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    try:
+        problem = check(manifest["cases"][index], layout, manifest["model"])
+    except BaseException as exc:  # SystemExit too: the tools' CLI helpers exit on bad input
+        traceback.print_exc(limit=int(os.environ.get("CHECK_TRACEBACK", "3")))
+        problem = f"{type(exc).__name__}: {str(exc)[:300]}"
+    print(json.dumps({"problem": problem}))
+    return 0
+
+
 def main(out: Path) -> int:
+    """Each export in a process of its own, as each `axolotl` run is (no state carries over)."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     results = []
-    for case in manifest["cases"]:
+    for index, case in enumerate(manifest["cases"]):
         if case["tool"] != "axolotl":
             continue
         for layout in case["layouts"]:
             name = f"{case['recipe']} ({case['gpu']}, {layout} rows)"
+            run = subprocess.run(
+                [sys.executable, __file__, str(out), str(index), layout],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            sys.stderr.write(run.stderr)
+            lines = run.stdout.strip().splitlines()
             try:
-                problem = check(case, layout, manifest["model"])
-            except BaseException as exc:  # pydantic errors, SystemExit from the CLI helpers
-                traceback.print_exc(limit=int(os.environ.get("CHECK_TRACEBACK", "3")))
-                problem = f"{type(exc).__name__}: {str(exc)[:300]}"
+                problem = json.loads(lines[-1])["problem"]
+            except (IndexError, ValueError, KeyError):
+                problem = f"the check process died (exit {run.returncode})"
             results.append({"case": name, "ok": problem is None, "problem": problem})
             print(f"{'ok  ' if problem is None else 'FAIL'} axolotl {name} {problem or ''}")
     (out / "axolotl-results.json").write_text(json.dumps(results, indent=2))
@@ -97,4 +118,6 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4:
+        sys.exit(run_one(Path(sys.argv[1]).resolve(), int(sys.argv[2]), sys.argv[3]))
     sys.exit(main(Path(sys.argv[1]).resolve()))
