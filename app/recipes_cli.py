@@ -81,7 +81,9 @@ def render_command(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help="trl, axolotl, llamafactory, openai, together, fireworks or eval."
+            "--format",
+            help="trl, axolotl, llamafactory, deepspeed, openai, together, fireworks, skypilot, "
+            "kubernetes, slurm, grader or eval.",
         ),
     ] = "trl",
     sets: SetOption = None,
