@@ -6,14 +6,14 @@ HTMX := static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install install-test assets migrate clean
+.PHONY: run test lint bench check-exports install install-test assets migrate clean
 
 run: install assets migrate
 	$(BIN)/advisor serve --host $(HOST) --port $(PORT)
 
 test: install-test assets
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations checks
+	$(BIN)/ruff format --check app tests bench migrations checks
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -21,9 +21,14 @@ test: install-test assets
 bench: install-test assets
 	$(BIN)/python -m bench
 
+# Every trainer export read by LLaMA-Factory 0.9.5 and Axolotl 0.19.0 themselves, each pinned in
+# its own venv under .venv-checks/ (several GB; see README "Checking the exports").
+check-exports: install-test
+	APP_PYTHON=$(BIN)/python bash checks/run.sh $(CHECK_TOOLS)
+
 lint: install-test
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations checks
+	$(BIN)/ruff format --check app tests bench migrations checks
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
 
@@ -51,4 +56,4 @@ $(HTMX): package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checks node_modules static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""CLI for recipes and dataset checks: `advisor recipe ...` and `advisor dataset check ...`."""
+"""CLI for recipes and datasets: `advisor recipe ...`, `advisor dataset check|convert ...`."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ from app.recipes import (
     render,
     resolve_params,
 )
+from app.recipes.convert import convert_file
 from app.recipes.render import check_format
 
 recipe_app = typer.Typer(help="Training recipes and playbooks: list, show, render, estimate.")
-dataset_app = typer.Typer(help="Check training datasets (JSONL) before a run.")
+dataset_app = typer.Typer(help="Check training datasets (JSONL) and convert them for a trainer.")
 
 SetOption = Annotated[
     list[str] | None,
@@ -80,7 +81,9 @@ def render_command(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", help="trl, axolotl, llamafactory, openai, together, fireworks or eval."
+            "--format",
+            help="trl, axolotl, llamafactory, deepspeed, openai, together, fireworks, skypilot, "
+            "kubernetes, slurm, grader or eval.",
         ),
     ] = "trl",
     sets: SetOption = None,
@@ -121,4 +124,24 @@ def check_command(
         _fail(exc)
     _json(report.model_dump())
     if not report.ok:
+        raise typer.Exit(2)
+
+
+@dataset_app.command("convert")
+def convert_command(
+    file: Annotated[Path, typer.Argument(help="JSONL file in the app's layout (see check).")],
+    to: Annotated[str, typer.Option("--to", help="llamafactory or axolotl.")],
+    method: Annotated[str, typer.Option("--method", help="sft or dpo.")] = "sft",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder; default: a folder named after the tool."),
+    ] = None,
+) -> None:
+    """Write the file in the trainer's layout (JSON summary); exit 2 when a line cannot be."""
+    try:
+        result = convert_file(file, tool=to, method=method, out_dir=out)
+    except RecipeError as exc:
+        _fail(exc)
+    _json(result.model_dump())
+    if not result.ok:
         raise typer.Exit(2)

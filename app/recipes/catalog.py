@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.recipes.errors import UnknownRecipe
 
 Kind = Literal["training", "playbook"]
-Method = Literal["sft", "dpo", "distillation"]
+Method = Literal["sft", "dpo", "distillation", "grpo"]
 Adapter = Literal["lora", "qlora", "full"]
 
 # Hyperparameter names a recipe may set; exporters translate them to each trainer's spelling.
@@ -36,6 +36,11 @@ HYPER_NAMES = (
     "divergence_beta",
     "temperature",
     "max_completion_length",
+    "num_generations",
+    "rollout_tokens",
+    "sampling_temperature",
+    "kl_beta",
+    "grader",
 )
 
 
@@ -68,6 +73,7 @@ class Recipe(BaseModel):
     dataset_format: str | None = None
     defaults: dict[str, Any] = Field(default_factory=dict)
     hyper: dict[str, Any] = Field(default_factory=dict)
+    sources: tuple[str, ...] = ()  # "title: URL" of the public sources behind its claims
 
     @model_validator(mode="after")
     def _training_fields(self) -> Recipe:
@@ -176,6 +182,7 @@ TECHNIQUE_RECIPES: dict[str, str] = {
     "dpo": "dpo-lora",
     "teacher_outputs": "distill-teacher-sft",
     "logit_kd": "distill-logit",
+    "rft": "rft-lora",
 }
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from app.recipes.errors import BadValue, DatasetError
 
-METHODS: tuple[str, ...] = ("sft", "dpo", "distill")
+METHODS: tuple[str, ...] = ("sft", "dpo", "distill", "grpo")
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_LISTED = 100  # issues listed per kind; counts stay exact
 CHARS_PER_TOKEN = 4.0  # rough English average for BPE tokenizers; no tokenizer is loaded
@@ -65,13 +65,19 @@ def _text_of(content: Any) -> str | None:
     return None
 
 
-def _check_messages(messages: Any, field: str, *, need_last: str | None) -> tuple[list[str], int]:
-    """Problems with a chat message list (messages as 'code: text') and its token estimate."""
+def _check_messages(
+    messages: Any, field: str, *, need_last: str | None, answers: bool = False
+) -> tuple[list[str], int]:
+    """Problems with a chat message list (messages as 'code: text') and its token estimate.
+
+    `answers` marks a completion (chosen, rejected, completion): it continues a prompt, so it
+    may start with the assistant's turn.
+    """
     if not isinstance(messages, list) or not messages:
         return [f"bad_type: `{field}` must be a non-empty list of messages"], 0
     problems: list[str] = []
     tokens = 0
-    previous: str | None = None
+    previous: str | None = "user" if answers else None
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or "role" not in message or "content" not in message:
             problems.append(f"bad_type: {field}[{i}] needs `role` and `content`")
@@ -128,7 +134,9 @@ def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], 
             e2, t2 = (
                 _check_text(record["completion"], "completion")
                 if isinstance(record["completion"], str)
-                else _check_messages(record["completion"], "completion", need_last="assistant")
+                else _check_messages(
+                    record["completion"], "completion", need_last="assistant", answers=True
+                )
             )
             return "prompt_completion", e1 + e2, [], t1 + t2
         if "text" in record:
@@ -150,7 +158,7 @@ def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], 
             e, t = (
                 _check_text(value, key)
                 if isinstance(value, str)
-                else _check_messages(value, key, need_last=last)
+                else _check_messages(value, key, need_last=last, answers=key != "prompt")
             )
             errs += e
             tokens += t
@@ -160,6 +168,8 @@ def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], 
                 "nothing"
             )
         return "preference", errs, warns, tokens
+    if method == "grpo":
+        return _check_graded(record)
     # distill: prompts only; the teacher (or the student, on-policy) writes the answers.
     prompt = record.get("prompt", record.get("messages"))
     if prompt is None:
@@ -179,6 +189,34 @@ def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], 
     else:
         errs, tokens = _check_messages(prompt, "prompt", need_last="user")
     return "prompts", errs, warns, tokens
+
+
+def _check_graded(record: dict[str, Any]) -> tuple[str, list[str], list[str], int]:
+    """GRPO: a prompt the policy answers and the reference `solution` the grader checks."""
+    missing = [k for k in ("prompt", "solution") if k not in record]
+    if missing:
+        return (
+            "unknown",
+            [f"missing_field: needs prompt and solution (missing {', '.join(missing)})"],
+            [],
+            0,
+        )
+    prompt = record["prompt"]
+    errs, tokens = (
+        _check_text(prompt, "prompt")
+        if isinstance(prompt, str)
+        else _check_messages(prompt, "prompt", need_last="user")
+    )
+    solution = record["solution"]
+    if isinstance(solution, int | float) and not isinstance(solution, bool):
+        solution = str(solution)  # a number is a fine reference answer; the grader compares text
+    e, _ = _check_text(solution, "solution")
+    warns = (
+        ["answers_ignored: the policy writes its own answers; completion/chosen are ignored"]
+        if ("completion" in record or "chosen" in record)
+        else []
+    )
+    return "graded", errs + e, warns, tokens
 
 
 def _issue(line: int, text: str) -> Issue:

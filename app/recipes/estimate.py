@@ -148,11 +148,20 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
     else:
         acts = o.layer_bytes * shape.hidden * shape.layers * tokens
     acts += o.logit_bytes * shape.vocab * tokens
+    if recipe.method == "grpo":
+        # Sampling keeps keys and values (bf16) of every completion in the batch.
+        acts += 2 * 2 * shape.kv_dim * shape.layers * tokens
     notes.append(
         f"Activations for {seqs} sequence(s) of {params.max_length} tokens per GPU with gradient "
         f"checkpointing, plus the logits over a {shape.vocab}-token vocabulary; shape from "
         f"{shape.source}."
     )
+    if recipe.method == "grpo":
+        notes.append(
+            "GRPO: each sequence is one sampled completion with its prompt (max_length tokens), "
+            "plus its key-value cache while sampling; with LoRA the reference model is the "
+            "base with adapters off, so it takes no memory of its own."
+        )
     teacher = 0.0
     if recipe.method == "distillation" and params.teacher_params_b:
         teacher = params.teacher_params_b * 1e9 * 2 + 2 * shape.vocab * tokens
@@ -197,6 +206,13 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
             f"max_steps {params.max_steps} x global batch {batch} sequences sets the trained "
             f"tokens."
         )
+    elif recipe.method == "grpo":
+        group = int(h["num_generations"])
+        train_tokens = round(params.examples * group * per_seq * params.epochs)
+        notes.append(
+            f"Trained tokens = {params.examples} prompts x {group} sampled completions x "
+            f"{params.tokens_per_example} tokens x {params.epochs:g} epochs."
+        )
     else:
         train_tokens = round(params.examples * per_seq * params.epochs)
         notes.append(
@@ -220,6 +236,15 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
             "DPO adds a reference forward pass (2 x parameters x tokens), the base with "
             "adapters disabled."
         )
+    if recipe.method == "grpo":
+        flops += 2 * n * train_tokens
+        notes.append(
+            "GRPO samples every completion first (2 x parameters x tokens); sampling is "
+            "memory-bound, so real time runs longer unless generation uses vLLM."
+        )
+        if float(h["kl_beta"]) > 0:
+            flops += 2 * n * train_tokens
+            notes.append("kl_beta above 0 adds a reference forward pass (adapters off).")
     if recipe.method == "distillation" and params.teacher_params_b:
         flops += 2 * params.teacher_params_b * 1e9 * train_tokens + 2 * n * train_tokens
         notes.append(

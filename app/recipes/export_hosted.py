@@ -80,13 +80,17 @@ def openai_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]:
 
 
 def together_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]:
-    """Body of POST /v1/fine-tunes on Together, plus notes for the user."""
+    """Body of POST /v1/fine-tunes on Together (its SDK's FinetuneRequest), plus notes."""
     _require("together", recipe)
     h = recipe.hyper
+    file = f"{recipe.id}.together.json"
     notes = [
         f"Upload {params.dataset} (together files upload) and put the returned id in "
         f"training_file.",
         "model must be one of Together's fine-tunable models (often the id ending in -Reference).",
+        "Send the file as it is: curl -X POST https://api.together.xyz/v1/fine-tunes "
+        '-H "Authorization: Bearer $TOGETHER_API_KEY" -H "Content-Type: application/json" '
+        f"-d @{file}",
     ]
     body: dict[str, Any] = {
         "training_file": "file-REPLACE_WITH_UPLOADED_FILE_ID",
@@ -94,58 +98,84 @@ def together_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]:
         "suffix": recipe.id,
         "n_epochs": max(1, round(params.epochs)),
         "n_checkpoints": 1,
+        "max_seq_length": params.max_length,
+        "batch_size": "max",
         "learning_rate": h["learning_rate"],
         "warmup_ratio": h["warmup_ratio"],
-        "batch_size": "max",
-        "lora": recipe.trains_adapter,
+        # Required by the request type; the trainers' own defaults, as in the other exports.
+        "max_grad_norm": 1.0,
+        "weight_decay": 0.0,
+        "random_seed": 42,
     }
+    if h["lr_scheduler_type"] in ("cosine", "linear"):
+        body["lr_scheduler"] = {"lr_scheduler_type": h["lr_scheduler_type"]}
     if recipe.trains_adapter:
-        body |= {
+        body["training_type"] = {
+            "type": "Lora",
             "lora_r": h["lora_r"],
             "lora_alpha": h["lora_alpha"],
             "lora_dropout": h["lora_dropout"],
             "lora_trainable_modules": "all-linear",
         }
+    else:
+        body["training_type"] = {"type": "Full"}
     if recipe.method == "dpo":
         body["training_method"] = {"method": "dpo", "dpo_beta": h["dpo_beta"]}
+        notes.append(
+            "DPO lines use Together's layout: input.messages, preferred_output, "
+            "non_preferred_output."
+        )
     else:
-        body["training_method"] = {"method": "sft", "train_on_inputs": "auto"}
+        # Loss on the answers only is `train_on_inputs: false`; "auto" would guess from the data.
+        on_inputs: bool | str = False if h.get("loss_on") == "assistant" else "auto"
+        body["training_method"] = {"method": "sft", "train_on_inputs": on_inputs}
     if params.max_steps:
         notes.append("max_steps has no equivalent on Together; n_epochs is used.")
     return _dump(body), notes
 
 
+def _fireworks_model(base_model: str) -> str:
+    """A Hugging Face id as Fireworks spells it: "p" for the dot, "v" before Llama's version."""
+    if base_model.startswith("accounts/"):
+        return base_model
+    name = base_model.split("/")[-1].lower().replace("llama-3", "llama-v3").replace(".", "p")
+    return "accounts/fireworks/models/" + name
+
+
 def fireworks_job(recipe: Recipe, params: RecipeParams) -> tuple[str, list[str]]:
-    """Body of a Fireworks supervised fine-tuning or DPO job, plus notes for the user."""
+    """Body of a Fireworks supervised fine-tuning or DPO job (its SDK's create params)."""
     _require("fireworks", recipe)
     h = recipe.hyper
     resource = "dpoJobs" if recipe.method == "dpo" else "supervisedFineTuningJobs"
     notes = [
-        f"POST https://api.fireworks.ai/v1/accounts/ACCOUNT_ID/{resource}",
+        f"POST https://api.fireworks.ai/v1/accounts/ACCOUNT_ID/{resource} with this body.",
         f"Create the dataset from {params.dataset} first (firectl create dataset) and name it "
         f"in dataset.",
         "baseModel must be a Fireworks model id (accounts/fireworks/models/...); Fireworks "
-        "trains LoRA adapters.",
+        "trains LoRA adapters and sets their alpha and dropout itself.",
     ]
-    if recipe.method == "dpo":
-        notes.append(
-            "DPO lines use input.messages, preferred_output, non_preferred_output; check field "
-            "names "
-            "against Fireworks' current API reference."
-        )
-    model = params.base_model
-    if not model.startswith("accounts/"):
-        # Fireworks spells versions with "p" for the dot and "v" before Llama's major version.
-        name = model.split("/")[-1].lower().replace("llama-3", "llama-v3").replace(".", "p")
-        model = "accounts/fireworks/models/" + name
-    body: dict[str, Any] = {
-        "displayName": recipe.id,
-        "baseModel": model,
-        "dataset": "accounts/ACCOUNT_ID/datasets/REPLACE_WITH_DATASET_ID",
+    if params.max_steps:
+        notes.append("max_steps has no equivalent on Fireworks; epochs is used.")
+    training: dict[str, Any] = {
+        "baseModel": _fireworks_model(params.base_model),
         "outputModel": f"accounts/ACCOUNT_ID/models/{recipe.id}",
         "epochs": max(1, round(params.epochs)),
         "learningRate": h["learning_rate"],
         "loraRank": h["lora_r"],
         "maxContextLength": params.max_length,
     }
+    body: dict[str, Any] = {
+        "displayName": recipe.id,
+        "dataset": "accounts/ACCOUNT_ID/datasets/REPLACE_WITH_DATASET_ID",
+    }
+    if recipe.method == "dpo":
+        # A DPO job takes its model settings in trainingConfig; without an explicit loss method
+        # the preference API trains GRPO, so DPO and its beta are named.
+        body |= {
+            "trainingConfig": training,
+            "lossConfig": {"method": "DPO", "dpo": {"beta": h["dpo_beta"]}},
+        }
+        notes.append("DPO lines use input.messages, preferred_output, non_preferred_output.")
+    else:
+        body |= training
     return _dump(body), notes

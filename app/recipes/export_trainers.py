@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from app.recipes.catalog import Recipe, load_catalog
+from app.recipes.convert import converted_path, llamafactory_name
 from app.recipes.errors import BadValue, NotAvailable
 from app.recipes.params import RecipeParams
 from app.recipes.yamlout import emit
 
 
-def _header(recipe: Recipe, params: RecipeParams, run: str) -> list[str]:
+def _header(
+    recipe: Recipe, params: RecipeParams, run: str, convert: str | None = None
+) -> list[str]:
     """Comment lines naming the recipe, the command that runs the file and the data it expects."""
     lines = [
         f"{recipe.title}: recipe {recipe.id} (catalog {load_catalog().version}), by Adaptation "
@@ -18,6 +22,8 @@ def _header(recipe: Recipe, params: RecipeParams, run: str) -> list[str]:
         f"Run: {run}",
         f"Data: {recipe.dataset_format}",
     ]
+    if convert:
+        lines.append(f"First write it in this tool's layout: {convert}")
     if recipe.id.startswith("distill") and recipe.method == "sft" and params.teacher_model:
         lines.append(
             f"Teacher: {params.teacher_model} answers your prompts first; train on its answers."
@@ -45,14 +51,64 @@ def _trl_command(recipe: Recipe) -> str:
     return recipe.method or "sft"
 
 
-def run_command(recipe: Recipe, fmt: str) -> str:
+def uses_deepspeed(recipe: Recipe, params: RecipeParams) -> bool:
+    """True when the Axolotl and LLaMA-Factory exports shard with the rendered DeepSpeed file."""
+    return recipe.adapter == "full" and recipe.method == "sft" and params.gpu != "cpu"
+
+
+def deepspeed_file(recipe: Recipe) -> str:
+    """The DeepSpeed config's file name, which the trainer configs name by this relative path."""
+    return f"{recipe.id}.deepspeed.json"
+
+
+def run_command(recipe: Recipe, fmt: str, params: RecipeParams | None = None) -> str:
     """The shell command that runs the exported file of one trainer format."""
     file = f"{recipe.id}.{fmt}.yaml"
+    # LLaMA-Factory launches DeepSpeed through torchrun only on several GPUs unless forced.
+    forced = "FORCE_TORCHRUN=1 " if params is not None and uses_deepspeed(recipe, params) else ""
     return {
         "trl": f"trl {_trl_command(recipe)} --config {file}",
         "axolotl": f"axolotl train {file}",
-        "llamafactory": f"llamafactory-cli train {file}",
+        "llamafactory": f"{forced}llamafactory-cli train {file}",
     }[fmt]
+
+
+def convert_command(recipe: Recipe, params: RecipeParams, tool: str) -> str:
+    """The command that writes the dataset in a trainer's own layout (and its index files)."""
+    method = "dpo" if recipe.method == "dpo" else "sft"
+    return f"advisor dataset convert {params.dataset} --to {tool} --method {method}"
+
+
+def deepspeed_json(recipe: Recipe, params: RecipeParams) -> str:
+    """DeepSpeed ZeRO-3 config for full fine-tuning; "auto" values come from the trainer's args."""
+    if recipe.adapter != "full" or recipe.method != "sft":
+        raise NotAvailable(
+            f"{recipe.id} is not available for deepspeed: only full supervised fine-tuning "
+            "(sft-full) shards with DeepSpeed in the Axolotl and LLaMA-Factory exports",
+            key="format",
+        )
+    config = {
+        "bf16": {"enabled": "auto"},
+        "fp16": {"enabled": "auto"},
+        "zero_optimization": {
+            "stage": 3,
+            "overlap_comm": True,
+            "contiguous_gradients": True,
+            "reduce_bucket_size": "auto",
+            "stage3_prefetch_bucket_size": "auto",
+            "stage3_param_persistence_threshold": "auto",
+            "stage3_max_live_parameters": 1_000_000_000,
+            "stage3_max_reuse_distance": 1_000_000_000,
+            "stage3_gather_16bit_weights_on_model_save": True,
+        },
+        "gradient_accumulation_steps": "auto",
+        "gradient_clipping": "auto",
+        "train_batch_size": "auto",
+        "train_micro_batch_size_per_gpu": "auto",
+        "steps_per_print": 10,
+        "wall_clock_breakdown": False,
+    }
+    return json.dumps(config, indent=2) + "\n"
 
 
 def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
@@ -164,17 +220,18 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
 
 
 def _axolotl_dataset(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
+    """The converted file's entry: chat messages for SFT, message-list pairs for DPO."""
+    entry: dict[str, Any] = {"path": converted_path(params.dataset, "axolotl"), "ds_type": "json"}
     if recipe.method == "dpo":
-        family = "llama3" if "llama-3" in params.base_model.lower() else "chatml"
-        return {
-            "path": params.dataset,
-            "ds_type": "json",
+        # chat_template.default renders prompt, chosen and rejected with the model's template.
+        return entry | {
             "split": "train",
-            "type": f"{family}.prompt_pairs",
+            "type": "chat_template.default",
+            "field_messages": "prompt",
+            "field_chosen": "chosen",
+            "field_rejected": "rejected",
         }
-    return {
-        "path": params.dataset,
-        "ds_type": "json",
+    return entry | {
         "type": "chat_template",
         "field_messages": "messages",
         "roles_to_train": ["assistant"],
@@ -206,8 +263,7 @@ def axolotl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     data: dict[str, Any] = {}
     if recipe.method == "dpo":
         data |= {"rl": "dpo", "rl_beta": h["dpo_beta"]}
-    else:
-        data["chat_template"] = "tokenizer_default"
+    data["chat_template"] = "tokenizer_default"
     data |= {
         "datasets": [_axolotl_dataset(recipe, params)],
         "val_set_size": 0.1,
@@ -229,8 +285,8 @@ def axolotl_yaml(recipe: Recipe, params: RecipeParams) -> str:
         "logging_steps": 10,
         "saves_per_epoch": 1,
     }
-    if recipe.adapter == "full" and not cpu:
-        train["deepspeed"] = "deepspeed_configs/zero3_bf16.json"
+    if uses_deepspeed(recipe, params):
+        train["deepspeed"] = deepspeed_file(recipe)
     comments = _explain(
         {
             "base_model": "base_model",
@@ -255,10 +311,16 @@ def axolotl_yaml(recipe: Recipe, params: RecipeParams) -> str:
         }
     )
     comments["val_set_size"] = "Held-out share of the data for eval loss during training."
+    if "deepspeed" in train:
+        comments["deepspeed"] = "ZeRO-3 config: the deepspeed export, saved beside this file."
+    header = _header(
+        recipe,
+        params,
+        run_command(recipe, "axolotl", params),
+        convert_command(recipe, params, "axolotl"),
+    )
     return emit(
-        [("model", model), ("data", data), ("training", train)],
-        header=_header(recipe, params, run_command(recipe, "axolotl")),
-        comments=comments,
+        [("model", model), ("data", data), ("training", train)], header=header, comments=comments
     )
 
 
@@ -312,12 +374,12 @@ def llamafactory_yaml(recipe: Recipe, params: RecipeParams) -> str:
         }
     if recipe.method == "dpo":
         method |= {"pref_beta": h["dpo_beta"], "pref_loss": "sigmoid"}
-    if recipe.adapter == "full" and not cpu:
-        method["deepspeed"] = "examples/deepspeed/ds_z3_config.json"
-    name = "advisor_" + recipe.method.replace("distillation", "sft") if recipe.method else "advisor"
+    if uses_deepspeed(recipe, params):
+        method["deepspeed"] = deepspeed_file(recipe)
+    name = llamafactory_name(recipe.method or "sft")
     data = {
         "dataset": name,
-        "dataset_dir": "data",
+        "dataset_dir": converted_path(params.dataset, "llamafactory").rsplit("/", 1)[0],
         "template": llamafactory_template(params.base_model),
         "cutoff_len": params.max_length,
         "val_size": 0.1,
@@ -331,7 +393,9 @@ def llamafactory_yaml(recipe: Recipe, params: RecipeParams) -> str:
         "gradient_accumulation_steps": h["gradient_accumulation_steps"],
         "learning_rate": h["learning_rate"],
         "lr_scheduler_type": h["lr_scheduler_type"],
-        "warmup_ratio": h["warmup_ratio"],
+        # transformers 5 reads a warmup_steps below 1 as a share of the steps (warmup_ratio is
+        # deprecated); LLaMA-Factory 0.9.5 installs transformers 5.
+        "warmup_steps": h["warmup_ratio"],
         "bf16": not cpu,
         "gradient_checkpointing": h["gradient_checkpointing"] and not cpu,
         "logging_steps": 10,
@@ -341,22 +405,12 @@ def llamafactory_yaml(recipe: Recipe, params: RecipeParams) -> str:
     }
     if cpu:
         train["use_cpu"] = True
-    file_name = params.dataset.rsplit("/", 1)[-1]
-    if recipe.method == "dpo":
-        entry = (
-            f'"{name}": {{"file_name": "{file_name}", "ranking": true, "columns": '
-            '{"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}}'
-        )
-    else:
-        entry = (
-            f'"{name}": {{"file_name": "{file_name}", "formatting": "sharegpt", "columns": '
-            '{"messages": "messages"}, "tags": {"role_tag": "role", "content_tag": "content", '
-            '"user_tag": "user", "assistant_tag": "assistant", "system_tag": "system"}}'
-        )
-    header = [
-        *_header(recipe, params, run_command(recipe, "llamafactory")),
-        f"Add to data/dataset_info.json: {entry}",
-    ]
+    header = _header(
+        recipe,
+        params,
+        run_command(recipe, "llamafactory", params),
+        convert_command(recipe, params, "llamafactory") + " (also writes dataset_info.json)",
+    )
     comments = _explain(
         {
             "model_name_or_path": "base_model",
@@ -375,11 +429,14 @@ def llamafactory_yaml(recipe: Recipe, params: RecipeParams) -> str:
             "gradient_accumulation_steps": "gradient_accumulation_steps",
             "learning_rate": "learning_rate",
             "lr_scheduler_type": "lr_scheduler_type",
-            "warmup_ratio": "warmup_ratio",
+            "warmup_steps": "warmup_ratio",
             "gradient_checkpointing": "gradient_checkpointing",
             "output_dir": "output_dir",
         }
     )
+    if "deepspeed" in method:
+        comments["deepspeed"] = "ZeRO-3 config: the deepspeed export, saved beside this file."
+    comments["dataset_dir"] = "Written by the convert command above, with its dataset_info.json."
     comments["template"] = (
         "LLaMA-Factory prompt template matching the model family; check it for your model."
     )

@@ -8,14 +8,34 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from app.recipes import export_hosted, export_trainers
+from app.recipes import export_clusters, export_grpo, export_hosted, export_trainers
 from app.recipes.catalog import Recipe, get_recipe, load_catalog
 from app.recipes.errors import NotAvailable, UnknownFormat
 from app.recipes.params import PARAM_KEYS, RecipeParams, params_from_profile, resolve_params
 
-Format = Literal["trl", "axolotl", "llamafactory", "openai", "together", "fireworks", "eval"]
+Format = Literal[
+    "trl",
+    "axolotl",
+    "llamafactory",
+    "openai",
+    "together",
+    "fireworks",
+    "eval",
+    "deepspeed",
+    "skypilot",
+    "kubernetes",
+    "slurm",
+    "grader",
+]
 FORMATS: tuple[str, ...] = get_args(Format)
 TRAINER_FORMATS = ("trl", "axolotl", "llamafactory")
+# Schedulers the app does not drive: each export wraps the TRL config (issue 10).
+CLUSTER_FORMATS = ("skypilot", "kubernetes", "slurm")
+CLUSTER_FILES = {
+    "skypilot": ("skypilot.yaml", "application/yaml", "sky launch"),
+    "kubernetes": ("kubernetes.yaml", "application/yaml", "kubectl apply -f"),
+    "slurm": ("slurm.sh", "text/x-shellscript", "sbatch"),
+}
 
 
 class Rendered(BaseModel):
@@ -75,13 +95,33 @@ def render(recipe: Recipe, params: RecipeParams, fmt: str) -> Rendered:
             f"{recipe.id} is a playbook: only --format eval applies (its eval starter)",
             key="format",
         )
+    if recipe.method == "grpo":
+        return _render_grpo(recipe, params, fmt)
+    if fmt in CLUSTER_FORMATS:
+        trl = render(recipe, params, "trl")
+        return _render_cluster(recipe, params, fmt, {trl.filename: trl.content})
+    if fmt == "grader":
+        raise NotAvailable(
+            f"{recipe.id} is not available as a grader: only reinforcement fine-tuning "
+            "(rft-lora) has one",
+            key="format",
+        )
+    if fmt == "deepspeed":
+        return Rendered(
+            recipe=recipe.id,
+            format=fmt,
+            filename=export_trainers.deepspeed_file(recipe),
+            media_type="application/json",
+            content=export_trainers.deepspeed_json(recipe, params),
+            notes=("Save it beside the Axolotl or LLaMA-Factory config: they name this file.",),
+        )
     if fmt in TRAINER_FORMATS:
         writer = {
             "trl": export_trainers.trl_yaml,
             "axolotl": export_trainers.axolotl_yaml,
             "llamafactory": export_trainers.llamafactory_yaml,
         }[fmt]
-        command = export_trainers.run_command(recipe, fmt)
+        command = export_trainers.run_command(recipe, fmt, params)
         return Rendered(
             recipe=recipe.id,
             format=fmt,
@@ -106,17 +146,83 @@ def render(recipe: Recipe, params: RecipeParams, fmt: str) -> Rendered:
     )
 
 
+def _render_cluster(
+    recipe: Recipe, params: RecipeParams, fmt: str, files: dict[str, str]
+) -> Rendered:
+    """A cluster export around the given files (the TRL config first)."""
+    launch = export_clusters.plan(recipe, params, files)
+    writer = {
+        "skypilot": export_clusters.skypilot_task,
+        "kubernetes": export_clusters.kubernetes_job,
+        "slurm": export_clusters.slurm_script,
+    }[fmt]
+    content, notes = writer(launch)
+    suffix, media_type, tool = CLUSTER_FILES[fmt]
+    filename = f"{recipe.id}.{suffix}"
+    command = f"{tool} {filename}"
+    if fmt == "skypilot":
+        command = f"sky launch -c advisor-{recipe.id} --env HF_TOKEN {filename}"
+    return Rendered(
+        recipe=recipe.id,
+        format=fmt,
+        filename=filename,
+        media_type=media_type,
+        content=content,
+        command=command,
+        notes=tuple(notes),
+    )
+
+
+def _render_grpo(recipe: Recipe, params: RecipeParams, fmt: Format) -> Rendered:
+    """Reinforcement fine-tuning: the TRL GRPO config, its grader, and the cluster wrappers."""
+    if fmt not in GRPO_FORMATS:
+        raise NotAvailable(export_grpo.why_not(recipe, fmt), key="format")
+    config = Rendered(
+        recipe=recipe.id,
+        format="trl",
+        filename=f"{recipe.id}.trl.yaml",
+        media_type="application/yaml",
+        content=export_grpo.trl_grpo_yaml(recipe, params),
+        command=export_grpo.run_command(recipe),
+        notes=(f"Save the grader export as {export_grpo.GRADER_FILE} beside this file.",),
+    )
+    grader = Rendered(
+        recipe=recipe.id,
+        format="grader",
+        filename=export_grpo.GRADER_FILE,
+        media_type="text/x-python",
+        content=export_grpo.grader_module(recipe),
+        notes=(
+            "TRL calls exact_match_reward for every sampled completion; edit final_answer to "
+            "match how your task states its answer.",
+        ),
+    )
+    if fmt == "trl":
+        return config
+    if fmt == "grader":
+        return grader
+    files = {config.filename: config.content, grader.filename: grader.content}
+    return _render_cluster(recipe, params, fmt, files)
+
+
+GRPO_FORMATS = ("trl", "grader", *CLUSTER_FORMATS)
+
+
 def available_formats(recipe: Recipe) -> list[str]:
     """Formats this recipe can be exported to (eval always)."""
     if not recipe.is_training:
         return ["eval"]
+    if recipe.method == "grpo":
+        return [*GRPO_FORMATS, "eval"]
     out = ["trl"]
     if recipe.method != "distillation":
         out += ["axolotl", "llamafactory"]
+    if recipe.adapter == "full" and recipe.method == "sft":
+        out.append("deepspeed")  # the ZeRO-3 file the Axolotl and LLaMA-Factory configs name
     out += [
         p for p in ("openai", "together", "fireworks") if recipe.id in export_hosted.AVAILABLE[p]
     ]
-    return [*out, "eval"]
+    return [*out, *CLUSTER_FORMATS, "eval"]
 
 
 def describe(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
@@ -143,6 +249,7 @@ def describe(recipe: Recipe, params: RecipeParams) -> dict[str, Any]:
             "tool": load_catalog().starters[recipe.eval_starter].tool,
             "filename": load_catalog().starters[recipe.eval_starter].filename,
         },
+        "sources": list(recipe.sources),
         "catalog_version": load_catalog().version,
     }
 

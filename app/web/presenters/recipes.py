@@ -22,6 +22,7 @@ from app.recipes import (
     prepare,
     render,
 )
+from app.recipes.convert import layouts_read, tool_layouts
 from app.recipes.dataset import DatasetReport
 from app.recipes.hardware import load_hardware
 from app.web.errors import PageNotFound
@@ -55,19 +56,27 @@ FORMAT_LABELS = {
     "openai": "OpenAI fine-tuning job (JSON)",
     "together": "Together AI fine-tuning job (JSON)",
     "fireworks": "Fireworks fine-tuning job (JSON)",
+    "deepspeed": "DeepSpeed ZeRO-3 config (JSON), named by the Axolotl and LLaMA-Factory configs",
     "eval": "Eval starter",
+    "grader": "Grader (reward function, Python)",
+    "skypilot": "SkyPilot task (YAML)",
+    "kubernetes": "Kubernetes ConfigMap and Job (YAML)",
+    "slurm": "Slurm batch script (sbatch)",
 }
+# Schedulers the app does not drive: grouped apart on the page, each wrapping the TRL config.
+CLUSTER_FORMATS = ("skypilot", "kubernetes", "slurm")
 SOURCES = {
     "given": "as given",
     "default": "the recipe's default",
     "config.json": "read from the model's config.json",
     "name": "read from the model's name",
 }
-DATASET_METHODS = {"sft": "sft", "dpo": "dpo", "distillation": "distill"}
+DATASET_METHODS = {"sft": "sft", "dpo": "dpo", "distillation": "distill", "grpo": "grpo"}
 METHOD_LABELS = {
     "sft": "supervised fine-tuning: `messages` chat lines or `prompt`/`completion` pairs",
     "dpo": "preference tuning: `prompt`/`chosen`/`rejected` lines",
     "distill": "distillation: prompts only (`prompt` or a `messages` list ending with user)",
+    "grpo": "reinforcement fine-tuning: `prompt` and the reference `solution` the grader checks",
 }
 LISTED_ERRORS = 20
 PLACEHOLDERS = {"max_steps": "none: epochs apply", "price_per_gpu_hour": "the table's price"}
@@ -248,6 +257,18 @@ def _exports(c: Configured, query_string: str) -> list[dict[str, Any]]:
     return out
 
 
+def _layouts_read(recipe: Recipe) -> list[tuple[str, str]]:
+    """Per export of the recipe: the row layouts its tool reads (the dataset section)."""
+    method = DATASET_METHODS.get(recipe.method or "")
+    if method is None:
+        return []
+    return [
+        (FORMAT_LABELS.get(fmt, fmt), layouts_read(method, fmt))
+        for fmt in available_formats(recipe)
+        if fmt in ("trl", "axolotl", "llamafactory", "openai", "together", "fireworks")
+    ]
+
+
 def _still_prefilled(c: Configured) -> dict[str, str]:
     """The assessment's values the form still holds (the user may have changed some)."""
     shown = {k: _shown(v) for k, v in c.prefilled.items()}
@@ -274,12 +295,14 @@ def recipe_context(c: Configured, query_string: str) -> dict[str, Any]:
         "errors": c.errors,
         "other_errors": [m for k, m in c.errors.items() if k not in known],
         "estimate": _estimate_view(c) if ok else None,
-        "exports": [x for x in exports if x["format"] != "eval"],
+        "exports": [x for x in exports if x["format"] not in ("eval", *CLUSTER_FORMATS)],
+        "cluster_exports": [x for x in exports if x["format"] in CLUSTER_FORMATS],
         "eval": next((x for x in exports if x["format"] == "eval"), None),
         "assessment_id": c.assessment_id,
         "prefilled": _still_prefilled(c),
         "assessment_sets_any": bool(c.prefilled),
         "dataset_method": DATASET_METHODS.get(c.recipe.method or ""),
+        "layouts_read": _layouts_read(c.recipe),
         "method_labels": METHOD_LABELS,
         "back_query": query_string,
         "upload_limit_kb": MAX_UPLOAD_BYTES // 1024,
@@ -326,6 +349,8 @@ def dataset_context(
         "max_length": max_length,
         "upload_limit_kb": MAX_UPLOAD_BYTES // 1024,
         "report": report,
+        "tool_layouts": tool_layouts(method, report.formats) if report else {},
+        "format_labels": FORMAT_LABELS,
         "error": error,
         "filename": filename,
         "listed": LISTED_ERRORS,

@@ -263,3 +263,22 @@ def test_dataset_check_needs_the_csrf_token(client: TestClient) -> None:
     back = client.get(urls.dataset_check("sft-lora"), follow_redirects=False)
     assert back.status_code == 303
     assert back.headers["location"] == urls.recipe("sft-lora", fragment="dataset")
+
+
+def test_pages_say_which_layouts_each_export_reads(client: TestClient) -> None:
+    page = parse(client.get(urls.recipe("dpo-lora")).text)
+    reads = {
+        one(row, "dt").get_text(): one(row, "dd").get_text()
+        for row in page.select("#layouts-read > div")
+    }
+    assert reads["TRL CLI config (YAML)"] == "reads prompt/chosen/rejected lines, as they are"
+    assert "--to llamafactory --method dpo" in reads["LLaMA-Factory config (YAML)"]
+    assert "preferred_output" in reads["OpenAI fine-tuning job (JSON)"]
+    # The report of an uploaded file says, per export, whether it reads the file as it is.
+    report = parse(_check(client, "sft-lora", GOOD_SFT, _token(client)).text)
+    verdicts = {
+        one(row, "dt").get_text(): one(row, "dd").get_text()
+        for row in report.select("#tool-layouts > div")
+    }
+    assert verdicts["TRL CLI config (YAML)"] == "reads it as is"
+    assert verdicts["Axolotl config (YAML)"].startswith("convert first: advisor dataset convert")
