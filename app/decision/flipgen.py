@@ -22,6 +22,31 @@ from app.decision.rules import RulesetData
 FlipFn = Callable[..., tuple[float, Any, int] | None]
 
 
+def may_move(data: RulesetData, field: str, cur: Any, new: Any) -> bool:
+    """Whether "what would change this" may offer changing `field` from `cur` to `new`.
+
+    An unknown answer may become any answer (measure it), except for fields never offered
+    (the gap itself). A known answer moves only where the user can act: counts grow, ordered
+    choices move later in their list, lists gain values (`act_up`), or it reaches one of the
+    `act_to` targets from any other answer. Everything else is a fact about the team.
+    """
+    whatif = data.whatif
+    if field in whatif.never or new == cur:
+        return False
+    if cur is None:
+        return True
+    if field in whatif.act_up:
+        info = FIELDS[field]
+        if info.kind == INT:
+            return bool(new > cur)
+        if info.kind == SET:
+            return set(cur) < set(new)
+        allowed = info.allowed or ()
+        return allowed.index(new) > allowed.index(cur)
+    targets = whatif.act_to.get(field)
+    return bool(targets) and cur not in targets and new in targets  # type: ignore[operator]
+
+
 def log_cost(value: int, cur: int) -> float:
     """Cost of changing a count: orders of magnitude moved."""
     return abs(math.log10((value + 1) / (cur + 1)))
@@ -191,6 +216,7 @@ def _set_flip(data: RulesetData, field: str) -> FlipFn:
             cands = [(1.0, ()), *((1.0, (x,)) for x in allowed)]
         else:
             cands = [(1.0, tuple(a for a in allowed if (a in cur) != (a == x))) for x in allowed]
+            cands = [(c, v) for c, v in cands if may_move(data, field, cur, v)]
         lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r"]
         lines += _choice_branch(terms, affected, defs, cur, cands, "    ")
         table[None if cur is None else frozenset(cur)] = build("flip", lines, consts)
@@ -220,11 +246,14 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
         reps = [0, *ts]  # one representative value per bucket between thresholds
         lines.append("    if cur is None:")
         lines += _choice_branch(terms, affected, defs, None, [(1.0, v) for v in reps], ind)
+        grows = field in data.whatif.act_up
         for j, rep in enumerate(reps):
             test = f"cur < {ts[j]}" if j < len(ts) else "True"
             lines.append(f"    elif {test}:")
-            downs = [t - 1 for t in reversed(ts[:j])]
-            lines += _count_branch(terms, affected, defs, rep, list(ts[j:]), downs, ind)
+            if not grows:
+                lines.append(f"{ind}return None")  # a count the user cannot change
+                continue
+            lines += _count_branch(terms, affected, defs, rep, list(ts[j:]), [], ind)
         return build("flip", lines, consts)
 
     allowed = info.allowed or ()
@@ -238,7 +267,7 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
         cands = [
             (float(abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1), v)
             for v in allowed
-            if v != cur
+            if v != cur and may_move(data, field, cur, v)
         ]
         cands.sort(key=lambda c: c[0])
         lines += _choice_branch(terms, affected, defs, cur, cands, ind)
@@ -327,12 +356,13 @@ def compile_flips(data: RulesetData) -> tuple[tuple[FieldFlip, ...], ...]:
     """Per primary index: the fields that could change it, in search order."""
     per_primary: list[list[FieldFlip]] = [[] for _ in range(N)]
     for field in FIELDS:
-        if not data.rules_by_field[field]:
+        if not data.rules_by_field[field] or field in data.whatif.never:
             continue
         kind = {INT: COUNT, SET: LIST}.get(FIELDS[field].kind, CHOICE)
         ts = int_thresholds(data, field) if kind == COUNT else ()
         fn = compile_flip(data, field, ts)
         bounds = class_bounds(data, field, ts)
+        movable = field in data.whatif.act_up or field in data.whatif.act_to
         for p in range(N):
             table = {
                 key: tuple(
@@ -341,6 +371,9 @@ def compile_flips(data: RulesetData) -> tuple[tuple[FieldFlip, ...], ...]:
                         key=lambda x: -x[1],
                     )
                 )
+                # A known answer the user cannot act on offers nothing: skip it at once.
+                if movable or key is None or key == -1
+                else ()
                 for key, w_by_p in bounds.items()
             }
             bound = max((pairs[0][1] for pairs in table.values() if pairs), default=0)
