@@ -39,7 +39,8 @@ def _answers(field: str) -> list[Any]:
         return [0, *int_thresholds(RULES, field)]
     if info.kind == SET:
         allowed = info.allowed or ()
-        return [list(c) for n in range(len(allowed) + 1) for c in itertools.combinations(allowed, n)]
+        sizes = range(len(allowed) + 1)
+        return [list(c) for n in sizes for c in itertools.combinations(allowed, n)]
     return list(info.allowed or ())
 
 
