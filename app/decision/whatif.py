@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any
 
+from app.decision.fields import FIELD_INDEX
 from app.decision.flipgen import LIST, compile_flips
 from app.decision.rules import RULES
 
@@ -33,10 +34,17 @@ def _reach(table: dict[Any, tuple[tuple[int, int], ...]]) -> dict[Any, tuple[tup
 
 
 # Per primary: the count fields and the choice fields (in search order), unpacked for the loop.
+_MOVABLE = frozenset(
+    FIELD_INDEX[f] for f in (*RULES.whatif.act_up, *RULES.whatif.act_to)
+)  # fields whose known answers may change; the others are offered only while unknown
 _SPLIT = tuple(
     (
         tuple((f[0], f[2], _reach(f[3]), f[4], f[5]) for f in entries if f[6]),
-        tuple((f[0], f[1] == LIST, _reach(f[3]), f[4], f[5]) for f in entries if not f[6]),
+        tuple(
+            (f[0], f[1] == LIST, _reach(f[3]), f[4], f[5], f[5] not in _MOVABLE)
+            for f in entries
+            if not f[6]
+        ),
     )
     for entries in FLIPS
 )
@@ -70,14 +78,17 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
             found.append((hit[0], index, hit[1], hit[2]))
             if hit[0] < 1.0:
                 cheap += 1
-    for bound, is_list, table, flip, index in choices:
+    for bound, is_list, table, flip, index, only_unknown in choices:
         if cheap >= MAX_CHANGES:
             break  # later choice fields cost at least 1 and sort after these
         if bound < lead:
             continue
         value = p[index]
-        if is_list and value is not None:
-            value = frozenset(value)
+        if value is not None:
+            if only_unknown:
+                continue  # a known fact about the team, not a lever
+            if is_list:
+                value = frozenset(value)
         pairs = table[value]
         if pairs[0][1] < lead:
             continue
