@@ -142,7 +142,9 @@ def decide(p: tuple[Any, ...]) -> Decision:
     ordered = sorted(raw)
     top = ordered[5]
     lead = top - ordered[4]
-    primary = raw.index(top)  # the first maximum: ties go to the cheaper rung
+    # The first maximum (ties go to the cheaper rung); a rung without any need (no positive
+    # score) is never first: then the cheapest rung, prompting, is.
+    primary = raw.index(top) if top > 0 else 0
     if ordered[4] < _THRESHOLD and primary not in _COMPANION_OF and not p[_ALREADY]:
         plan, added, keep = _ALONE[primary], _NO_ADDED, _NO_KEEP  # the common case
         kept = _NO_ADDED

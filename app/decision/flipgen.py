@@ -119,7 +119,7 @@ def _winner(names: list[str], ind: str) -> list[str]:
     """Lines setting w to the index of the highest score (first wins ties)."""
     lines = [f"{ind}w = 0; m = {names[0]}"]
     lines += [f"{ind}if {names[i]} > m: w = {i}; m = {names[i]}" for i in range(1, N)]
-    return lines
+    return [*lines, f"{ind}if m <= 0: w = 0"]  # no rung with a need: prompting comes first
 
 
 def _try(

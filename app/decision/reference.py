@@ -50,6 +50,8 @@ def plan_for(
     """(primary, plan in ladder order, rungs kept from production)."""
     order = APPROACHES.index
     primary = max(APPROACHES, key=lambda a: (raw[a], -order(a)))  # ties: the cheaper rung
+    if raw[primary] <= 0:
+        primary = "prompting"  # no rung has a need: start at the cheapest
     threshold = round(RULES.plan.threshold * SCALE)
     plan = [a for a in APPROACHES if raw[a] >= threshold or a == primary]
     for group in RULES.plan.exclusive:
