@@ -50,6 +50,16 @@ _SPLIT = tuple(
 )
 
 
+# Per primary P: what each rung's score must reach to overtake P, as an offset from P's
+# score: b > P must pass it, b < P (first maximum wins ties) only equal it. P's own offset is
+# far below any score, so a change to P's score always runs the full argmax.
+_BELOW_ANY = -(10**15)
+_OVERTAKE = tuple(
+    tuple(_BELOW_ANY if b == primary else int(b > primary) for b in range(len(FLIPS)))
+    for primary in range(len(FLIPS))
+)
+
+
 def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: int) -> list[Change]:
     """The cheapest change per field that makes another approach primary, cheapest first.
 
@@ -58,6 +68,8 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
     top = raw[primary]
     r0, r1, r2, r3, r4, r5 = raw
     gaps = (top - r0, top - r1, top - r2, top - r3, top - r4, top - r5)  # no comprehension call
+    o0, o1, o2, o3, o4, o5 = _OVERTAKE[primary]
+    bars = (top + o0, top + o1, top + o2, top + o3, top + o4, top + o5)
     found: list[Change] = []
     counts, choices = _SPLIT[primary]
     cheap = 0  # found changes that sort before anything a later choice field can offer
@@ -73,7 +85,7 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
                 break
         else:
             continue  # from this answer, no change of the field can overtake any rival
-        hit = flip(p, raw, primary)
+        hit = flip(p, raw, primary, bars)
         if hit is not None:
             found.append((hit[0], index, hit[1], hit[2]))
             if hit[0] < 1.0:
@@ -97,7 +109,7 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
                 break
         else:
             continue
-        hit = flip(p, raw, primary)
+        hit = flip(p, raw, primary, bars)
         if hit is not None:
             found.append((hit[0], index, hit[1], hit[2]))
             if hit[0] <= 1.0:
