@@ -10,6 +10,7 @@ as objects, weights are integers.
 
 from __future__ import annotations
 
+import linecache
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,10 +19,14 @@ from typing import Any
 from app.decision.conditions import Condition
 from app.decision.fields import APPROACH_INDEX, BOOL, FIELD_INDEX, FIELDS, INT, SET
 from app.decision.profile import APPROACHES, PROFILE_FIELDS
-from app.decision.rules import RULES, SCALE, TRAINING, Rule, RulesetData
+from app.decision.rules import RULES, RULES_PATH, SCALE, TRAINING, Rule, RulesetData
 
 Values = tuple[Any, ...]
-ScoreFn = Callable[[Values], tuple[list[int], tuple[list[int], ...], list[int]]]
+# score(p) -> (raw per approach, rules for it per approach, rules against it per approach,
+# strong negative rules)
+ScoreFn = Callable[
+    [Values], tuple[list[int], tuple[list[int], ...], tuple[list[int], ...], list[int]]
+]
 N = len(APPROACHES)
 
 
@@ -42,10 +47,22 @@ def load_lines(fields: Sequence[str] | set[str], skip: str | None = None) -> lis
     ]
 
 
+_GENERATED: dict[str, int] = {}
+
+
 def build(name: str, lines: list[str], consts: dict[str, Any]) -> Any:
-    """Execute generated source and return the function it defines."""
+    """Execute generated source and return the function it defines.
+
+    The source is registered with linecache under a file name of its own (next to the rules
+    file it comes from), so a traceback through generated code shows the generated lines.
+    """
+    count = _GENERATED[name] = _GENERATED.get(name, 0) + 1
+    filename = str(RULES_PATH.with_name(f"generated_{name}_{count}.py"))
+    source = "\n".join(lines) + "\n"
+    # mtime None: linecache.checkcache keeps the entry although no such file exists on disk.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = dict(consts)
-    exec(compile("\n".join(lines), f"<ruleset:{name}>", "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
 
 
@@ -88,17 +105,22 @@ def _emit(
         rest = [c for c in rule.when if c is not anchor]
         ai = APPROACH_INDEX[rule.approach]
         if rest:
+            side = "f" if rule.milli > 0 else "g"
             note = f"; wn.append({k})" if rule.milli <= why_not else ""
             lines += [
                 f"{ind}if {test_source(rest, consts)}:",
-                f"{ind}    r{ai} += {rule.milli}; f{ai}.append({k}){note}",
+                f"{ind}    r{ai} += {rule.milli}; {side}{ai}.append({k}){note}",
             ]
         else:
             plain.setdefault(ai, []).append((k, rule.milli))
     merged = []
     for ai, items in sorted(plain.items()):
-        ks = ", ".join(str(k) for k, _ in items)
-        merged.append(f"{ind}r{ai} += {sum(w for _, w in items)}; f{ai} += ({ks},)")
+        merged.append(f"{ind}r{ai} += {sum(w for _, w in items)}")
+        pros = [k for k, w in items if w > 0]
+        cons = [k for k, w in items if w <= 0]
+        for side, part in (("f", pros), ("g", cons)):
+            if part:
+                merged.append(f"{ind}{side}{ai} += ({', '.join(map(str, part))},)")
         strong = [str(k) for k, w in items if w <= why_not]
         if strong:
             merged.append(f"{ind}wn += ({', '.join(strong)},)")
@@ -106,7 +128,8 @@ def _emit(
 
 
 def compile_score(data: RulesetData) -> ScoreFn:
-    """score(p) -> (raw score per approach, fired rules per approach, strong negative fired rules).
+    """score(p) -> (raw score per approach, fired rules for / against each approach, strong
+    negative fired rules).
 
     Rules are dispatched on the value of one of their fields (their anchor): one if/elif
     chain per field selects the class of its answer, and the constant rules of that class
@@ -119,7 +142,7 @@ def compile_score(data: RulesetData) -> ScoreFn:
     names = ", ".join(var(f) if f in used else "_" for f in PROFILE_FIELDS)
     lines = ["def score(p):", f"    ({names},) = p"]
     lines += [f"    r{i} = {round(data.base[a] * SCALE)}" for i, a in enumerate(APPROACHES)]
-    lines += [f"    f{i} = []" for i in range(N)] + ["    wn = []"]
+    lines += [f"    f{i} = []; g{i} = []" for i in range(N)] + ["    wn = []"]
     why_not = round(data.plan.why_not * SCALE)
     anchored: dict[str, list[tuple[int, Rule, Condition]]] = {}
     for k, rule in enumerate(data.rule):
@@ -142,7 +165,8 @@ def compile_score(data: RulesetData) -> ScoreFn:
             keyword = "elif"
     raw = ", ".join(f"r{i}" for i in range(N))
     fired = ", ".join(f"f{i}" for i in range(N))
-    lines.append(f"    return [{raw}], ({fired}), wn")
+    against = ", ".join(f"g{i}" for i in range(N))
+    lines.append(f"    return [{raw}], ({fired}), ({against}), wn")
     return build("score", lines, consts)
 
 
@@ -195,6 +219,20 @@ def compile_techniques(data: RulesetData) -> Callable[[Values, list[int]], dict[
     return build("tech", lines, consts)
 
 
+def compile_keep(data: RulesetData) -> Callable[[Values, list[int]], list[int]]:
+    """keep(p, raw) -> indexes (into plan.keep) of the approaches in production that stay."""
+    consts: dict[str, Any] = {}
+    used = set().union(set(), *(_fields_of(k.when) for k in data.plan.keep))
+    lines = ["def keep(p, raw):", *load_lines(used), "    out = []"]
+    for j, k in enumerate(data.plan.keep):
+        test = test_source(k.when, consts)
+        if k.min_raw is not None:
+            test += f" and raw[{APPROACH_INDEX[k.approach]}] >= {round(k.min_raw * SCALE)}"
+        lines += [f"    if {test}:", f"        out.append({j})"]
+    lines.append("    return out")
+    return build("keep", lines, consts)
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
     """Everything the engine needs, ready to call."""
@@ -204,6 +242,7 @@ class Compiled:
     squash: Callable[[int], float]
     prerequisites: Callable[[Values, list[int]], list[int]]
     techniques: Callable[[Values, list[int]], dict[int, str]]
+    keep: Callable[[Values, list[int]], list[int]]
 
 
 def compile_ruleset(data: RulesetData) -> Compiled:
@@ -221,6 +260,7 @@ def compile_ruleset(data: RulesetData) -> Compiled:
         squash,
         compile_prerequisites(data),
         compile_techniques(data),
+        compile_keep(data),
     )
 
 

@@ -8,12 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET
 
-_OPS = ("in_", "not_in", "lt", "gte", "eq", "contains", "lacks", "unknown")
+_OPS = ("in_", "not_in", "lt", "gte", "not_lt", "not_gte", "eq", "contains", "lacks", "unknown")
 # Which operators make sense for which kind of field.
 _OPS_FOR_KIND = {
     ENUM: {"in_", "not_in", "eq", "unknown"},
     BOOL: {"in_", "not_in", "eq", "unknown"},
-    INT: {"in_", "not_in", "lt", "gte", "eq", "unknown"},
+    INT: {"in_", "not_in", "lt", "gte", "not_lt", "not_gte", "eq", "unknown"},
     SET: {"contains", "lacks", "unknown"},
 }
 
@@ -24,7 +24,8 @@ def _op_name(op: str) -> str:
 
 
 class Condition(BaseModel):
-    """One test on one field; `not_in` also holds when unknown, `lacks` needs a known list."""
+    """One test on one field; `not_in`, `not_lt` and `not_gte` also hold when the field is
+    unknown; `lt`, `gte` and `lacks` need a known answer."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -33,6 +34,8 @@ class Condition(BaseModel):
     not_in: tuple[str | bool | int, ...] | None = None
     lt: int | None = None
     gte: int | None = None
+    not_lt: int | None = None
+    not_gte: int | None = None
     eq: str | bool | int | None = None
     contains: str | None = None
     lacks: str | None = None
@@ -77,6 +80,10 @@ class Condition(BaseModel):
             return (value is None) is self.unknown
         if op == "not_in":
             return value not in (self.not_in or ())
+        if op == "not_lt":
+            return value is None or value >= (self.not_lt or 0)
+        if op == "not_gte":
+            return value is None or value < (self.not_gte or 0)
         if value is None:
             return False
         if op == "in_":
@@ -108,6 +115,10 @@ class Condition(BaseModel):
             return f"({var} is not None and {var} < {int(self.lt or 0)})"
         if op == "gte":
             return f"({var} is not None and {var} >= {int(self.gte or 0)})"
+        if op == "not_lt":
+            return f"({var} is None or {var} >= {int(self.not_lt or 0)})"
+        if op == "not_gte":
+            return f"({var} is None or {var} < {int(self.not_gte or 0)})"
         if op == "lacks":
             return f"({var} is not None and {self.lacks!r} not in {var})"
         return f"({var} is not None and {self.contains!r} in {var})"
@@ -118,6 +129,8 @@ class Condition(BaseModel):
             return (int(self.lt or 0),)
         if self.op == "gte":
             return (int(self.gte or 0),)
+        if self.op in ("not_lt", "not_gte"):
+            return (int(getattr(self, self.op) or 0),)
         if self.op == "eq" and isinstance(self.eq, int) and not isinstance(self.eq, bool):
             return (self.eq, self.eq + 1)
         if self.op in ("in_", "not_in"):

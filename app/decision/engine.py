@@ -9,7 +9,7 @@ from app.decision.compiler import COMPILED
 from app.decision.fields import APPROACH_INDEX, FIELD_INDEX
 from app.decision.profile import PROFILE_FIELDS, Profile
 from app.decision.recommendation import Recommendation
-from app.decision.render import COMPANION, FALLBACK, Decision, to_model
+from app.decision.render import COMPANION, FALLBACK, KEEP, Decision, to_model
 from app.decision.rules import RULES, SCALE, TRAINING
 from app.decision.whatif import what_would_change
 
@@ -18,13 +18,26 @@ VALUES = itemgetter(*PROFILE_FIELDS)  # a Profile's __dict__ -> values in field 
 _SCORE = COMPILED.score
 _PREREQ = COMPILED.prerequisites
 _TECH = COMPILED.techniques
+_KEEP = COMPILED.keep
 _GAP = FIELD_INDEX["gap"]
+_ALREADY = FIELD_INDEX["already_using"]
 _THRESHOLD = round(RULES.plan.threshold * SCALE)
 _EXCLUSIVE = tuple(tuple(APPROACH_INDEX[a] for a in group) for group in RULES.plan.exclusive)
 _COMPANIONS = tuple(
-    (APPROACH_INDEX[c.with_], APPROACH_INDEX[c.add], round(c.min_raw * SCALE), COMPANION + j)
+    (
+        APPROACH_INDEX[c.with_],
+        APPROACH_INDEX[c.add],
+        round(c.min_raw * SCALE),
+        COMPANION + j,
+        frozenset(RULES.rule_index[r] for r in c.if_fired),
+    )
     for j, c in enumerate(RULES.plan.companion)
 )
+# Which approach each companion adds, and its reason key (one companion per added approach).
+_COMPANION_KEY = {c[1]: c[3] for c in _COMPANIONS}
+assert len(_COMPANION_KEY) == len(_COMPANIONS), "one companion rule per added approach"
+# Per keep rule: (approach index, reason key).
+_KEEPS = tuple((APPROACH_INDEX[k.approach], KEEP + j) for j, k in enumerate(RULES.plan.keep))
 _CONF = RULES.confidence
 _MARGIN_FULL = _CONF.margin_full * SCALE
 _RULE_APPROACH = tuple(APPROACH_INDEX[r.approach] for r in RULES.rule)
@@ -35,6 +48,7 @@ assert all(APPROACH_INDEX[a] >= _FIRST_TRAINING for a in TRAINING)
 assert len(TRAINING) == len(APPROACH_INDEX) - _FIRST_TRAINING, "training approaches come last"
 _NO_TECHNIQUE: dict[int, str] = {}  # shared and never mutated
 _NO_ADDED: list[int] = []  # shared and never mutated
+_NO_KEEP: list[int] = []  # shared and never mutated
 _new_decision = tuple.__new__  # builds the NamedTuple in one C call
 _ALONE = tuple([i] for i in _RANGE)  # one-approach plans, shared and never mutated
 _RECIPES = {APPROACH_INDEX[a]: table for a, table in RULES.recipes.items()}
@@ -46,8 +60,15 @@ def profile_values(profile: Profile) -> tuple[Any, ...]:
     return VALUES(profile.__dict__)
 
 
-def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
-    """The approaches to do, in order, and the reasons of companions that joined."""
+def build_plan(
+    raw: list[int], primary: int, fired: tuple[list[int], ...]
+) -> tuple[list[int], list[int]]:
+    """The rungs to climb, in order, and the reasons of companions that joined.
+
+    A rung joins the primary when its raw score clears the threshold (its own need, since
+    only needs add to a score); of exclusive alternatives only the better one stays; a
+    companion joins its partner when it scores `min_raw` and, if named, one of its rules fired.
+    """
     threshold = _THRESHOLD
     plan = [i for i in _RANGE if raw[i] >= threshold or i == primary]
     for group in _EXCLUSIVE:
@@ -56,11 +77,29 @@ def build_plan(raw: list[int], primary: int) -> tuple[list[int], list[int]]:
             keep = primary if primary in present else max(present, key=raw.__getitem__)
             plan = [i for i in plan if i == keep or i not in present]
     added = []
-    for with_, add, min_raw, reason in _COMPANIONS:
+    for with_, add, min_raw, reason, needs in _COMPANIONS:
         if with_ in plan and add not in plan and raw[add] >= min_raw:
+            if needs and needs.isdisjoint(fired[add]):
+                continue
             plan = sorted([*plan, add])
             added.append(reason)
     return plan, added
+
+
+def kept_in_production(
+    p: tuple[Any, ...], raw: list[int], plan: list[int], primary: int
+) -> tuple[list[int], list[int], list[int]]:
+    """(plan with the rungs already in production that stay, those kept rungs, their reasons)."""
+    keep, reasons = [], []
+    for j in _KEEP(p, raw):
+        approach, reason = _KEEPS[j]
+        if approach != primary and approach not in keep:
+            keep.append(approach)
+            reasons.append(reason)
+    if not keep:
+        return plan, _NO_KEEP, _NO_ADDED
+    pairs = sorted(zip(keep, reasons, strict=True))
+    return sorted({*plan, *keep}), [a for a, _ in pairs], [r for _, r in pairs]
 
 
 _C_BASE = _CONF.base
@@ -87,7 +126,8 @@ def confidence(p: tuple[Any, ...], lead: int) -> float:
 
 
 def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | None:
-    """The primary's recipe if it trains; else the plan's first training step; else a playbook."""
+    """The primary's recipe if it trains; else the plan's first new training step; else a
+    playbook."""
     if primary in technique:
         return _RECIPES[primary].get(technique[primary])
     for ai in plan:
@@ -98,31 +138,52 @@ def _recipe(plan: list[int], technique: dict[int, str], primary: int) -> str | N
 
 def decide(p: tuple[Any, ...]) -> Decision:
     """Decide on a values tuple (see profile_values); the hot path of the engine."""
-    raw, fired, why_not = _SCORE(p)
+    raw, pros, cons, why_not = _SCORE(p)
     ordered = sorted(raw)
     top = ordered[5]
     lead = top - ordered[4]
-    primary = raw.index(top)  # the first maximum: ties go to the cheaper approach
-    if ordered[4] < _THRESHOLD and primary not in _COMPANION_OF:
-        plan, added = _ALONE[primary], _NO_ADDED  # the common case: nothing else made the cut
+    # The first maximum (ties go to the cheaper rung); a rung without any need (no positive
+    # score) is never first: then the cheapest rung, prompting, is.
+    primary = raw.index(top) if top > 0 else 0
+    if ordered[4] < _THRESHOLD and primary not in _COMPANION_OF and not p[_ALREADY]:
+        plan, added, keep = _ALONE[primary], _NO_ADDED, _NO_KEEP  # the common case
+        kept = _NO_ADDED
     else:
-        plan, added = build_plan(raw, primary)
+        plan, added = build_plan(raw, primary, pros)
+        plan, keep, kept = (
+            kept_in_production(p, raw, plan, primary)
+            if p[_ALREADY]
+            else (
+                plan,
+                _NO_KEEP,
+                _NO_ADDED,
+            )
+        )
     prereqs = _PREREQ(p, plan)
     # Training approaches have the highest indexes, so a plan without one ends below them.
     if plan[-1] >= _FIRST_TRAINING:
         technique = _TECH(p, plan)
+        if keep:
+            technique = {a: v for a, v in technique.items() if a not in keep}
         recipe = _recipe(plan, technique, primary)
     else:
         technique, recipe = _NO_TECHNIQUE, _PLAYBOOK[primary]
-    # Reasons: the primary's, the rest of the plan's, prerequisites, then why-nots (inline:
-    # this runs per profile and a call costs as much as the work).
-    reasons = fired[primary] or [FALLBACK + primary]  # the scorer's lists are ours to extend
+    # Reasons: the primary's (for, then against), the rest of the plan's, prerequisites, then
+    # why-nots (inline: this runs per profile and a call costs as much as the work).
+    reasons = pros[primary] or [FALLBACK + primary]  # the scorer's lists are ours to extend
+    reasons += cons[primary]
     if len(plan) > 1:
         for ai in plan:
-            if ai != primary:
-                reasons += fired[ai] or (FALLBACK + ai,)
-    if added:
-        reasons += added
+            if ai == primary:
+                continue
+            if keep and ai in keep:
+                reasons.append(kept[keep.index(ai)])  # kept as it runs: its cause is production
+            elif added and _COMPANION_KEY.get(ai) in added:
+                reasons.append(_COMPANION_KEY[ai])  # joined as a companion: that is its cause
+                reasons += cons[ai]
+            else:
+                reasons += pros[ai] or (FALLBACK + ai,)
+                reasons += cons[ai]
     if prereqs:
         reasons += prereqs
     if why_not:
@@ -142,6 +203,7 @@ def decide(p: tuple[Any, ...]) -> Decision:
             technique,
             recipe,
             p,
+            keep,
         ),
     )
 

@@ -1,9 +1,10 @@
 """Generate, per profile field, a function that finds the cheapest change of that field which
 changes the primary approach.
 
-flip(p, raw, P) re-evaluates only the rules that read the field: rule parts on other fields
-are evaluated once ("context"), the current contribution is subtracted, and each candidate
-value is tried in order of cost. Scores are integer thousandths, so results equal a full
+flip(p, raw, P, t) re-evaluates only the rules that read the field: rule parts on other
+fields are evaluated once ("context"), the current contribution is subtracted, and each
+candidate value is tried in order of cost; the argmax runs only for a candidate that lifts a
+rung to its bar in t (see whatif.py). Scores are integer thousandths, so results equal a full
 re-score exactly. It returns (cost, new value, new primary index) or None.
 """
 
@@ -20,6 +21,31 @@ from app.decision.fields import APPROACH_INDEX, BOOL, ENUM, FIELD_INDEX, FIELDS,
 from app.decision.rules import RulesetData
 
 FlipFn = Callable[..., tuple[float, Any, int] | None]
+
+
+def may_move(data: RulesetData, field: str, cur: Any, new: Any) -> bool:
+    """Whether "what would change this" may offer changing `field` from `cur` to `new`.
+
+    An unknown answer may become any answer (measure it), except for fields never offered
+    (the gap itself). A known answer moves only where the user can act: counts grow, ordered
+    choices move later in their list, lists gain values (`act_up`), or it reaches one of the
+    `act_to` targets from any other answer. Everything else is a fact about the team.
+    """
+    whatif = data.whatif
+    if field in whatif.never or new == cur:
+        return False
+    if cur is None:
+        return True
+    if field in whatif.act_up:
+        info = FIELDS[field]
+        if info.kind == INT:
+            return bool(new > cur)
+        if info.kind == SET:
+            return set(cur) < set(new)
+        allowed = info.allowed or ()
+        return allowed.index(new) > allowed.index(cur)
+    targets = whatif.act_to.get(field)
+    return bool(targets) and cur not in targets and new in targets  # type: ignore[operator]
 
 
 def log_cost(value: int, cur: int) -> float:
@@ -90,26 +116,37 @@ def _static_delta(
     return expr + "".join(f" + {x}" for x in plus) + "".join(f" - {x}" for x in minus)
 
 
+_T_UNPACK = "    t0, t1, t2, t3, t4, t5 = t"
+
+
 def _winner(names: list[str], ind: str) -> list[str]:
     """Lines setting w to the index of the highest score (first wins ties)."""
     lines = [f"{ind}w = 0; m = {names[0]}"]
     lines += [f"{ind}if {names[i]} > m: w = {i}; m = {names[i]}" for i in range(1, N)]
-    return lines
+    return [*lines, f"{ind}if m <= 0: w = 0"]  # no rung with a need: prompting comes first
 
 
 def _try(
     terms: list[_Term], affected: list[int], cur: Any, new: Any, ind: str, used: set[str]
 ) -> list[str]:
-    """Lines scoring one candidate (the current class is known at generation time)."""
-    lines, names = [], []
+    """Lines scoring one candidate (the current class is known at generation time), then,
+    under a test that holds whenever the primary could change, the argmax w; no lines when
+    the candidate changes no score.
+
+    t<b> is the least score with which rung b could overtake the primary (the primary's own
+    t is below any score: when its score changes, the argmax always runs; see whatif.py).
+    """
+    lines, changed = [], []
     for a in range(N):
         expr = _static_delta(terms, a, cur, new, used) if a in affected else None
-        if expr is None:
-            names.append(f"r{a}")
-        else:
+        if expr is not None:
             lines.append(f"{ind}n{a} = {expr}")
-            names.append(f"n{a}")
-    return lines + _winner(names, ind)
+            changed.append(a)
+    if not changed:
+        return []
+    guard = " or ".join(f"n{a} >= t{a}" for a in changed)
+    names = [f"n{a}" if a in changed else f"r{a}" for a in range(N)]
+    return [*lines, f"{ind}if {guard}:", *_winner(names, ind + "    ")]
 
 
 def _defs(used: set[str], defs: dict[str, tuple[str, str, str]], ind: str) -> list[str]:
@@ -137,8 +174,9 @@ def _choice_branch(
     used: set[str] = set()
     body = []
     for cost, v in cands:
-        body += _try(terms, affected, cur, v, ind, used)
-        body.append(f"{ind}if w != P: return ({float(cost)!r}, {v!r}, w)")
+        lines = _try(terms, affected, cur, v, ind, used)
+        if lines:  # else it changes no score, so not the primary either
+            body += [*lines, f"{ind}    if w != P: return ({float(cost)!r}, {v!r}, w)"]
     return [*_defs(used, defs, ind), *body, f"{ind}return None"]
 
 
@@ -159,13 +197,16 @@ def _count_branch(
             continue
         body.append(f"{ind}while True:")
         for v in direction:
-            body += _try(terms, affected, rep, v, ind + "    ", used)
+            lines = _try(terms, affected, rep, v, ind + "    ", used)
+            if not lines:
+                continue  # it changes no score, so not the primary either
+            body += lines
             body += [
-                f"{ind}    if w != P:",
-                f"{ind}        c = _lc({v}, cur)",
-                f"{ind}        if best is None or c < best[0]:",
-                f"{ind}            best = (c, {v}, w)",
-                f"{ind}        break",
+                f"{ind}        if w != P:",
+                f"{ind}            c = _lc({v}, cur)",
+                f"{ind}            if best is None or c < best[0]:",
+                f"{ind}                best = (c, {v}, w)",
+                f"{ind}            break",
             ]
         body.append(f"{ind}    break")
     return [*_defs(used, defs, ind), *body, f"{ind}return best"]
@@ -191,15 +232,18 @@ def _set_flip(data: RulesetData, field: str) -> FlipFn:
             cands = [(1.0, ()), *((1.0, (x,)) for x in allowed)]
         else:
             cands = [(1.0, tuple(a for a in allowed if (a in cur) != (a == x))) for x in allowed]
-        lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r"]
+            cands = [(c, v) for c, v in cands if may_move(data, field, cur, v)]
+        lines = ["def flip(p, r, P, t):", "    r0, r1, r2, r3, r4, r5 = r", _T_UNPACK]
         lines += _choice_branch(terms, affected, defs, cur, cands, "    ")
         table[None if cur is None else frozenset(cur)] = build("flip", lines, consts)
     index = FIELD_INDEX[field]
 
-    def flip(p: tuple[Any, ...], r: list[int], primary: int) -> tuple[float, Any, int] | None:
+    def flip(
+        p: tuple[Any, ...], r: list[int], primary: int, t: tuple[int, ...]
+    ) -> tuple[float, Any, int] | None:
         """Dispatch on the current set of values."""
         cur = p[index]
-        return table[None if cur is None else frozenset(cur)](p, r, primary)
+        return table[None if cur is None else frozenset(cur)](p, r, primary, t)
 
     return flip
 
@@ -212,7 +256,7 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
     consts: dict[str, Any] = {"_lc": log_cost}
     terms, defs = _terms(data, field, consts)
     affected = sorted({t.approach for t in terms})
-    lines = ["def flip(p, r, P):", "    r0, r1, r2, r3, r4, r5 = r"]
+    lines = ["def flip(p, r, P, t):", "    r0, r1, r2, r3, r4, r5 = r", _T_UNPACK]
     lines.append(f"    cur = p[{FIELD_INDEX[field]}]")
     ind = "        "
     if info.kind == INT:
@@ -220,11 +264,14 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
         reps = [0, *ts]  # one representative value per bucket between thresholds
         lines.append("    if cur is None:")
         lines += _choice_branch(terms, affected, defs, None, [(1.0, v) for v in reps], ind)
+        grows = field in data.whatif.act_up
         for j, rep in enumerate(reps):
             test = f"cur < {ts[j]}" if j < len(ts) else "True"
             lines.append(f"    elif {test}:")
-            downs = [t - 1 for t in reversed(ts[:j])]
-            lines += _count_branch(terms, affected, defs, rep, list(ts[j:]), downs, ind)
+            if not grows:
+                lines.append(f"{ind}return None")  # a count the user cannot change
+                continue
+            lines += _count_branch(terms, affected, defs, rep, list(ts[j:]), [], ind)
         return build("flip", lines, consts)
 
     allowed = info.allowed or ()
@@ -238,7 +285,7 @@ def compile_flip(data: RulesetData, field: str, thresholds: tuple[int, ...]) -> 
         cands = [
             (float(abs(allowed.index(v) - allowed.index(cur)) if ordinal else 1), v)
             for v in allowed
-            if v != cur
+            if v != cur and may_move(data, field, cur, v)
         ]
         cands.sort(key=lambda c: c[0])
         lines += _choice_branch(terms, affected, defs, cur, cands, ind)
@@ -327,12 +374,13 @@ def compile_flips(data: RulesetData) -> tuple[tuple[FieldFlip, ...], ...]:
     """Per primary index: the fields that could change it, in search order."""
     per_primary: list[list[FieldFlip]] = [[] for _ in range(N)]
     for field in FIELDS:
-        if not data.rules_by_field[field]:
+        if not data.rules_by_field[field] or field in data.whatif.never:
             continue
         kind = {INT: COUNT, SET: LIST}.get(FIELDS[field].kind, CHOICE)
         ts = int_thresholds(data, field) if kind == COUNT else ()
         fn = compile_flip(data, field, ts)
         bounds = class_bounds(data, field, ts)
+        movable = field in data.whatif.act_up or field in data.whatif.act_to
         for p in range(N):
             table = {
                 key: tuple(
@@ -341,6 +389,9 @@ def compile_flips(data: RulesetData) -> tuple[tuple[FieldFlip, ...], ...]:
                         key=lambda x: -x[1],
                     )
                 )
+                # A known answer the user cannot act on offers nothing: skip it at once.
+                if movable or key is None or key == -1
+                else ()
                 for key, w_by_p in bounds.items()
             }
             bound = max((pairs[0][1] for pairs in table.values() if pairs), default=0)

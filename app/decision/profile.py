@@ -37,6 +37,9 @@ Expertise = Literal["none", "some", "strong"]
 Gpu = Literal["none", "consumer_24gb", "datacenter_80gb", "multi_gpu"]
 Risk = Literal["low", "medium", "high"]
 DomainLanguage = Literal["general", "jargon", "low_resource_language"]
+TeacherAccess = Literal["hosted_outputs", "open_weights"]
+Languages = Literal["one", "several"]
+PilotResult = Literal["not_run", "beats_baseline", "no_gain"]
 
 Count = Annotated[StrictInt, Field(ge=0)]
 
@@ -71,6 +74,13 @@ class Profile(BaseModel):
     domain_language: DomainLanguage | None = None
     data_matches_target: YesNoUnknown | None = None
     already_using: tuple[Approach, ...] | None = None
+    # Optional fields added in ruleset 2026.12.1 (see the question bank for their meaning).
+    context_window_tokens: Count | None = None
+    teacher_access: TeacherAccess | None = None
+    data_residency: StrictBool | None = None
+    languages: Languages | None = None
+    tool_use: StrictBool | None = None
+    finetune_pilot_result: PilotResult | None = None
 
 
 PROFILE_FIELDS: tuple[str, ...] = tuple(Profile.model_fields)

@@ -45,3 +45,6 @@ class Recommendation(BaseModel):
     technique: dict[Approach, str]
     recipe: str | None
     ruleset: str
+    # Added in ruleset 2026.12.1 (optional): rungs already in production that stay in the plan
+    # as they are ("keep"), never recommended as new; older snapshots have none.
+    keep: list[Approach] = []

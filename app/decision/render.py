@@ -32,6 +32,7 @@ class Decision(NamedTuple):
     technique: dict[int, str]
     recipe: str | None
     values: tuple[Any, ...]
+    keep: list[int]  # rungs already in production that stay in the plan (never the primary)
 
 
 def human(value: Any) -> str:
@@ -57,6 +58,7 @@ class _Spec(NamedTuple):
 PREREQUISITE = len(RULES.rule)
 FALLBACK = PREREQUISITE + len(RULES.prerequisite)
 COMPANION = FALLBACK + len(APPROACHES)
+KEEP = COMPANION + len(RULES.plan.companion)
 
 
 def _specs() -> list[_Spec]:
@@ -72,6 +74,8 @@ def _specs() -> list[_Spec]:
         out.append(_Spec(a, "+", fb.field, fb.text, False))
     for c in RULES.plan.companion:
         out.append(_Spec(c.add, "+", c.field, c.reason, False))
+    for k in RULES.plan.keep:
+        out.append(_Spec(k.approach, "+", k.field, k.reason, False))
     return out
 
 
@@ -208,6 +212,7 @@ def to_model(d: Decision) -> Recommendation:
         "technique": {APPROACHES[i]: v for i, v in d.technique.items()},
         "recipe": d.recipe,
         "ruleset": COMPILED.version,
+        "keep": [APPROACHES[i] for i in d.keep],
     }
     return _fast(Recommendation, data)
 
@@ -237,7 +242,7 @@ _CONFIDENCE_JSON = {n / 100: repr(n / 100) for n in range(101)}  # confidence ha
 
 def to_json(d: Decision) -> str:
     """The decision as the same JSON line Recommendation.model_dump_json() would give."""
-    primary, plan, raw, pre, confidence, keys, changes, technique, recipe, values = d
+    primary, plan, raw, pre, confidence, keys, changes, technique, recipe, values, keep = d
     r0, r1, r2, r3, r4, r5 = raw
     fixed, templated, tfield = _FIXED_JSON, _TEMPLATED, _TFIELD
     reasons = ",".join([fixed[k] or templated[k, values[tfield[k]]] for k in keys])
@@ -251,5 +256,6 @@ def to_json(d: Decision) -> str:
         f'"scores":{{{_S0[r0]},{_S1[r1]},{_S2[r2]},{_S3[r3]},{_S4[r4]},{_S5[r5]}}},'
         f'"prerequisites":[{pre_json}],'
         f'"confidence":{conf_json},"reasons":[{reasons}],"what_would_change":[{change_json}],'
-        f'"technique":{{{tech_json}}},"recipe":{_RECIPE_JSON[recipe]},"ruleset":"{_VERSION}"}}'
+        f'"technique":{{{tech_json}}},"recipe":{_RECIPE_JSON[recipe]},"ruleset":"{_VERSION}",'
+        f'"keep":[{",".join([_Q[i] for i in keep]) if keep else ""}]}}'
     )

@@ -8,7 +8,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from app.decision.conditions import Condition
 from app.decision.fields import FIELDS
@@ -44,6 +51,37 @@ class _Data(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+SourceIds = tuple[str, ...]
+
+
+def _source_ids(value: Any) -> Any:
+    """A single source id may be written as a plain string."""
+    return (value,) if isinstance(value, str) else value
+
+
+class Source(_Data):
+    """A public guide, paper or case study a rule rests on."""
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https://")
+
+
+class Rung(_Data):
+    """One rung of the escalation ladder, as "How it decides" shows it."""
+
+    id: str
+    title: str
+    approaches: tuple[Approach, ...] = ()
+    does: str
+    climb_when: str
+    source: SourceIds = Field(min_length=1)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _source_ids(value)
+
+
 class Rule(_Data):
     """An additive scoring rule: when every condition holds, `weight` goes to `approach`."""
 
@@ -53,6 +91,12 @@ class Rule(_Data):
     when: tuple[Condition, ...] = Field(min_length=1)
     reason: str
     field: str | None = None
+    source: SourceIds = Field(min_length=1)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _source_ids(value)
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
@@ -90,6 +134,12 @@ class PrerequisiteRule(_Data):
     plan_any: tuple[Approach, ...] = ()
     reason: str
     field: str | None = None
+    source: SourceIds = Field(min_length=1)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _source_ids(value)
 
     @property
     def cited(self) -> str:
@@ -111,12 +161,43 @@ class Companion(_Data):
     with_: Approach = Field(alias="with")
     add: Approach
     min_raw: float
+    if_fired: tuple[str, ...] = ()  # and one of these rules (of `add`) fired, when given
     field: str
     reason: str
+    source: SourceIds = Field(min_length=1)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _source_ids(value)
 
     @model_validator(mode="after")
     def _check(self) -> Companion:
         """The cited field must exist."""
+        _check_field(self.field)
+        return self
+
+
+class Keep(_Data):
+    """An approach already in production stays in the plan (as "keep") when `when` holds."""
+
+    approach: Approach
+    when: tuple[Condition, ...] = Field(min_length=1)
+    min_raw: float | None = None  # and the approach's raw score is at least this, when given
+    reason: str
+    field: str = "already_using"
+    source: SourceIds = Field(min_length=1)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _source_ids(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> Keep:
+        """It must test that the approach is in production."""
+        if not any(c.field == "already_using" and c.contains == self.approach for c in self.when):
+            raise ValueError(f"keep {self.approach}: `when` must contain already_using")
         _check_field(self.field)
         return self
 
@@ -128,6 +209,27 @@ class PlanConfig(_Data):
     why_not: float = -0.3  # negative rules this strong explain why an approach is not in the plan
     exclusive: tuple[tuple[Approach, ...], ...] = ()
     companion: tuple[Companion, ...] = ()
+    keep: tuple[Keep, ...] = ()
+
+
+class WhatIfConfig(_Data):
+    """Which answers "what would change this" may offer: those a user can act on, and any
+    answer left unknown (except `never`)."""
+
+    never: tuple[str, ...] = ()
+    act_up: tuple[str, ...] = ()  # a count may grow, a choice move later in its list, a list grow
+    act_to: dict[str, tuple[Any, ...]] = {}  # from any other answer, only to these values
+
+    @model_validator(mode="after")
+    def _check(self) -> WhatIfConfig:
+        """Known fields, allowed values."""
+        for name in (*self.never, *self.act_up, *self.act_to):
+            _check_field(name)
+        for name, values in self.act_to.items():
+            for value in values:
+                if not FIELDS[name].check_value(value):
+                    raise ValueError(f"[whatif] act_to {name}: {value!r} is not allowed")
+        return self
 
 
 class ConfidenceConfig(_Data):
@@ -174,10 +276,24 @@ class RulesetData(_Data):
     technique_default: dict[TrainingApproach, str]
     technique: tuple[TechniqueRule, ...] = ()
     recipes: dict[Approach, dict[str, str]]
+    whatif: WhatIfConfig = WhatIfConfig()
+    source: dict[str, Source] = {}
+    rung: tuple[Rung, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> RulesetData:
         """Cross-checks a per-item schema cannot express."""
+        cited = [
+            *((f"rule {r.id}", r.source) for r in self.rule),
+            *((f"prerequisite {p.id}", p.source) for p in self.prerequisite),
+            *((f"companion {c.add}", c.source) for c in self.plan.companion),
+            *((f"keep {k.approach}", k.source) for k in self.plan.keep),
+            *((f"rung {g.id}", g.source) for g in self.rung),
+        ]
+        for where, ids in cited:
+            unknown = [i for i in ids if i not in self.source]
+            if unknown:
+                raise ValueError(f"{where} cites unknown source(s): {', '.join(unknown)}")
         for name, table in (("base", self.base), ("fallback_reason", self.fallback_reason)):
             missing = [a for a in APPROACHES if a not in table]
             if missing:
@@ -187,6 +303,11 @@ class RulesetData(_Data):
             if rule.id in seen:
                 raise ValueError(f"rule id {rule.id!r} is used twice")
             seen.add(rule.id)
+        approach_of = {r.id: r.approach for r in self.rule}
+        for c in self.plan.companion:
+            for rid in c.if_fired:
+                if approach_of.get(rid) != c.add:
+                    raise ValueError(f"companion {c.add}: if_fired {rid!r} is no rule of {c.add}")
         for pre in self.prerequisite:
             _check_text(pre.reason)
             pre.cited  # noqa: B018 - validates the cited field
@@ -200,6 +321,11 @@ class RulesetData(_Data):
             if other not in TRAINING and "default" not in self.recipes.get(other, {}):
                 raise ValueError(f"[recipes] {other} needs a 'default' playbook")
         return self
+
+    @cached_property
+    def rule_index(self) -> dict[str, int]:
+        """Position of each rule by id."""
+        return {r.id: k for k, r in enumerate(self.rule)}
 
     @cached_property
     def rules_by_field(self) -> dict[str, tuple[int, ...]]:

@@ -13,9 +13,10 @@ faster in isolation but slower inside the whole batch: its bytecode crowded out 
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Any
 
+from app.decision.fields import FIELD_INDEX
 from app.decision.flipgen import LIST, compile_flips
 from app.decision.rules import RULES
 
@@ -33,12 +34,48 @@ def _reach(table: dict[Any, tuple[tuple[int, int], ...]]) -> dict[Any, tuple[tup
 
 
 # Per primary: the count fields and the choice fields (in search order), unpacked for the loop.
+_MOVABLE = frozenset(
+    FIELD_INDEX[f] for f in (*RULES.whatif.act_up, *RULES.whatif.act_to)
+)  # fields whose known answers may change; the others are offered only while unknown
 _SPLIT = tuple(
     (
         tuple((f[0], f[2], _reach(f[3]), f[4], f[5]) for f in entries if f[6]),
-        tuple((f[0], f[1] == LIST, _reach(f[3]), f[4], f[5]) for f in entries if not f[6]),
+        tuple(
+            (f[0], f[1] == LIST, _reach(f[3]), f[4], f[5], f[5] not in _MOVABLE)
+            for f in entries
+            if not f[6]
+        ),
     )
     for entries in FLIPS
+)
+
+
+def _by_lead(
+    counts: tuple[Any, ...], choices: tuple[Any, ...]
+) -> tuple[list[int], list[tuple[tuple[Any, ...], tuple[Any, ...]]]]:
+    """(the distinct field bounds, ascending; per position j in them, the counts and choices
+    whose bound is at least bounds[j], in search order, and nothing past the last bound).
+
+    A field whose largest swing is below the lead cannot change the primary: the search picks
+    the fields that can with one bisect instead of testing each.
+    """
+    bounds = sorted({f[0] for f in (*counts, *choices)})
+    parts = [
+        (tuple(f for f in counts if f[0] >= b), tuple(f for f in choices if f[0] >= b))
+        for b in bounds
+    ]
+    return bounds, [*parts, ((), ())]
+
+
+_BY_LEAD = tuple(_by_lead(counts, choices) for counts, choices in _SPLIT)
+
+# Per primary P: what each rung's score must reach to overtake P, as an offset from P's
+# score: b > P must pass it, b < P (first maximum wins ties) only equal it. P's own offset is
+# far below any score, so a change to P's score always runs the full argmax.
+_BELOW_ANY = -(10**15)
+_OVERTAKE = tuple(
+    tuple(_BELOW_ANY if b == primary else int(b > primary) for b in range(len(FLIPS)))
+    for primary in range(len(FLIPS))
 )
 
 
@@ -50,12 +87,13 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
     top = raw[primary]
     r0, r1, r2, r3, r4, r5 = raw
     gaps = (top - r0, top - r1, top - r2, top - r3, top - r4, top - r5)  # no comprehension call
+    o0, o1, o2, o3, o4, o5 = _OVERTAKE[primary]
+    bars = (top + o0, top + o1, top + o2, top + o3, top + o4, top + o5)
     found: list[Change] = []
-    counts, choices = _SPLIT[primary]
+    bounds, parts = _BY_LEAD[primary]
+    counts, choices = parts[bisect_left(bounds, lead)]
     cheap = 0  # found changes that sort before anything a later choice field can offer
-    for bound, ts, table, flip, index in counts:
-        if bound < lead:
-            continue
+    for _, ts, table, flip, index in counts:
         value = p[index]
         pairs = table[-1 if value is None else bisect_right(ts, value)]
         if pairs[0][1] < lead:
@@ -65,19 +103,20 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
                 break
         else:
             continue  # from this answer, no change of the field can overtake any rival
-        hit = flip(p, raw, primary)
+        hit = flip(p, raw, primary, bars)
         if hit is not None:
             found.append((hit[0], index, hit[1], hit[2]))
             if hit[0] < 1.0:
                 cheap += 1
-    for bound, is_list, table, flip, index in choices:
+    for _, is_list, table, flip, index, only_unknown in choices:
         if cheap >= MAX_CHANGES:
             break  # later choice fields cost at least 1 and sort after these
-        if bound < lead:
-            continue
         value = p[index]
-        if is_list and value is not None:
-            value = frozenset(value)
+        if value is not None:
+            if only_unknown:
+                continue  # a known fact about the team, not a lever
+            if is_list:
+                value = frozenset(value)
         pairs = table[value]
         if pairs[0][1] < lead:
             continue
@@ -86,7 +125,7 @@ def what_would_change(p: tuple[Any, ...], raw: list[int], primary: int, lead: in
                 break
         else:
             continue
-        hit = flip(p, raw, primary)
+        hit = flip(p, raw, primary, bars)
         if hit is not None:
             found.append((hit[0], index, hit[1], hit[2]))
             if hit[0] <= 1.0:

@@ -24,6 +24,7 @@ def _nav(request: Request) -> dict[str, Any]:
     revoked one shows them until the next sign-in page says otherwise."""
     return {
         "signed_in": bool(request.cookies.get(SESSION_COOKIE)),
+        "how": urls.how_it_decides(),
         "mine": urls.my_assessments(),
         "teams": urls.teams(),
         "account": urls.account(),

@@ -41,7 +41,9 @@ def test_recommendation_is_valid_and_consistent(profile: Profile) -> None:
     assert len(set(rec.plan)) == len(rec.plan)
     assert set(rec.prerequisites) <= set(PREREQUISITES)
     assert len(set(rec.prerequisites)) == len(rec.prerequisites)
-    assert set(rec.technique) == {a for a in rec.plan if a in TRAINING}
+    assert set(rec.keep) <= set(rec.plan) and rec.primary not in rec.keep
+    assert set(rec.keep) <= set(profile.already_using or ())
+    assert set(rec.technique) == {a for a in rec.plan if a in TRAINING and a not in rec.keep}
     assert rec.recipe is not None
     for reason in rec.reasons:
         assert reason.field in PROFILE_FIELDS
@@ -174,7 +176,7 @@ def _brute_force_changes(profile: Profile) -> list[tuple[float, str, Any, str]]:
     from app.decision.rules import RULES
 
     base = recommend(profile).primary
-    out = []
+    out: list[tuple[float, str, Any, str]] = []
     for name in PROFILE_FIELDS:
         if not RULES.rules_by_field[name]:
             continue
@@ -190,25 +192,32 @@ def _brute_force_changes(profile: Profile) -> list[tuple[float, str, Any, str]]:
 def _candidates(name: str, cur: Any, thresholds: Any, log_cost: Any) -> list[tuple[float, Any]]:
     """The documented candidate answers for one field, cheapest first."""
     from app.decision.fields import ENUM, FIELDS, INT, ORDINAL, SET
+    from app.decision.flipgen import may_move
     from app.decision.rules import RULES
 
     info = FIELDS[name]
+    if name in RULES.whatif.never:
+        return []
     if info.kind == INT:
         ts = thresholds(RULES, name)
         if cur is None:
             return [(1.0, v) for v in (0, *ts)]
-        near = [(t if cur < t else t - 1) for t in ts]
-        return sorted(((log_cost(v, cur), v) for v in near if v != cur), key=lambda c: c[0])
+        near = [t for t in ts if t > cur]  # a count only grows (nearest threshold first)
+        return sorted(
+            ((log_cost(v, cur), v) for v in near if may_move(RULES, name, cur, v)),
+            key=lambda c: c[0],
+        )
     allowed = info.allowed or ()
     if info.kind == SET:
         if cur is None:
             return [(1.0, []), *((1.0, [x]) for x in allowed)]
-        return [(1.0, [a for a in allowed if (a in cur) != (a == x)]) for x in allowed]
+        flips = [[a for a in allowed if (a in cur) != (a == x)] for x in allowed]
+        return [(1.0, v) for v in flips if may_move(RULES, name, cur, tuple(v))]
     ordinal = info.kind == ENUM and name in ORDINAL and cur is not None
     steps = [
         (float(abs(allowed.index(v) - allowed.index(cur))) if ordinal else 1.0, v)
         for v in allowed
-        if v != cur
+        if v != cur and may_move(RULES, name, cur, v)
     ]
     return sorted(steps, key=lambda c: c[0])
 

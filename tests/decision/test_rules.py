@@ -20,12 +20,15 @@ def test_real_ruleset_loads_and_compiles() -> None:
     """The shipped file is valid and compiles."""
     data = parse_rules(_data())
     assert isinstance(data, RulesetData)
-    assert data.ruleset == "2026.11.1"
+    assert data.ruleset == "2026.12.1"
     assert compile_ruleset(data).version == data.ruleset
 
 
+_GAP_RULE = "lc-knowledge-gap"  # a rule with one condition, on the gap
+
+
 def _first_rule(d: dict[str, Any]) -> dict[str, Any]:
-    return d["rule"][0]  # type: ignore[no-any-return]
+    return next(r for r in d["rule"] if r["id"] == _GAP_RULE)
 
 
 @pytest.mark.parametrize(
@@ -33,7 +36,7 @@ def _first_rule(d: dict[str, Any]) -> dict[str, Any]:
     [
         (
             lambda d: _first_rule(d)["when"][0].update(field="gapp"),
-            ["rule.0", "gap-knowledge-rag", "unknown profile field 'gapp'", "known fields"],
+            [_GAP_RULE, "unknown profile field 'gapp'", "known fields"],
         ),
         (
             lambda d: _first_rule(d)["when"][0].update({"in": ["knowlege"]}),
@@ -54,6 +57,15 @@ def _first_rule(d: dict[str, Any]) -> dict[str, Any]:
         (lambda d: _first_rule(d).update(weight=0.12345), ["more than 3 decimals"]),
         (lambda d: _first_rule(d).update(field="risk"), ["not used in the rule's conditions"]),
         (lambda d: d["rule"].append(copy.deepcopy(d["rule"][0])), ["used twice"]),
+        (lambda d: _first_rule(d).update(source="nowhere"), ["unknown source(s): nowhere"]),
+        (lambda d: _first_rule(d).pop("source"), ["source", "Field required"]),
+        (lambda d: d["source"]["qi2023"].update(url="ftp://x"), ["url"]),
+        (
+            lambda d: d["plan"]["companion"][1].update(if_fired=["rag-citations"]),
+            ["if_fired 'rag-citations' is no rule of long_context"],
+        ),
+        (lambda d: d["plan"]["keep"][0].update(when=[{"field": "gap", "eq": "both"}]), ["keep"]),
+        (lambda d: d["whatif"].update(never=["colour"]), ["unknown profile field 'colour'"]),
         (lambda d: d["base"].pop("rag"), ["[base] lacks approaches: rag"]),
         (lambda d: d["technique_default"].update(fine_tuning="ia3"), ["no recipe", "ia3"]),
         (lambda d: d["prerequisite"][0].update(id="pray"), ["prerequisite.0", "pray"]),

@@ -17,7 +17,7 @@ from app.storage import LeanTransaction
 from app.web.credentials import caller, hold_key, offering
 from app.web.csrf import check_csrf
 from app.web.deps import in_lean_transaction, transaction
-from app.web.presenters import questionnaire, urls
+from app.web.presenters import how, questionnaire, urls
 from app.web.rendering import renderer
 
 router = APIRouter(include_in_schema=False)
@@ -64,6 +64,12 @@ def index(request: Request) -> Response:
     return renderer(request).render(
         request, "questionnaire/index.html", questionnaire.index_context(resume)
     )
+
+
+@router.get(urls.HOW_IT_DECIDES, response_class=HTMLResponse)
+def how_it_decides(request: Request) -> Response:
+    """The decision ladder, rung by rung, with the public sources of its rules."""
+    return renderer(request).render(request, "questionnaire/how.html", how.how_context())
 
 
 @router.post("/assessments")

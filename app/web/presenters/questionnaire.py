@@ -182,5 +182,6 @@ def index_context(resume: AssessmentRecord | None) -> dict[str, Any]:
         "resume_url": urls.assessment(resume.id) if resume else None,
         "questions": BANK.questions,
         "action": urls.new_assessment(),
+        "how_url": urls.how_it_decides(),
         "ruleset": BANK.version,
     }

@@ -182,7 +182,8 @@ def export_markdown(state: AssessmentState, rec: Recommendation) -> str:
     for number, step in enumerate(context["plan"], 1):
         technique = f" ({step['technique']})" if step["technique"] else ""
         lines.append(f"{number}. **{step['label']}**{technique}: {step['summary']}")
-        lines += [f"   - {r['text']}" for r in step["reasons"]]
+        for r in step["reasons"]:
+            lines.append(f"   - {'For' if r['effect'] == '+' else 'Against'}: {r['text']}")
     lines += ["", "## Scores", "", "| approach | score |", "|---|---|"]
     lines += [f"| {b['label']} | {b['percent']} |" for b in context["chart"]["bars"]]
     if context["changes"]:

@@ -13,6 +13,7 @@ RETURN_TO_REVIEW = "return=review"  # a step opened from the review page saves b
 ASSESSMENT_QUERY = "assessment"  # the query key of a recipe URL naming the assessment to fill from
 KEY_QUERY = "key"  # the query key of a private link carrying an assessment's edit key
 SHARED = "/s"
+HOW_IT_DECIDES = "/how-it-decides"
 
 
 def query(items: Iterable[tuple[str, str]]) -> str:
@@ -30,6 +31,11 @@ def _with(path: str, query_string: str = "", fragment: str = "") -> str:
 def home() -> str:
     """The start page."""
     return HOME
+
+
+def how_it_decides() -> str:
+    """The page that shows the decision ladder and its sources."""
+    return HOW_IT_DECIDES
 
 
 def new_assessment() -> str:

@@ -19,6 +19,7 @@ ID = "A" * 27  # as long as the app's ids
 # Each builder of urls.py: the arguments to call it with, and the methods its URL takes.
 BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "home": ((), {}, ("GET",)),
+    "how_it_decides": ((), {}, ("GET",)),
     "new_assessment": ((), {}, ("POST",)),
     "assessment": ((ID,), {}, ("GET",)),
     "private_link": ((ID, "K" * 43), {}, ("GET",)),
