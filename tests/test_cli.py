@@ -160,3 +160,12 @@ def test_assessments_key_prints_a_new_private_link_and_retires_the_old_key(
     app.state.engine.dispose()
     help_text = " ".join(_run("assessments", "key", "--help").stdout.split())
     assert "old key stops working" in help_text
+
+
+def test_ids_never_read_as_an_option() -> None:
+    """An id never starts with "-", which the CLI would take for an option (1 in 64 used to)."""
+    from app.models import new_token
+
+    tokens = [new_token() for _ in range(5000)]
+    assert not [t for t in tokens if t.startswith("-")]
+    assert len(set(tokens)) == len(tokens) and all(len(t) == 27 for t in tokens)

@@ -36,7 +36,10 @@ def utcnow() -> datetime:
 
 def new_token() -> str:
     """An unguessable id for anything reachable by link: 160 random bits."""
-    return secrets.token_urlsafe(20)
+    # An id starting with "-" reads as an option on a command line (`advisor jobs show ID`).
+    while (token := secrets.token_urlsafe(20)).startswith("-"):
+        pass
+    return token
 
 
 def new_secret() -> str:
