@@ -98,6 +98,8 @@ def kept_in_production(
             reasons.append(reason)
     if not keep:
         return plan, _NO_KEEP, _NO_ADDED
+    if len(keep) == 1:  # the usual case: no pairs to sort
+        return sorted({*plan, keep[0]}), keep, reasons
     pairs = sorted(zip(keep, reasons, strict=True))
     return sorted({*plan, *keep}), [a for a, _ in pairs], [r for _, r in pairs]
 
@@ -145,20 +147,16 @@ def decide(p: tuple[Any, ...]) -> Decision:
     # The first maximum (ties go to the cheaper rung); a rung without any need (no positive
     # score) is never first: then the cheapest rung, prompting, is.
     primary = raw.index(top) if top > 0 else 0
-    if ordered[4] < _THRESHOLD and primary not in _COMPANION_OF and not p[_ALREADY]:
-        plan, added, keep = _ALONE[primary], _NO_ADDED, _NO_KEEP  # the common case
-        kept = _NO_ADDED
+    if ordered[4] < _THRESHOLD and primary not in _COMPANION_OF:
+        # The common case: no other rung clears the threshold and no companion can join, so
+        # build_plan would return the primary alone.
+        plan, added = _ALONE[primary], _NO_ADDED
     else:
         plan, added = build_plan(raw, primary, pros)
-        plan, keep, kept = (
-            kept_in_production(p, raw, plan, primary)
-            if p[_ALREADY]
-            else (
-                plan,
-                _NO_KEEP,
-                _NO_ADDED,
-            )
-        )
+    if p[_ALREADY]:
+        plan, keep, kept = kept_in_production(p, raw, plan, primary)
+    else:
+        keep, kept = _NO_KEEP, _NO_ADDED
     prereqs = _PREREQ(p, plan)
     # Training approaches have the highest indexes, so a plan without one ends below them.
     if plan[-1] >= _FIRST_TRAINING:
