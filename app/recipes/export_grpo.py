@@ -6,6 +6,7 @@ from typing import Any
 
 from app.recipes.catalog import Recipe, load_catalog
 from app.recipes.errors import BadValue
+from app.recipes.export_trainers import trl_training_args
 from app.recipes.params import RecipeParams
 from app.recipes.yamlout import emit
 
@@ -69,26 +70,7 @@ def trl_grpo_yaml(recipe: Recipe, params: RecipeParams) -> str:
         "temperature": h["sampling_temperature"],
         "beta": h["kl_beta"],
     }
-    train: dict[str, Any] = {"output_dir": params.output_dir, "num_train_epochs": params.epochs}
-    if params.max_steps:
-        train["max_steps"] = params.max_steps
-    train |= {
-        "per_device_train_batch_size": h["per_device_train_batch_size"],
-        "gradient_accumulation_steps": h["gradient_accumulation_steps"],
-        "learning_rate": h["learning_rate"],
-        "lr_scheduler_type": h["lr_scheduler_type"],
-        "warmup_steps": h["warmup_ratio"],
-        "gradient_checkpointing": h["gradient_checkpointing"] and not cpu,
-        "bf16": not cpu,
-    }
-    if cpu:
-        train["use_cpu"] = True
-    train |= {
-        "logging_steps": 1 if cpu else 10,
-        "save_strategy": "epoch",
-        "report_to": "none",
-        "seed": 42,
-    }
+    train = trl_training_args(params, h, cpu=cpu)
     explain = load_catalog().explain
     comments = {
         key: explain[name]

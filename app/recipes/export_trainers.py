@@ -111,6 +111,31 @@ def deepspeed_json(recipe: Recipe, params: RecipeParams) -> str:
     return json.dumps(config, indent=2) + "\n"
 
 
+def trl_training_args(params: RecipeParams, h: dict[str, Any], *, cpu: bool) -> dict[str, Any]:
+    """The TrainingArguments every TRL export shares (epochs, steps, batch, schedule, logging)."""
+    train: dict[str, Any] = {"output_dir": params.output_dir, "num_train_epochs": params.epochs}
+    if params.max_steps:
+        train["max_steps"] = params.max_steps
+    train |= {
+        "per_device_train_batch_size": h["per_device_train_batch_size"],
+        "gradient_accumulation_steps": h["gradient_accumulation_steps"],
+        "learning_rate": h["learning_rate"],
+        "lr_scheduler_type": h["lr_scheduler_type"],
+        "warmup_steps": h["warmup_ratio"],
+        "gradient_checkpointing": h["gradient_checkpointing"] and not cpu,
+        "bf16": not cpu,
+    }
+    if cpu:
+        train["use_cpu"] = True
+    train |= {
+        "logging_steps": 1 if cpu else 10,
+        "save_strategy": "epoch",
+        "report_to": "none",
+        "seed": 42,
+    }
+    return train
+
+
 def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
     """TRL CLI config: runs as `trl sft|dpo|distillation --config FILE` (TRL 1.x names)."""
     cpu = _check_cpu(recipe, params)
@@ -152,29 +177,7 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
             "beta": h["divergence_beta"],
         }
 
-    train: dict[str, Any] = {
-        "output_dir": params.output_dir,
-        "num_train_epochs": params.epochs,
-    }
-    if params.max_steps:
-        train["max_steps"] = params.max_steps
-    train |= {
-        "per_device_train_batch_size": h["per_device_train_batch_size"],
-        "gradient_accumulation_steps": h["gradient_accumulation_steps"],
-        "learning_rate": h["learning_rate"],
-        "lr_scheduler_type": h["lr_scheduler_type"],
-        "warmup_steps": h["warmup_ratio"],
-        "gradient_checkpointing": h["gradient_checkpointing"] and not cpu,
-        "bf16": not cpu,
-    }
-    if cpu:
-        train["use_cpu"] = True
-    train |= {
-        "logging_steps": 1 if cpu else 10,
-        "save_strategy": "epoch",
-        "report_to": "none",
-        "seed": 42,
-    }
+    train = trl_training_args(params, h, cpu=cpu)
     if recipe.adapter == "full" and recipe.method == "sft" and not cpu:
         train["accelerate_config"] = h["sharding"]
 
