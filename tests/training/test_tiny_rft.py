@@ -11,18 +11,11 @@ from typing import Any
 
 import pytest
 
+from app.jobs.demo import TRAINING_MODULES, WORDS, build_model, build_tokenizer
 from app.recipes import get_recipe, render, resolve_params
 from app.recipes.export_grpo import GRADER_FILE
 from tests.support import require_module
-from tests.training.test_tiny_training import (
-    TRAINING_MODULES,
-    WORDS,
-    _build_model,
-    _build_tokenizer,
-    _losses,
-    _patch_for_speed,
-    _run_trl,
-)
+from tests.training.test_tiny_training import _losses, _patch_for_speed, _run_trl
 
 pytestmark = pytest.mark.training
 
@@ -43,8 +36,8 @@ def test_tiny_grpo_run(tmp_path: Path) -> None:
     """Render rft-lora for the tiny model, train 3 GRPO steps, check adapter, rewards and loss."""
     for module in TRAINING_MODULES:
         require_module(module)
-    tokenizer = _build_tokenizer(tmp_path / "tokenizer")
-    size = _build_model(tmp_path / "student", tokenizer, hidden=96)
+    tokenizer = build_tokenizer(tmp_path / "tokenizer")
+    size = build_model(tmp_path / "student", tokenizer, hidden=96)
     recipe = get_recipe("rft-lora")
     out = tmp_path / "out"
     params = resolve_params(
