@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.jobs.demo import build_model, build_tokenizer
 from app.recipes import available_formats, get_recipe, list_ids, render, resolve_params
 from app.recipes.convert import convert_file, converted_path
 from app.recipes.errors import RecipeError
-from tests.training.test_tiny_training import _build_model, _build_tokenizer
 
 TOOLS = ("llamafactory", "axolotl")
 USER = "Where is my order number 42?"
@@ -71,7 +71,7 @@ def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     model_dir = out / "tiny-model"
     if not (model_dir / "config.json").is_file():
-        _build_model(model_dir, _build_tokenizer(model_dir), hidden=32)
+        build_model(model_dir, build_tokenizer(model_dir), hidden=32)
     cases: list[dict[str, Any]] = []
     refused = 0
     for rid in list_ids():
