@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from app.recipes import (
-    Recipe,
-    RecipeError,
-    RecipeParams,
-    check_file,
-    describe,
-    estimate,
-    get_recipe,
-    list_ids,
-    parse_assignments,
-    render,
-    resolve_params,
-)
-from app.recipes.convert import convert_file
-from app.recipes.render import check_format
+# The recipe modules load and validate the catalog on import (about 0.17 s): only the commands
+# that use them pay for it, not every `advisor` command (`recommend --batch` is benchmarked
+# with its start-up).
+if TYPE_CHECKING:
+    from app.recipes import Recipe, RecipeError, RecipeParams
 
 recipe_app = typer.Typer(help="Training recipes and playbooks: list, show, render, estimate.")
 dataset_app = typer.Typer(help="Check training datasets (JSONL) and convert them for a trainer.")
@@ -44,6 +34,8 @@ def _json(data: Any) -> None:
 
 def _prepare(recipe_id: str, sets: list[str] | None) -> tuple[Recipe, RecipeParams]:
     """The recipe and its parameters from `--set`; a local model's config.json is read."""
+    from app.recipes import get_recipe, parse_assignments, resolve_params
+
     recipe = get_recipe(recipe_id)
     return recipe, resolve_params(recipe, parse_assignments(sets or []), local_files=True)
 
@@ -61,6 +53,8 @@ def _dataset_group() -> None:
 @recipe_app.command("list")
 def list_command() -> None:
     """Print the JSON list of recipe and playbook ids."""
+    from app.recipes import list_ids
+
     _json(list_ids())
 
 
@@ -69,6 +63,8 @@ def show_command(
     recipe_id: Annotated[str, typer.Argument(metavar="ID")], sets: SetOption = None
 ) -> None:
     """Print the recipe with every parameter and hyperparameter explained (JSON)."""
+    from app.recipes import RecipeError, describe
+
     try:
         _json(describe(*_prepare(recipe_id, sets)))
     except RecipeError as exc:
@@ -89,6 +85,9 @@ def render_command(
     sets: SetOption = None,
 ) -> None:
     """Print the recipe exported in one format (the file itself on stdout, notes on stderr)."""
+    from app.recipes import RecipeError, render
+    from app.recipes.render import check_format
+
     try:
         check_format(fmt)  # a wrong format is named before any parameter problem
         rendered = render(*_prepare(recipe_id, sets), fmt)
@@ -104,6 +103,8 @@ def estimate_command(
     recipe_id: Annotated[str, typer.Argument(metavar="ID")], sets: SetOption = None
 ) -> None:
     """Print memory, GPU pick, tokens, FLOPs, hours and cost with their assumptions (JSON)."""
+    from app.recipes import RecipeError, estimate
+
     try:
         result = estimate(*_prepare(recipe_id, sets))
     except RecipeError as exc:
@@ -118,6 +119,8 @@ def check_command(
     max_length: Annotated[int, typer.Option("--max-length", min=16)] = 2048,
 ) -> None:
     """Print the dataset report (JSON); exit 2 when the file has errors."""
+    from app.recipes import RecipeError, check_file
+
     try:
         report = check_file(file, method, max_length=max_length)
     except RecipeError as exc:
@@ -138,6 +141,9 @@ def convert_command(
     ] = None,
 ) -> None:
     """Write the file in the trainer's layout (JSON summary); exit 2 when a line cannot be."""
+    from app.recipes import RecipeError
+    from app.recipes.convert import convert_file
+
     try:
         result = convert_file(file, tool=to, method=method, out_dir=out)
     except RecipeError as exc:
