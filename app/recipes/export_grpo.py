@@ -6,7 +6,7 @@ from typing import Any
 
 from app.recipes.catalog import Recipe, load_catalog
 from app.recipes.errors import BadValue
-from app.recipes.export_trainers import trl_training_args
+from app.recipes.export_trainers import TRAINING_ARG_EXPLAIN, trl_training_args
 from app.recipes.params import RecipeParams
 from app.recipes.yamlout import emit
 
@@ -85,15 +85,7 @@ def trl_grpo_yaml(recipe: Recipe, params: RecipeParams) -> str:
             "max_completion_length": "rollout_tokens",
             "temperature": "sampling_temperature",
             "beta": "kl_beta",
-            "output_dir": "output_dir",
-            "num_train_epochs": "epochs",
-            "max_steps": "max_steps",
-            "per_device_train_batch_size": "per_device_train_batch_size",
-            "gradient_accumulation_steps": "gradient_accumulation_steps",
-            "learning_rate": "learning_rate",
-            "lr_scheduler_type": "lr_scheduler_type",
-            "warmup_steps": "warmup_ratio",
-            "gradient_checkpointing": "gradient_checkpointing",
+            **TRAINING_ARG_EXPLAIN,
         }.items()
     }
     comments["datasets"] = "Local JSONL loaded with the datasets `json` builder."

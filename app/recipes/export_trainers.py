@@ -111,6 +111,20 @@ def deepspeed_json(recipe: Recipe, params: RecipeParams) -> str:
     return json.dumps(config, indent=2) + "\n"
 
 
+# Which catalog explanation comments each shared training argument in the TRL exports.
+TRAINING_ARG_EXPLAIN: dict[str, str] = {
+    "output_dir": "output_dir",
+    "num_train_epochs": "epochs",
+    "max_steps": "max_steps",
+    "per_device_train_batch_size": "per_device_train_batch_size",
+    "gradient_accumulation_steps": "gradient_accumulation_steps",
+    "learning_rate": "learning_rate",
+    "lr_scheduler_type": "lr_scheduler_type",
+    "warmup_steps": "warmup_ratio",
+    "gradient_checkpointing": "gradient_checkpointing",
+}
+
+
 def trl_training_args(params: RecipeParams, h: dict[str, Any], *, cpu: bool) -> dict[str, Any]:
     """The TrainingArguments every TRL export shares (epochs, steps, batch, schedule, logging)."""
     train: dict[str, Any] = {"output_dir": params.output_dir, "num_train_epochs": params.epochs}
@@ -196,15 +210,7 @@ def trl_yaml(recipe: Recipe, params: RecipeParams) -> str:
             "assistant_only_loss": "loss_on",
             "max_completion_length": "max_completion_length",
             "temperature": "temperature",
-            "output_dir": "output_dir",
-            "num_train_epochs": "epochs",
-            "max_steps": "max_steps",
-            "per_device_train_batch_size": "per_device_train_batch_size",
-            "gradient_accumulation_steps": "gradient_accumulation_steps",
-            "learning_rate": "learning_rate",
-            "lr_scheduler_type": "lr_scheduler_type",
-            "warmup_steps": "warmup_ratio",
-            "gradient_checkpointing": "gradient_checkpointing",
+            **TRAINING_ARG_EXPLAIN,
             "accelerate_config": "sharding",
             "beta": "dpo_beta" if recipe.method == "dpo" else "divergence_beta",
         }
