@@ -181,9 +181,22 @@ def recommend(
     batch: Annotated[
         Path | None, typer.Option("--batch", help="Profiles as JSONL, one a line ('-' for stdin).")
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Processes deciding a batch file (default: one per CPU; stdin uses one).",
+        ),
+    ] = None,
 ) -> None:
     """Print the recommendation for one profile, or one per line for a batch, in order."""
-    from app.decision.batch import recommend_batch_json, recommend_json
+    from app.decision.batch import (
+        default_jobs,
+        recommend_batch_json,
+        recommend_file_json,
+        recommend_json,
+    )
     from app.decision.errors import ProfileError
 
     if (profile is None) == (batch is None):
@@ -191,6 +204,11 @@ def recommend(
     source = profile if profile is not None else batch
     assert source is not None
     try:
+        if batch is not None and str(batch) != "-":
+            write = sys.stdout.write
+            for block in recommend_file_json(batch, jobs=jobs or default_jobs()):
+                write(block)
+            return
         with _open_input(source) as stream:
             if profile is not None:
                 sys.stdout.write(recommend_json(stream.read()) + "\n")

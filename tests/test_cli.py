@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from app.decision.batch import CHUNK_BYTES
 from app.decision.profile import APPROACHES
+from bench.engine_bench import make_lines
 
 ADVISOR = [sys.executable, "-m", "app.cli"]
 EXAMPLES = Path(__file__).parent / "decision" / "data" / "profiles.jsonl"
@@ -86,6 +88,24 @@ def test_invalid_batch_line_names_the_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "line 2" in done.stderr and "risk" in done.stderr
     assert len(done.stdout.splitlines()) == 1  # the valid line before it was already printed
+
+
+def test_batch_file_in_two_processes_matches_one(tmp_path: Path) -> None:
+    """A file longer than one range (1 MiB) decided by two processes prints what one does;
+    a bad line in the second range is named by its line in the file."""
+    lines = make_lines(2_600, seed=5)
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("\n".join(lines) + "\n")
+    assert batch.stat().st_size > CHUNK_BYTES
+    one = _run("recommend", "--batch", str(batch), "--jobs", "1")
+    two = _run("recommend", "--batch", str(batch), "--jobs", "2")
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout and len(two.stdout.splitlines()) == len(lines)
+    lines[2_500] = '{"risk": "extreme"}'
+    batch.write_text("\n".join(lines) + "\n")
+    bad = _run("recommend", "--batch", str(batch), "--jobs", "2")
+    assert bad.returncode == 2 and "line 2501: field 'risk'" in bad.stderr
+    assert bad.stdout.splitlines() == one.stdout.splitlines()[:2_500]
 
 
 def test_recommend_needs_exactly_one_source(tmp_path: Path) -> None:
