@@ -143,6 +143,24 @@ def db_downgrade(
     typer.echo(f"database at {revision}", err=True)
 
 
+@db_cli.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy.")],
+) -> None:
+    """Copy the live SQLite database to FILE, consistent and checked; prints a JSON report."""
+    import dataclasses
+    import json
+
+    from app.settings import Settings
+    from app.storage.backup import BackupError, backup_sqlite
+
+    try:
+        report = backup_sqlite(Settings().database_url, file)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(dataclasses.asdict(report)))
+
+
 @assessments_cli.command("key")
 def assessments_key(
     assessment_id: Annotated[str, typer.Argument(metavar="ID", help="The assessment's id.")],

@@ -106,6 +106,8 @@ def submit(
                 job = jobs.operator_job(session=session, settings=settings, job_id=job.id)
     except jobs.JobInputError as exc:
         raise _fail(f"{exc.field}: {exc.message}") from None
+    except jobs.JobFolderError as exc:
+        raise _fail(f"{exc.message}; nothing was kept") from None
     finally:
         engine.dispose()
     _print_job(job)

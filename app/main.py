@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 
 from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
@@ -35,10 +36,11 @@ from app.services.accounts import (
     WrongCredentials,
 )
 from app.services.assessments import AssessmentNotFound
-from app.services.jobs import JobInputError
+from app.services.jobs import JobFolderError, JobInputError
 from app.services.teams import InviteNotFound, MemberNotFound
 from app.settings import Settings
 from app.storage import make_engine
+from app.web import openapi
 from app.web.api import accounts as accounts_api
 from app.web.api import assessments as assessments_api
 from app.web.api import health
@@ -54,6 +56,7 @@ from app.web.html import questionnaire, results, sharing
 from app.web.html import recipes as recipe_pages
 from app.web.html import teams as team_pages
 from app.web.middleware.compression import Gzip
+from app.web.middleware.content_type import JsonBodiesOnly
 from app.web.middleware.load_shedding import RETRY_AFTER_S, LoadShedding
 from app.web.middleware.security import SecurityHeaders
 from app.web.rendering import Pages
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(JobNotFound, _job_not_found)
     app.add_exception_handler(JobInputError, _job_input_error)
     app.add_exception_handler(RunnerError, _runner_error)
+    app.add_exception_handler(JobFolderError, _no_storage)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(AccountError, _account_error)
     app.add_exception_handler(NotSignedIn, _unauthorized)
@@ -141,8 +145,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _busy)
 
+    openapi.install(app)
+    app.add_middleware(JsonBodiesOnly)
     app.add_middleware(Gzip, minimum_size=500)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.add_middleware(LoadShedding, limit=settings.max_in_flight)
     return app
 
@@ -155,7 +161,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(route, APIRoute) and route.body_field is not None:
         model = route.body_field.field_info.annotation
     errors = exc.errors()
-    if model is Profile:
+    if model is Profile and not any(e.get("type") == "json_invalid" for e in errors):
         # The profile's own wording: allowed values from the contract, known fields listed.
         at_profile = [{**e, "loc": tuple(e.get("loc", ()))[1:]} for e in errors]
         described = describe_profile_errors(at_profile)
@@ -223,14 +229,45 @@ async def _runner_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _no_storage(request: Request, exc: Exception) -> Response:
+    """507 when the data folder cannot take a job's files (full, read-only); nothing was kept."""
+    assert isinstance(exc, JobFolderError)
+    message = f"{exc.message}; nothing was kept"
+    if _wants_json(request):
+        return JSONResponse(error_body("data_dir", message, kind="storage"), status_code=507)
+    return _error_page(request, 507, "No room to store this job", message)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """An unknown path or method: the error body for the API, the 404 page for a browser."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404 and not _wants_json(request):
         return _error_page(request, 404, "Not found", f"there is no page at {request.url.path}")
     field, kind = _HTTP_ERRORS.get(exc.status_code, ("path", "http_error"))
-    body = error_body(field, exc.detail, kind=kind)
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        methods = _allowed_methods(request)
+        headers["Allow"] = ", ".join(methods)
+        body = error_body(
+            field, f"{request.method} is not allowed here", kind=kind, allowed=methods
+        )
+    else:
+        body = error_body(field, exc.detail, kind=kind)
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route's, though GET and DELETE of one resource are often two routes)."""
+    routes = [r for r in request.app.router.routes if isinstance(r, BaseRoute)]
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
 async def _account_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -65,7 +65,8 @@ def postgres_server_url() -> Iterator[str]:
     require(bool(admin_url), "TEST_POSTGRES_URL is not set (no PostgreSQL server)")
     assert admin_url is not None
     name = f"advisor_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    # pre_ping: a test restarts the server (test_postgres_restart.py); pooled links die.
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -15,7 +15,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base
+from app.models.base import Base, UtcDateTime
 
 ASSESSMENT_STATUSES = ("in_progress", "completed")
 
@@ -59,9 +58,9 @@ class Assessment(Base):
     __table_args__ = (CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The row's own last change (created, completed); answers carry their own times.
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ruleset: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(String(200))
@@ -107,7 +106,7 @@ class Answer(Base):
     question_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     is_current: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
 
@@ -124,6 +123,6 @@ class RecommendationSnapshot(Base):
     ruleset: Mapped[str] = mapped_column(String(32))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
     recommendation: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     assessment: Mapped[Assessment] = relationship(back_populates="snapshots")

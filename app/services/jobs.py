@@ -93,6 +93,16 @@ class JobInputError(ValueError):
         self.allowed = allowed
 
 
+class JobFolderError(OSError):
+    """The job folder could not be written (disk full, read-only data folder); nothing of the
+    job was kept."""
+
+    def __init__(self, exc: OSError) -> None:
+        reason = exc.strerror or str(exc)
+        super().__init__(exc.errno, f"cannot write the job's folder under DATA_DIR: {reason}")
+        self.message = self.strerror or reason
+
+
 def training_recipes() -> list[str]:
     """The catalog ids a job may run: training recipes, never playbooks."""
     return [r.id for r in load_catalog().recipes if r.is_training]
@@ -323,9 +333,12 @@ def _store(
         )
         (folder / CONFIG_NAME).write_text(render(recipe, resolved, "trl").content, "utf-8")
         write_spec(spec)
-    except (OSError, JobInputError):
+    except JobInputError:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise JobFolderError(exc) from exc
     job = Job(
         id=job_id,
         recipe=recipe.id,

@@ -65,8 +65,9 @@ def describe_errors(
     described = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-        field = ".".join(loc) or "body"
         kind = error.get("type", "")
+        # A JSON syntax error's location is a character position, not a field.
+        field = "body" if kind == "json_invalid" else ".".join(loc) or "body"
         ctx = error.get("ctx") or {}
         allowed: list[Any] | None = None
         message = str(error.get("msg", "is not valid"))

@@ -44,6 +44,14 @@ def test_a_method_not_allowed_keeps_its_allow_header(client: TestClient) -> None
     assert "POST" in client.delete("/api/recommend").headers["allow"]
 
 
+def test_allow_names_every_method_of_the_path(client: TestClient) -> None:
+    """GET, PATCH and DELETE of one assessment are three routes; a 405 names all of them."""
+    response = client.request("OPTIONS", "/api/assessments/some-id")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert response.json()["detail"][0]["allowed"] == ["DELETE", "GET", "PATCH"]
+
+
 @pytest.mark.parametrize("path", ["/no-such-page", urls.review("nope"), urls.recipe("nope")])
 def test_browsers_get_the_404_page(client: TestClient, path: str) -> None:
     response = client.get(path)
@@ -51,3 +59,43 @@ def test_browsers_get_the_404_page(client: TestClient, path: str) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert one(response.text, "h1").get_text() == "Not found"
     assert one(response.text, "main a")["href"] == urls.home()
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_a_body_that_is_not_json_is_415(client: TestClient, content_type: str) -> None:
+    """The API names the header to fix instead of failing the body's validation."""
+    response = client.post(
+        "/api/recommend", content=b'{"gap": "behavior"}', headers={"content-type": content_type}
+    )
+    assert response.status_code == 415
+    item = ErrorBody.model_validate(response.json()).detail[0]
+    assert (item.field, item.type, item.allowed) == (
+        "content-type",
+        "unsupported_media_type",
+        ["application/json"],
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_json_syntax_error_names_the_body(client: TestClient) -> None:
+    response = client.post(
+        "/api/recommend", content=b'{"gap": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "body"
+
+
+def test_the_schema_lists_the_statuses_any_route_may_answer(client: TestClient) -> None:
+    """503 everywhere the load shedding or the database can answer it; 413 and 415 wherever
+    a body is read."""
+    paths = client.get("/openapi.json").json()["paths"]
+    operations = [(p, o) for p, ops in paths.items() for o in ops.values()]
+    assert len(operations) > 20
+    for path, operation in operations:
+        responses = operation["responses"]
+        assert path == "/healthz" or "503" in responses, path
+        if "requestBody" in operation:
+            assert "413" in responses, path
+            assert path == "/api/recipes/dataset-check" or "415" in responses, path

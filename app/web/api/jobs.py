@@ -108,6 +108,7 @@ def job_out(job: Job) -> JobOut:
         **BAD_INPUT,
         **documented(404, "No assessment with that id, or not with your key."),
         **documented(401, "A job without an assessment needs a signed-in user."),
+        **documented(507, "The data folder cannot take the job's files (full or read-only)."),
     },
 )
 def post_job(body: NewJob, request: Request) -> JobOut:
@@ -133,7 +134,7 @@ def post_job(body: NewJob, request: Request) -> JobOut:
 def get_jobs(
     request: Request,
     assessment: str | None = Query(default=None, description="Only this assessment's jobs."),
-    status_filter: str | None = Query(
+    status_filter: JobStatus | None = Query(
         default=None, alias="status", description="Only jobs in this status."
     ),
 ) -> list[JobOut]:

@@ -20,11 +20,18 @@ SECURITY_HEADERS = [
 ]
 
 
+# Sent only when cookies are Secure, i.e. the site is served over HTTPS: a browser then
+# refuses plain HTTP to it for a year. Over plain HTTP (the loopback default) it would lock
+# users out.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class SecurityHeaders:
     """Adds the CSP and friends to every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.always = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,9 +42,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 if any(name.lower() == b"referrer-policy" for name, _ in headers):
-                    headers += [h for h in SECURITY_HEADERS if h[0] != b"referrer-policy"]
+                    headers += [h for h in self.always if h[0] != b"referrer-policy"]
                 else:
-                    headers += SECURITY_HEADERS
+                    headers += self.always
                 message["headers"] = headers
             await send(message)
 

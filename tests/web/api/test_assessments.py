@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from app.decision.bank import BANK
 from app.decision.profile import APPROACHES
 from app.web.errors import ErrorBody
-from tests.web.conftest import new_assessment
+from tests.web.conftest import bearer, new_assessment
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "decision" / "data" / "profiles.jsonl"
 
@@ -209,3 +209,25 @@ def test_a_completed_assessment_is_resnapshotted_on_change(client: TestClient) -
 def test_body_limit(client: TestClient) -> None:
     huge = {"title": "x" * 2_000_000}
     assert client.post("/api/assessments", json=huge).status_code == 413
+
+
+def test_times_come_back_in_utc_with_an_offset(client: TestClient) -> None:
+    """Every timestamp the API sends is an RFC 3339 time with its offset, UTC, on both
+    databases (SQLite keeps no offset; the column adds it back)."""
+    created = client.post("/api/assessments", json={}).json()
+    question, values = _first_choice_question()
+    headers = bearer(created["edit_key"])
+    answered = client.put(
+        f"/api/assessments/{created['id']}/answers/{question}",
+        json={"value": values[0]},
+        headers=headers,
+    )
+    assert answered.status_code == 200, answered.text
+    read = client.get(f"/api/assessments/{created['id']}", headers=headers).json()
+    history = client.get(f"/api/assessments/{created['id']}/history", headers=headers).json()
+    moments = [created["created_at"], read["created_at"], read["updated_at"]]
+    moments += [item["at"] for item in history if "at" in item]
+    assert len(moments) >= 3
+    for moment in moments:
+        parsed = datetime.fromisoformat(moment)
+        assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0, moment
