@@ -243,6 +243,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404 and not _wants_json(request):
         return _error_page(request, 404, "Not found", f"there is no page at {request.url.path}")
+    if exc.status_code == 400:
+        # FastAPI's own answer to a body it cannot even decode (not UTF-8): the same 422 as
+        # for any other body that is not valid JSON.
+        message = f"the body is not valid JSON: {exc.detail}"
+        return JSONResponse(error_body("body", message, kind="json_invalid"), status_code=422)
     field, kind = _HTTP_ERRORS.get(exc.status_code, ("path", "http_error"))
     headers = dict(exc.headers or {})
     if exc.status_code == 405:

@@ -79,12 +79,15 @@ def test_a_body_that_is_not_json_is_415(client: TestClient, content_type: str) -
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def test_a_json_syntax_error_names_the_body(client: TestClient) -> None:
+@pytest.mark.parametrize("body", [b'{"gap": ', b"\xff\xfe\x0b4;no"])
+def test_a_body_that_is_not_json_text_names_the_body(client: TestClient, body: bytes) -> None:
+    """A syntax error, or bytes that are not even UTF-8: the same 422, never a 400."""
     response = client.post(
-        "/api/recommend", content=b'{"gap": ', headers={"content-type": "application/json"}
+        "/api/recommend", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "body"
+    assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
 def test_the_schema_lists_the_statuses_any_route_may_answer(client: TestClient) -> None:

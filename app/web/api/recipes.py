@@ -32,6 +32,21 @@ from app.web.uploads import MAX_UPLOAD_BODY_BYTES, MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/api/recipes", tags=["recipes"])
 BAD_INPUT = documented(422, "An unknown recipe, format or parameter, or a bad value.")
+# What an export can be: the media types `render` gives its files.
+RENDERED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The exported file, in the format's own media type.",
+        "content": {
+            kind: {"schema": {}}  # a config file: YAML, JSON or a script
+            for kind in (
+                "application/yaml",
+                "application/json",
+                "text/x-python",
+                "text/x-shellscript",
+            )
+        },
+    }
+}
 
 _RESERVED_QUERY = {"format", "download"}
 
@@ -91,7 +106,11 @@ def show_recipe(recipe_id: str, request: Request) -> Any:
         return _error(exc)
 
 
-@router.get("/{recipe_id}/render", summary="The recipe exported in one format", responses=BAD_INPUT)
+@router.get(
+    "/{recipe_id}/render",
+    summary="The recipe exported in one format",
+    responses={**BAD_INPUT, **RENDERED},
+)
 def render_recipe(
     recipe_id: str, request: Request, format: str = "trl", download: bool = False
 ) -> Response:
