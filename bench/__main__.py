@@ -11,7 +11,15 @@ import time
 from pathlib import Path
 
 from app.decision.batch import default_jobs
-from bench import concurrency_bench, engine_bench, jobs_bench, ray_handoff, web_bench
+from bench import (
+    concurrency_bench,
+    engine_bench,
+    fuzz_bench,
+    jobs_bench,
+    load_bench,
+    ray_handoff,
+    web_bench,
+)
 
 CLI_PROFILES = int(os.environ.get("BENCH_CLI_PROFILES", "200000"))
 
@@ -65,6 +73,10 @@ def main() -> int:
     results.append(jobs_bench.run())
     print("== jobs: Ray hand-off on a real local head (issue 10)")
     results.append(ray_handoff.run())
+    print("== load: Locust journeys, then the zero-loss check (issue 14)")
+    results.append(load_bench.run())
+    print("== bad input: Schemathesis, long budget (issue 14)")
+    results.append(fuzz_bench.run())
     return 0 if all(results) else 1
 
 
