@@ -85,6 +85,7 @@ class PriceTable(BaseModel):
     embedding: tuple[EmbeddingPrice, ...] = Field(min_length=1)
     route: dict[Provider, Route]
     assumptions: CostAssumptions
+    output_tokens: dict[str, PositiveInt]
 
     def serving_row(self, row_id: str) -> ServingPrice:
         """The serving row with this id (the table is validated, so routes always resolve)."""

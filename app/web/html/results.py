@@ -13,7 +13,7 @@ from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
 from app.web.presenters import jobs as job_presenter
-from app.web.presenters import results, urls
+from app.web.presenters import result_costs, results, urls
 from app.web.presenters import sharing as share_presenter
 from app.web.rendering import renderer
 
@@ -42,6 +42,9 @@ def result(assessment_id: str, request: Request) -> Response:
             session=session, caller=credentials, assessment_id=assessment_id
         )
     context = results.result_context(state, recommendation, base_url=base_url)
+    context["costs"] = result_costs.cost_context(
+        state.profile, recommendation, request.query_params
+    )
     context["assessment_jobs"] = [job_presenter.job_row(job) for job in assessment_jobs]
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
     context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))
