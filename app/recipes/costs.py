@@ -150,7 +150,12 @@ def one_off_cost(
             f"million ({training.label}), recipe {recipe.id}",
         )
     where = "your own GPU: no hourly cost" if owned_gpu else f"{e.gpu.count} x {e.gpu.type} rented"
-    return OneOff(usd=e.cost_usd, how=f"{e.hours:.3g} GPU-hours on {where}, recipe {recipe.id}")
+    low, high = e.hours_range or (e.hours, e.hours)
+    # The slow end of the calibrated range: break-even should not be promised too early.
+    usd = e.cost_range_usd[1] if e.cost_range_usd else e.cost_usd
+    return OneOff(
+        usd=usd, how=f"{low:.3g} to {high:.3g} hours on {where} (the slow end), recipe {recipe.id}"
+    )
 
 
 def cost_table(

@@ -253,6 +253,12 @@ def _estimate_view(c: Configured) -> dict[str, Any] | None:
         "flops_mantissa": mantissa,
         "flops_exponent": int(exponent),
         "duration": _duration(e.hours),
+        "range": e.hours_range,
+        "range_words": (
+            f"{_duration(e.hours_range[0])} to {_duration(e.hours_range[1]).removeprefix('about ')}"
+            if e.hours_range
+            else None
+        ),
     }
 
 
