@@ -157,7 +157,13 @@ async def dataset_check(recipe_id: str, request: Request) -> Response:
     max_length, back = _max_length(_text(form.get("max_length"), "2048")), _text(form.get("back"))
     data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
     report, error = None, None
-    if not data:
+    name = upload.filename if isinstance(upload, UploadFile) else None
+    if not data and name:
+        error = (
+            f"{name} is empty: it needs one JSON object per line, for example "
+            '{"prompt": "...", "completion": "..."}.'
+        )
+    elif not data:
         error = "Choose a JSONL file with one example per line."
     else:
         try:

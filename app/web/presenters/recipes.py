@@ -374,6 +374,22 @@ def catalog_context() -> dict[str, Any]:
     }
 
 
+def _use_figures_url(recipe: Recipe, back_query: str, report: DatasetReport | None) -> str | None:
+    """The recipe configured as before, with the file's valid examples and mean tokens."""
+    if report is None or report.examples == 0:
+        return None
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(back_query, keep_blank_values=True)
+        if k not in ("examples", "tokens_per_example")
+    ]
+    figures = [
+        ("examples", str(report.examples)),
+        ("tokens_per_example", str(max(1, round(report.tokens_mean)))),
+    ]
+    return urls.recipe(recipe.id, urls.query([*kept, *figures]), fragment="estimate")
+
+
 def dataset_context(
     recipe: Recipe,
     *,
@@ -396,6 +412,7 @@ def dataset_context(
         "max_length": max_length,
         "upload_limit_kb": MAX_UPLOAD_BYTES // 1024,
         "report": report,
+        "use_url": _use_figures_url(recipe, back_query, report),
         "tool_layouts": tool_layouts(method, report.formats) if report else {},
         "format_labels": FORMAT_LABELS,
         "error": error,

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from app.recipes.prices import load_prices
 from app.web.presenters import urls
 from app.web.presenters.recipe_answers import plain_error
-from tests.web.conftest import new_assessment, one, parse
+from tests.web.conftest import csrf_token, new_assessment, one, parse
 
 HOSTED = {
     "gap": "behavior",
@@ -115,3 +115,34 @@ def test_long_context_playbook_shows_tokens_and_the_cache_saving(client: TestCli
 )
 def test_plain_errors(label: str, message: str, plain: str) -> None:
     assert plain_error(label, message) == plain
+
+
+def _upload(client: TestClient, body: bytes, name: str = "train.jsonl") -> str:
+    token = csrf_token(client, urls.recipe("sft-lora"))
+    response = client.post(
+        urls.dataset_check("sft-lora"),
+        data={"csrf_token": token, "max_length": "2048", "back": "epochs=2&examples=10"},
+        files={"file": (name, body, "application/octet-stream")},
+    )
+    return response.text
+
+
+def test_the_checked_files_figures_feed_the_estimate_in_one_click(client: TestClient) -> None:
+    line = b'{"prompt": "' + b"word " * 40 + b'", "completion": "' + b"x" * 40 + b'"}\n'
+    page = parse(_upload(client, line * 12))
+    link = one(page, "a#use-figures")["href"]
+    assert link == urls.recipe(
+        "sft-lora", "epochs=2&examples=12&tokens_per_example=60", fragment="estimate"
+    )
+    configured = parse(client.get(link).text)
+    assert one(configured, "#param-examples")["value"] == "12"
+    assert "Trained tokens1,440" in one(configured, "#estimate").get_text()  # 12 x 60 x 2 epochs
+
+
+def test_the_check_page_names_empty_csv_and_bom_files(client: TestClient) -> None:
+    empty = parse(_upload(client, b""))
+    assert one(empty, "#dataset-file-error").get_text().startswith("train.jsonl is empty")
+    csv = parse(_upload(client, b"prompt,response\nhi,there\n", "train.csv"))
+    assert "looks like CSV" in one(csv, ".error-summary").get_text()
+    bom = parse(_upload(client, b"\xef\xbb\xbf" + b'{"prompt": "a", "completion": "b"}\n'))
+    assert "byte-order mark" in " ".join(li.get_text() for li in bom.select("ul.issues li"))
