@@ -15,7 +15,7 @@ from app.web.errors import PageNotFound
 from app.web.presenters import jobs as job_presenter
 from app.web.presenters import result_costs, results, urls
 from app.web.presenters import sharing as share_presenter
-from app.web.rendering import renderer
+from app.web.rendering import is_htmx, renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,6 +51,9 @@ def result(assessment_id: str, request: Request) -> Response:
     context["manage"] = results.manage_context(assessment_id, state.assessment.title)
     response = renderer(request).render(request, "results/result.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page carries the private link
+    if is_htmx(request) and request.url.query:
+        # The cost form's volume and prices are in the query: that address is the one to keep.
+        response.headers["HX-Push-Url"] = f"{urls.result(assessment_id)}?{request.url.query}"
     return response
 
 

@@ -241,7 +241,7 @@ def export_markdown(state: AssessmentState, rec: Recommendation) -> str:
         lines += ["", "## What would change this", ""]
         lines += [
             f"- If *{c['question'].title if c['question'] else c['field']}* were "
-            f"**{c['to_label']}**, the first step would be {c['primary']}."
+            f"**{c['to_label']}**, the approach to invest in would be {c['primary']}."
             for c in context["changes"]
         ]
     lines += ["", "## Answers", ""]
