@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from app.recipes.dataset_records import CHARS_PER_TOKEN, _check_record
 from app.recipes.errors import BadValue, DatasetError
 
-METHODS: tuple[str, ...] = ("sft", "dpo", "distill", "grpo")
+METHODS: tuple[str, ...] = ("sft", "dpo", "distill", "grpo", "classify")
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_LISTED = 100  # issues listed per kind; counts stay exact
 UTF8_BOM = b"\xef\xbb\xbf"

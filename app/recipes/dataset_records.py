@@ -8,6 +8,9 @@ CHARS_PER_TOKEN = 4.0  # rough English average for BPE tokenizers; no tokenizer 
 ROLES = {"system", "user", "assistant", "tool"}
 # Keys other tools use for the answer; the check names the rename instead of a bare "missing".
 ANSWER_KEYS = ("response", "output", "answer", "target")
+# The same for a classifier's input and label.
+TEXT_KEYS = ("input", "sentence", "prompt", "content")
+LABEL_KEYS = ("labels", "category", "class", "target", "answer")
 
 
 def _tokens(text: str) -> int:
@@ -79,6 +82,8 @@ def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], 
     """(format, errors, warnings, tokens) of one JSON object for the method."""
     errs: list[str]
     warns: list[str]
+    if method == "classify":
+        return _check_labelled(record)
     if method == "sft":
         if "messages" in record:
             errs, tokens = _check_messages(record["messages"], "messages", need_last="assistant")
@@ -188,3 +193,20 @@ def _check_graded(record: dict[str, Any]) -> tuple[str, list[str], list[str], in
         else []
     )
     return "graded", errs + e, warns, tokens
+
+
+def _check_labelled(record: dict[str, Any]) -> tuple[str, list[str], list[str], int]:
+    """Classifier lines: the input `text` and the teacher's `label` (a string or a number)."""
+    problems: list[str] = []
+    for key, others in (("text", TEXT_KEYS), ("label", LABEL_KEYS)):
+        if key not in record:
+            found = next((k for k in others if k in record), None)
+            rename = f"; rename `{found}` to `{key}`" if found else ""
+            problems.append(f"missing_field: needs `text` and `label` (no `{key}`{rename})")
+    if problems:
+        return "unknown", problems, [], 0
+    errs, tokens = _check_text(record["text"], "text")
+    label = record["label"]
+    if isinstance(label, bool) or not isinstance(label, str | int) or str(label).strip() == "":
+        errs.append("bad_type: `label` must be a non-empty string or an integer")
+    return "labelled", errs, [], tokens

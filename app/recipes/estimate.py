@@ -150,14 +150,24 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
         )
     else:
         acts = o.layer_bytes * shape.hidden * shape.layers * tokens
-    acts += o.logit_bytes * shape.vocab * tokens
+    if recipe.method == "classification":
+        # A classification head scores a handful of labels per sequence, not a vocabulary per
+        # token; the encoder's masked-LM head is dropped.
+        notes.append("Sequence classifier: no vocabulary logits, a head over the labels only.")
+    else:
+        acts += o.logit_bytes * shape.vocab * tokens
     if recipe.method == "grpo":
         # Sampling keeps keys and values (bf16) of every completion in the batch.
         acts += 2 * 2 * shape.kv_dim * shape.layers * tokens
     notes.append(
-        f"Activations for {seqs} sequence(s) of {params.max_length} tokens per GPU with gradient "
-        f"checkpointing, plus the logits over a {shape.vocab}-token vocabulary; shape from "
-        f"{shape.source}."
+        f"Activations for {seqs} sequence(s) of {params.max_length} tokens per GPU"
+        + (" with gradient checkpointing" if h.get("gradient_checkpointing", True) else "")
+        + (
+            f", plus the logits over a {shape.vocab}-token vocabulary"
+            if recipe.method != "classification"
+            else ""
+        )
+        + f"; shape from {shape.source}."
     )
     if recipe.method == "grpo":
         notes.append(

@@ -46,8 +46,8 @@ def _profile(session: Session, credentials: Caller, assessment_id: str) -> Profi
 
 def _run(request: Request, configured: Configured) -> dict[str, object] | None:
     """The Run section of a training recipe: the runners offered here, or how to get one."""
-    if not configured.recipe.is_training:
-        return None
+    if "trl" not in available_formats(configured.recipe):
+        return None  # playbooks, and the encoder student: the job runner runs `trl` configs
     settings = request.app.state.settings
     choices = job_presenter.RunChoices(
         runners=jobs.offered_runners(settings), install_hint=jobs.train_extra_missing("local")

@@ -72,6 +72,7 @@ FORMAT_LABELS = {
     "skypilot": "SkyPilot task (YAML)",
     "kubernetes": "Kubernetes ConfigMap and Job (YAML)",
     "slurm": "Slurm batch script (sbatch)",
+    "script": "Training script (Python, transformers)",
 }
 # Schedulers the app does not drive: grouped apart on the page, each wrapping the TRL config.
 CLUSTER_FORMATS = ("skypilot", "kubernetes", "slurm")
@@ -81,12 +82,19 @@ SOURCES = {
     "config.json": "read from the model's config.json",
     "name": "read from the model's name",
 }
-DATASET_METHODS = {"sft": "sft", "dpo": "dpo", "distillation": "distill", "grpo": "grpo"}
+DATASET_METHODS = {
+    "sft": "sft",
+    "dpo": "dpo",
+    "distillation": "distill",
+    "grpo": "grpo",
+    "classification": "classify",
+}
 METHOD_LABELS = {
     "sft": "supervised fine-tuning: `messages` chat lines or `prompt`/`completion` pairs",
     "dpo": "preference tuning: `prompt`/`chosen`/`rejected` lines",
     "distill": "distillation: prompts only (`prompt` or a `messages` list ending with user)",
     "grpo": "reinforcement fine-tuning: `prompt` and the reference `solution` the grader checks",
+    "classify": "a classifier: the input `text` and the teacher's `label`",
 }
 LISTED_ERRORS = 20
 PLACEHOLDERS = {"max_steps": "none: epochs apply", "price_per_gpu_hour": "the table's price"}

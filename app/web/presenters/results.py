@@ -65,6 +65,7 @@ def result_context(
                 "reasons": reasons[:SHOWN_REASONS],
                 "more_reasons": reasons[SHOWN_REASONS:],
                 "guide": step_guide(approach),
+                "also": _also(approach, state.profile.task_kind, a.id),
             }
         )
     others = [
@@ -121,6 +122,18 @@ def result_context(
         "review_url": urls.review(a.id),
         "ruleset": BANK.version,
     }
+
+
+# A second recipe beside a step's own, for tasks it suits better (a label, not free text).
+ALSO_RECIPES = {("distillation", "extraction_classification"): "encoder-student"}
+
+
+def _also(approach: str, task_kind: str | None, assessment_id: str) -> dict[str, str] | None:
+    """The other recipe offered beside a step's own, with its link, or None."""
+    recipe = ALSO_RECIPES.get((approach, task_kind or ""))
+    if recipe is None:
+        return None
+    return {"id": recipe, "url": urls.recipe_for(recipe, assessment_id)}
 
 
 # Reasons shown per plan step before the rest fold away.
