@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ METHODS: tuple[str, ...] = ("sft", "dpo", "distill", "grpo", "classify")
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_LISTED = 100  # issues listed per kind; counts stay exact
 UTF8_BOM = b"\xef\xbb\xbf"
+_NON_SPACE = re.compile(rb"\S")
 EMPTY_HINT = (
     "no JSON lines found: the file is empty; it needs one JSON object per line, for example "
     '{"prompt": "...", "completion": "..."}'
@@ -213,7 +215,7 @@ def check_bytes(
                 "some loaders read it as part of the first line: save as UTF-8 without BOM",
             )
         )
-    first = next((line for line in data.split(b"\n") if line.strip()), b"").strip()
+    first = first_line(data)
     if looks_like_csv(first):
         shown = first[:80].decode("utf-8", "replace")
         return _whole_file_error(
@@ -242,6 +244,15 @@ def _whole_file_error(method: str, code: str, message: str) -> DatasetReport:
     )
 
 
+def first_line(data: bytes) -> bytes:
+    """The first non-blank line, stripped, found without splitting the whole body."""
+    found = _NON_SPACE.search(data)
+    if found is None:
+        return b""
+    end = data.find(b"\n", found.start())
+    return data[found.start() : end if end >= 0 else len(data)].strip()
+
+
 def looks_like_csv(first_line: bytes) -> bool:
     """A first line that is not JSON but has separators: a CSV (or TSV) header or row."""
     if not first_line or first_line[:1] in (b"{", b"["):
@@ -260,9 +271,7 @@ def check_file(
         raise DatasetError(f"dataset: {file} is over the {max_bytes}-byte limit", key="dataset")
     with file.open("rb") as handle:
         head = handle.read(64 * 1024)
-    if head.startswith(UTF8_BOM) or looks_like_csv(
-        next((line for line in head.split(b"\n") if line.strip()), b"").strip()
-    ):
+    if head.startswith(UTF8_BOM) or looks_like_csv(first_line(head)):
         return check_bytes(file.read_bytes(), method, max_length=max_length, max_bytes=max_bytes)
     with file.open("rb") as handle:
         return check_lines((line.rstrip(b"\r\n") for line in handle), method, max_length=max_length)
