@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.recipes.errors import UnknownRecipe
 
 Kind = Literal["training", "playbook"]
-Method = Literal["sft", "dpo", "distillation", "grpo"]
+Method = Literal["sft", "dpo", "distillation", "grpo", "classification"]
 Adapter = Literal["lora", "qlora", "full"]
 
 # Hyperparameter names a recipe may set; exporters translate them to each trainer's spelling.

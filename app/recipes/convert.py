@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from app.recipes.dataset import Issue, _text_of, check_lines
+from app.recipes.dataset import Issue, check_lines
+from app.recipes.dataset_records import _text_of
 from app.recipes.errors import BadValue, DatasetError
 
 TOOLS: tuple[str, ...] = ("llamafactory", "axolotl")

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from app.recipes.dataset_records import CHARS_PER_TOKEN, _check_record
 from app.recipes.errors import BadValue, DatasetError
 
-METHODS: tuple[str, ...] = ("sft", "dpo", "distill", "grpo")
+METHODS: tuple[str, ...] = ("sft", "dpo", "distill", "grpo", "classify")
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_LISTED = 100  # issues listed per kind; counts stay exact
-CHARS_PER_TOKEN = 4.0  # rough English average for BPE tokenizers; no tokenizer is loaded
-ROLES = {"system", "user", "assistant", "tool"}
+UTF8_BOM = b"\xef\xbb\xbf"
+_NON_SPACE = re.compile(rb"\S")
+EMPTY_HINT = (
+    "no JSON lines found: the file is empty; it needs one JSON object per line, for example "
+    '{"prompt": "...", "completion": "..."}'
+)
 
 
 class Issue(BaseModel):
@@ -50,173 +56,6 @@ class DatasetReport(BaseModel):
     overlong: int
     eval_split: dict[str, Any]
     assumptions: list[str]
-
-
-def _tokens(text: str) -> int:
-    return max(1, round(len(text) / CHARS_PER_TOKEN)) if text else 0
-
-
-def _text_of(content: Any) -> str | None:
-    """Message content as text: a string, or a list of {type: text, text: ...} parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list) and all(isinstance(p, dict) for p in content):
-        return "".join(str(p.get("text", "")) for p in content)
-    return None
-
-
-def _check_messages(
-    messages: Any, field: str, *, need_last: str | None, answers: bool = False
-) -> tuple[list[str], int]:
-    """Problems with a chat message list (messages as 'code: text') and its token estimate.
-
-    `answers` marks a completion (chosen, rejected, completion): it continues a prompt, so it
-    may start with the assistant's turn.
-    """
-    if not isinstance(messages, list) or not messages:
-        return [f"bad_type: `{field}` must be a non-empty list of messages"], 0
-    problems: list[str] = []
-    tokens = 0
-    previous: str | None = "user" if answers else None
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict) or "role" not in message or "content" not in message:
-            problems.append(f"bad_type: {field}[{i}] needs `role` and `content`")
-            continue
-        role, text = message["role"], _text_of(message["content"])
-        if role not in ROLES:
-            problems.append(
-                f"unknown_role: {field}[{i}] role {role!r}; allowed: {', '.join(sorted(ROLES))}"
-            )
-        if text is None:
-            problems.append(f"bad_type: {field}[{i}] content must be text")
-            continue
-        if not text.strip() and not message.get("tool_calls"):
-            problems.append(f"empty_turn: {field}[{i}] ({role}) is empty")
-        tokens += _tokens(text) + 4  # a few tokens of role markup per turn
-        if role == "system" and i > 0:
-            problems.append(f"role_order: {field}[{i}] system message after the start")
-        elif role == "user" and previous == "user":
-            problems.append(f"role_order: {field}[{i}] two user turns in a row")
-        elif role == "assistant" and previous in (None, "system", "assistant"):
-            problems.append(
-                f"role_order: {field}[{i}] assistant turn without a user turn before it"
-            )
-        previous = role
-    if need_last and previous != need_last and not any(p.startswith("bad_type") for p in problems):
-        problems.append(
-            f"role_order: `{field}` must end with a {need_last} turn, ends with {previous}"
-        )
-    return problems, tokens
-
-
-def _check_text(value: Any, field: str) -> tuple[list[str], int]:
-    if not isinstance(value, str):
-        return [f"bad_type: `{field}` must be a string"], 0
-    if not value.strip():
-        return [f"empty_turn: `{field}` is empty"], 0
-    return [], _tokens(value)
-
-
-def _check_record(record: dict[str, Any], method: str) -> tuple[str, list[str], list[str], int]:
-    """(format, errors, warnings, tokens) of one JSON object for the method."""
-    errs: list[str]
-    warns: list[str]
-    if method == "sft":
-        if "messages" in record:
-            errs, tokens = _check_messages(record["messages"], "messages", need_last="assistant")
-            return "messages", errs, [], tokens
-        if "prompt" in record and "completion" in record:
-            e1, t1 = (
-                _check_text(record["prompt"], "prompt")
-                if isinstance(record["prompt"], str)
-                else _check_messages(record["prompt"], "prompt", need_last="user")
-            )
-            e2, t2 = (
-                _check_text(record["completion"], "completion")
-                if isinstance(record["completion"], str)
-                else _check_messages(
-                    record["completion"], "completion", need_last="assistant", answers=True
-                )
-            )
-            return "prompt_completion", e1 + e2, [], t1 + t2
-        if "text" in record:
-            errs, tokens = _check_text(record["text"], "text")
-            return "text", errs, [], tokens
-        return "unknown", ["missing_field: needs `messages`, or `prompt` and `completion`"], [], 0
-    if method == "dpo":
-        missing = [k for k in ("prompt", "chosen", "rejected") if k not in record]
-        if missing:
-            return (
-                "unknown",
-                [f"missing_field: needs prompt, chosen, rejected (missing {', '.join(missing)})"],
-                [],
-                0,
-            )
-        errs, warns, tokens = [], [], 0
-        for key, last in (("prompt", "user"), ("chosen", "assistant"), ("rejected", "assistant")):
-            value = record[key]
-            e, t = (
-                _check_text(value, key)
-                if isinstance(value, str)
-                else _check_messages(value, key, need_last=last, answers=key != "prompt")
-            )
-            errs += e
-            tokens += t
-        if record["chosen"] == record["rejected"]:
-            errs.append(
-                "chosen_equals_rejected: chosen and rejected are identical; the pair teaches "
-                "nothing"
-            )
-        return "preference", errs, warns, tokens
-    if method == "grpo":
-        return _check_graded(record)
-    # distill: prompts only; the teacher (or the student, on-policy) writes the answers.
-    prompt = record.get("prompt", record.get("messages"))
-    if prompt is None:
-        return (
-            "unknown",
-            ["missing_field: needs `prompt` (a string or a list of messages ending with user)"],
-            [],
-            0,
-        )
-    warns = (
-        ["answers_ignored: answers in the line are ignored for distillation"]
-        if ("completion" in record or "chosen" in record)
-        else []
-    )
-    if isinstance(prompt, str):
-        errs, tokens = _check_text(prompt, "prompt")
-    else:
-        errs, tokens = _check_messages(prompt, "prompt", need_last="user")
-    return "prompts", errs, warns, tokens
-
-
-def _check_graded(record: dict[str, Any]) -> tuple[str, list[str], list[str], int]:
-    """GRPO: a prompt the policy answers and the reference `solution` the grader checks."""
-    missing = [k for k in ("prompt", "solution") if k not in record]
-    if missing:
-        return (
-            "unknown",
-            [f"missing_field: needs prompt and solution (missing {', '.join(missing)})"],
-            [],
-            0,
-        )
-    prompt = record["prompt"]
-    errs, tokens = (
-        _check_text(prompt, "prompt")
-        if isinstance(prompt, str)
-        else _check_messages(prompt, "prompt", need_last="user")
-    )
-    solution = record["solution"]
-    if isinstance(solution, int | float) and not isinstance(solution, bool):
-        solution = str(solution)  # a number is a fine reference answer; the grader compares text
-    e, _ = _check_text(solution, "solution")
-    warns = (
-        ["answers_ignored: the policy writes its own answers; completion/chosen are ignored"]
-        if ("completion" in record or "chosen" in record)
-        else []
-    )
-    return "graded", errs + e, warns, tokens
 
 
 def _issue(line: int, text: str) -> Issue:
@@ -331,7 +170,7 @@ def check_lines(
         )
     if count == 0:
         n_err += 1
-        add(errors, Issue(line=0, code="empty_file", message="no JSON lines found"))
+        add(errors, Issue(line=0, code="empty_file", message=EMPTY_HINT))
     total = sum(token_counts)
     return DatasetReport(
         method=method,
@@ -365,7 +204,60 @@ def check_bytes(
         raise DatasetError(
             f"dataset: {len(data)} bytes is over the {max_bytes}-byte limit", key="dataset"
         )
-    return check_lines(data.split(b"\n"), method, max_length=max_length)
+    hints: list[Issue] = []
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
+        hints.append(
+            Issue(
+                line=1,
+                code="utf8_bom",
+                message="the file starts with a UTF-8 byte-order mark; it is skipped here, but "
+                "some loaders read it as part of the first line: save as UTF-8 without BOM",
+            )
+        )
+    first = first_line(data)
+    if looks_like_csv(first):
+        shown = first[:80].decode("utf-8", "replace")
+        return _whole_file_error(
+            method,
+            "csv",
+            f"this looks like CSV (first line {shown!r}), not JSONL: save one JSON object per "
+            "line, e.g. with pandas: pd.read_csv(path).to_json(out, orient='records', "
+            "lines=True)",
+        )
+    report = check_lines(data.split(b"\n"), method, max_length=max_length)
+    if not hints:
+        return report
+    return report.model_copy(
+        update={
+            "warnings": hints + report.warnings,
+            "warning_count": report.warning_count + len(hints),
+        }
+    )
+
+
+def _whole_file_error(method: str, code: str, message: str) -> DatasetReport:
+    """A report whose one error is about the whole file (line 0)."""
+    empty = check_lines([], method)
+    return empty.model_copy(
+        update={"errors": [Issue(line=0, code=code, message=message)], "error_count": 1}
+    )
+
+
+def first_line(data: bytes) -> bytes:
+    """The first non-blank line, stripped, found without splitting the whole body."""
+    found = _NON_SPACE.search(data)
+    if found is None:
+        return b""
+    end = data.find(b"\n", found.start())
+    return data[found.start() : end if end >= 0 else len(data)].strip()
+
+
+def looks_like_csv(first_line: bytes) -> bool:
+    """A first line that is not JSON but has separators: a CSV (or TSV) header or row."""
+    if not first_line or first_line[:1] in (b"{", b"["):
+        return False
+    return b"," in first_line or b"\t" in first_line or b";" in first_line
 
 
 def check_file(
@@ -377,5 +269,9 @@ def check_file(
         raise DatasetError(f"dataset: no such file {str(file)!r}", key="dataset")
     if file.stat().st_size > max_bytes:
         raise DatasetError(f"dataset: {file} is over the {max_bytes}-byte limit", key="dataset")
+    with file.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    if head.startswith(UTF8_BOM) or looks_like_csv(first_line(head)):
+        return check_bytes(file.read_bytes(), method, max_length=max_length, max_bytes=max_bytes)
     with file.open("rb") as handle:
         return check_lines((line.rstrip(b"\r\n") for line in handle), method, max_length=max_length)

@@ -39,6 +39,9 @@ class Estimate(BaseModel):
     hours: float
     cost_usd: float
     assumptions: list[str]
+    # Added: the calibrated range (recomputation included, MFU range at micro-batch 1), low-high.
+    hours_range: tuple[float, float] | None = None
+    cost_range_usd: tuple[float, float] | None = None
 
 
 class _Shape(BaseModel):
@@ -147,14 +150,24 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
         )
     else:
         acts = o.layer_bytes * shape.hidden * shape.layers * tokens
-    acts += o.logit_bytes * shape.vocab * tokens
+    if recipe.method == "classification":
+        # A classification head scores a handful of labels per sequence, not a vocabulary per
+        # token; the encoder's masked-LM head is dropped.
+        notes.append("Sequence classifier: no vocabulary logits, a head over the labels only.")
+    else:
+        acts += o.logit_bytes * shape.vocab * tokens
     if recipe.method == "grpo":
         # Sampling keeps keys and values (bf16) of every completion in the batch.
         acts += 2 * 2 * shape.kv_dim * shape.layers * tokens
     notes.append(
-        f"Activations for {seqs} sequence(s) of {params.max_length} tokens per GPU with gradient "
-        f"checkpointing, plus the logits over a {shape.vocab}-token vocabulary; shape from "
-        f"{shape.source}."
+        f"Activations for {seqs} sequence(s) of {params.max_length} tokens per GPU"
+        + (" with gradient checkpointing" if h.get("gradient_checkpointing", True) else "")
+        + (
+            f", plus the logits over a {shape.vocab}-token vocabulary"
+            if recipe.method != "classification"
+            else ""
+        )
+        + f"; shape from {shape.source}."
     )
     if recipe.method == "grpo":
         notes.append(
@@ -261,6 +274,20 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
     hours = flops / (pick.count * peak * 1e12 * mfu) / 3600
     notes.append(f"Throughput at {mfu:.0%} MFU of {peak:g} peak bf16 TFLOPS per device.")
     cost = hours * pick.count * price
+    cal = hw.calibration
+    calibrated = flops
+    if h.get("gradient_checkpointing", True):
+        calibrated += cal.recompute_forward_flops * n * train_tokens
+    rate = pick.count * peak * 1e12 * 3600  # FLOPs per hour at 100% utilisation
+    fast, slow = (
+        calibrated / (rate * cal.mfu_high[method]),
+        calibrated / (rate * cal.mfu_low[method]),
+    )
+    notes.append(
+        f"Range: {fast:.3g} to {slow:.3g} hours, counting the forward pass that gradient "
+        f"checkpointing repeats and {cal.mfu_low[method]:.0%} to {cal.mfu_high[method]:.0%} MFU, "
+        "what fine-tuning at micro-batch 1 reaches in published measurements."
+    )
     notes.append(
         f"Cost at ${price:.2f} per GPU-hour"
         + (
@@ -280,4 +307,6 @@ def estimate(recipe: Recipe, params: RecipeParams) -> Estimate:
         hours=float(f"{hours:.4g}"),
         cost_usd=round(cost, 2),
         assumptions=notes,
+        hours_range=(float(f"{fast:.4g}"), float(f"{slow:.4g}")),
+        cost_range_usd=(round(fast * pick.count * price, 2), round(slow * pick.count * price, 2)),
     )

@@ -52,6 +52,17 @@ class Cpu(BaseModel):
     price_per_hour: float = Field(ge=0)
 
 
+class Calibration(BaseModel):
+    """What turns the point estimate into a range: recomputation and an MFU range per method."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recompute_forward_flops: float = Field(ge=0)
+    sources: tuple[str, ...] = Field(min_length=1)
+    mfu_low: dict[str, float]
+    mfu_high: dict[str, float]
+
+
 class Hardware(BaseModel):
     """Everything in hardware.toml, validated."""
 
@@ -65,6 +76,7 @@ class Hardware(BaseModel):
     gpus: tuple[GpuType, ...] = Field(min_length=1)
     counts: tuple[PositiveInt, ...] = Field(min_length=1)
     cpu: Cpu
+    calibration: Calibration
 
     def gpu(self, name: str) -> GpuType | None:
         """The GPU row with this type name (case-insensitive), or None."""
@@ -89,6 +101,11 @@ def load_hardware() -> Hardware:
     for method in ("full", "lora", "qlora"):
         if method not in raw["mfu"] or method not in raw["bytes_per_param"]:
             raise ValueError(f"hardware.toml: mfu and bytes_per_param need an entry for {method}")
+        low, high = raw["calibration"]["mfu_low"], raw["calibration"]["mfu_high"]
+        if not 0 < low.get(method, 0) <= high.get(method, 0) <= 1:
+            raise ValueError(
+                f"hardware.toml: calibration needs 0 < mfu_low <= mfu_high for {method}"
+            )
     return Hardware(
         version=raw["version"],
         mfu=raw["mfu"],
@@ -98,6 +115,7 @@ def load_hardware() -> Hardware:
         gpus=tuple(GpuType(**g) for g in raw["gpu"]),
         counts=tuple(raw["search"]["counts"]),
         cpu=Cpu(**raw["cpu"]),
+        calibration=Calibration(**raw["calibration"]),
     )
 
 

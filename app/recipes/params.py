@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from app.recipes.catalog import Recipe
 from app.recipes.errors import BadValue, UnknownKey
 from app.recipes.hardware import gpu_names
+from app.recipes.prices import load_prices
 
 PARAM_KEYS: tuple[str, ...] = (
     "base_model",
@@ -319,6 +320,15 @@ def params_from_profile(profile: Any) -> dict[str, Any]:
     task = data.get("task_kind")
     if task in _TASK_TOKENS:
         out["tokens_per_example"], out["max_length"] = _TASK_TOKENS[task]
+    prompt = data.get("prompt_tokens")
+    if isinstance(prompt, int) and prompt > 0:
+        # A training example is the request without the instructions a tuned model no longer
+        # needs, plus the answer: the same shares the cost table assumes (data/prices.toml).
+        prices = load_prices()
+        answer = prices.output_tokens.get(str(task), prices.assumptions.output_tokens)
+        tokens = max(16, round(prompt * prices.assumptions.tuned_prompt_share) + answer)
+        out["tokens_per_example"] = tokens
+        out["max_length"] = max(out.get("max_length", 512), 1 << (tokens - 1).bit_length())
     if data.get("deployment") == "on_device":
         # On-device students must be small; 1.5B runs on recent phones and laptops.
         out["base_model"], out["params_b"] = "Qwen/Qwen2.5-1.5B-Instruct", 1.5

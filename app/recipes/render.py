@@ -8,7 +8,13 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from app.recipes import export_clusters, export_grpo, export_hosted, export_trainers
+from app.recipes import (
+    export_clusters,
+    export_encoder,
+    export_grpo,
+    export_hosted,
+    export_trainers,
+)
 from app.recipes.catalog import Recipe, get_recipe, load_catalog
 from app.recipes.errors import NotAvailable, UnknownFormat
 from app.recipes.params import PARAM_KEYS, RecipeParams, params_from_profile, resolve_params
@@ -26,6 +32,7 @@ Format = Literal[
     "kubernetes",
     "slurm",
     "grader",
+    "script",
 ]
 FORMATS: tuple[str, ...] = get_args(Format)
 TRAINER_FORMATS = ("trl", "axolotl", "llamafactory")
@@ -97,6 +104,14 @@ def render(recipe: Recipe, params: RecipeParams, fmt: str) -> Rendered:
         )
     if recipe.method == "grpo":
         return _render_grpo(recipe, params, fmt)
+    if recipe.method == "classification":
+        return _render_encoder(recipe, params, fmt)
+    if fmt == "script":
+        raise NotAvailable(
+            f"{recipe.id} is not available as a script: only the encoder student "
+            "(encoder-student) is one; its trainer has a config format",
+            key="format",
+        )
     if fmt in CLUSTER_FORMATS:
         trl = render(recipe, params, "trl")
         return _render_cluster(recipe, params, fmt, {trl.filename: trl.content})
@@ -208,12 +223,35 @@ def _render_grpo(recipe: Recipe, params: RecipeParams, fmt: Format) -> Rendered:
 GRPO_FORMATS = ("trl", "grader", *CLUSTER_FORMATS)
 
 
+def _render_encoder(recipe: Recipe, params: RecipeParams, fmt: Format) -> Rendered:
+    """The encoder student: a transformers script; no trainer config, hosted job or cluster."""
+    if fmt != "script":
+        raise NotAvailable(
+            f"{recipe.id} is not available for {fmt}: a sequence classifier trains with "
+            "transformers' Trainer, which has no config-file CLI; use --format script",
+            key="format",
+        )
+    return Rendered(
+        recipe=recipe.id,
+        format="script",
+        filename=export_encoder.script_filename(recipe),
+        media_type="text/x-python",
+        content=export_encoder.train_script(recipe, params),
+        command=export_encoder.run_command(recipe),
+        notes=(
+            "The script keeps 10% of the lines apart and reports accuracy and macro-F1 on them.",
+        ),
+    )
+
+
 def available_formats(recipe: Recipe) -> list[str]:
     """Formats this recipe can be exported to (eval always)."""
     if not recipe.is_training:
         return ["eval"]
     if recipe.method == "grpo":
         return [*GRPO_FORMATS, "eval"]
+    if recipe.method == "classification":
+        return ["script", "eval"]
     out = ["trl"]
     if recipe.method != "distillation":
         out += ["axolotl", "llamafactory"]

@@ -18,6 +18,8 @@ FIELDS = {
     "hours",
     "cost_usd",
     "assumptions",
+    "hours_range",
+    "cost_range_usd",
 }
 
 
@@ -101,3 +103,19 @@ def test_local_config_sets_the_shape(tmp_path) -> None:  # type: ignore[no-untyp
     result = _estimate("sft-lora", base_model=str(tmp_path))
     assert any("config.json" in a for a in result.assumptions)
     assert result.total_memory_gb < 12  # a ~1.2B model
+
+
+def test_the_range_counts_recomputation_and_a_realistic_mfu() -> None:
+    """Low end: one more forward pass (2 x N x tokens) at the best MFU; high end at the worst."""
+    from app.recipes.hardware import load_hardware
+
+    cal = load_hardware().calibration
+    lora = _estimate("sft-lora", gpu="H100", examples="1000", tokens_per_example="1000", epochs="1")
+    flops = (4 + cal.recompute_forward_flops) * 8e9 * 1e6
+    assert lora.hours_range is not None and lora.cost_range_usd is not None
+    low, high = lora.hours_range
+    assert low == pytest.approx(flops / (989e12 * cal.mfu_high["lora"]) / 3600, rel=1e-3)
+    assert high == pytest.approx(flops / (989e12 * cal.mfu_low["lora"]) / 3600, rel=1e-3)
+    assert low < high and lora.hours < low  # the old point had no recomputation
+    assert lora.cost_range_usd[1] == pytest.approx(high * 2.80, abs=0.01)
+    assert any("arxiv.org" in source for source in cal.sources)

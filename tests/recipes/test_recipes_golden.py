@@ -24,7 +24,9 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 CASES = [(rid, fmt) for rid in list_ids() for fmt in available_formats(get_recipe(rid))]
 # A local CPU smoke-test variant of each TRL export (use_cpu, no bf16, max_steps).
-CPU_CASES = [rid for rid in list_ids() if get_recipe(rid).is_training and rid != "sft-qlora"]
+CPU_CASES = [
+    rid for rid in list_ids() if "trl" in available_formats(get_recipe(rid)) and rid != "sft-qlora"
+]
 
 
 def _check(name: str, content: str) -> None:
@@ -74,6 +76,8 @@ def test_yaml_exports_load_and_hosted_exports_are_json() -> None:
             assert isinstance(json.loads(content), dict)
         elif fmt in ("slurm", "grader"):
             continue  # a shell script and a Python module: test_recipes_clusters / _rft check them
+        elif fmt == "script":
+            compile(content, f"{rid}.train.py", "exec")  # test_recipes_encoder runs it
         elif fmt == "kubernetes":
             assert [d["kind"] for d in yaml.safe_load_all(content)] == ["ConfigMap", "Job"]
         elif fmt != "eval" or content.lstrip().startswith("#"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.recipes import get_recipe, list_ids, render, resolve_params
+from app.recipes import available_formats, get_recipe, list_ids, render, resolve_params
 from tests.support import require_module
 
 pytestmark = pytest.mark.training
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.training
 CASES = [
     (rid, gpu)
     for rid in list_ids()
-    if get_recipe(rid).is_training
+    if "trl" in available_formats(get_recipe(rid))  # the encoder student is a script
     for gpu in ("cpu", "auto")
     if not (gpu == "cpu" and get_recipe(rid).adapter == "qlora")
 ]

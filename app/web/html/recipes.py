@@ -46,8 +46,8 @@ def _profile(session: Session, credentials: Caller, assessment_id: str) -> Profi
 
 def _run(request: Request, configured: Configured) -> dict[str, object] | None:
     """The Run section of a training recipe: the runners offered here, or how to get one."""
-    if not configured.recipe.is_training:
-        return None
+    if "trl" not in available_formats(configured.recipe):
+        return None  # playbooks, and the encoder student: the job runner runs `trl` configs
     settings = request.app.state.settings
     choices = job_presenter.RunChoices(
         runners=jobs.offered_runners(settings), install_hint=jobs.train_extra_missing("local")
@@ -157,7 +157,13 @@ async def dataset_check(recipe_id: str, request: Request) -> Response:
     max_length, back = _max_length(_text(form.get("max_length"), "2048")), _text(form.get("back"))
     data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
     report, error = None, None
-    if not data:
+    name = upload.filename if isinstance(upload, UploadFile) else None
+    if not data and name:
+        error = (
+            f"{name} is empty: it needs one JSON object per line, for example "
+            '{"prompt": "...", "completion": "..."}.'
+        )
+    elif not data:
         error = "Choose a JSONL file with one example per line."
     else:
         try:

@@ -13,9 +13,9 @@ from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
 from app.web.presenters import jobs as job_presenter
-from app.web.presenters import results, urls
+from app.web.presenters import result_costs, results, urls
 from app.web.presenters import sharing as share_presenter
-from app.web.rendering import renderer
+from app.web.rendering import is_htmx, renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,12 +42,18 @@ def result(assessment_id: str, request: Request) -> Response:
             session=session, caller=credentials, assessment_id=assessment_id
         )
     context = results.result_context(state, recommendation, base_url=base_url)
+    context["costs"] = result_costs.cost_context(
+        state.profile, recommendation, request.query_params
+    )
     context["assessment_jobs"] = [job_presenter.job_row(job) for job in assessment_jobs]
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
     context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))
     context["manage"] = results.manage_context(assessment_id, state.assessment.title)
     response = renderer(request).render(request, "results/result.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page carries the private link
+    if is_htmx(request) and request.url.query:
+        # The cost form's volume and prices are in the query: that address is the one to keep.
+        response.headers["HX-Push-Url"] = f"{urls.result(assessment_id)}?{request.url.query}"
     return response
 
 

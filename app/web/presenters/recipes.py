@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from app.decision.bank import BANK
 from app.decision.profile import Profile
@@ -27,6 +28,15 @@ from app.recipes.dataset import DatasetReport
 from app.recipes.hardware import load_hardware
 from app.web.errors import PageNotFound
 from app.web.presenters import urls
+from app.web.presenters.recipe_answers import (
+    PAGE_KEYS,
+    hosted_cost,
+    hosted_first,
+    page_settings,
+    plain_error,
+    playbook_context,
+    provider_options,
+)
 from app.web.uploads import MAX_UPLOAD_BYTES
 
 TEACHER_KEYS = ("teacher_model", "teacher_params_b")
@@ -62,6 +72,7 @@ FORMAT_LABELS = {
     "skypilot": "SkyPilot task (YAML)",
     "kubernetes": "Kubernetes ConfigMap and Job (YAML)",
     "slurm": "Slurm batch script (sbatch)",
+    "script": "Training script (Python, transformers)",
 }
 # Schedulers the app does not drive: grouped apart on the page, each wrapping the TRL config.
 CLUSTER_FORMATS = ("skypilot", "kubernetes", "slurm")
@@ -71,12 +82,19 @@ SOURCES = {
     "config.json": "read from the model's config.json",
     "name": "read from the model's name",
 }
-DATASET_METHODS = {"sft": "sft", "dpo": "dpo", "distillation": "distill", "grpo": "grpo"}
+DATASET_METHODS = {
+    "sft": "sft",
+    "dpo": "dpo",
+    "distillation": "distill",
+    "grpo": "grpo",
+    "classification": "classify",
+}
 METHOD_LABELS = {
     "sft": "supervised fine-tuning: `messages` chat lines or `prompt`/`completion` pairs",
     "dpo": "preference tuning: `prompt`/`chosen`/`rejected` lines",
     "distill": "distillation: prompts only (`prompt` or a `messages` list ending with user)",
     "grpo": "reinforcement fine-tuning: `prompt` and the reference `solution` the grader checks",
+    "classify": "a classifier: the input `text` and the teacher's `label`",
 }
 LISTED_ERRORS = 20
 PLACEHOLDERS = {"max_steps": "none: epochs apply", "price_per_gpu_hour": "the table's price"}
@@ -101,6 +119,9 @@ class Configured:
     errors: dict[str, str]
     prefilled: dict[str, Any]
     assessment_id: str | None
+    settings: dict[str, Any] | None = None  # hosted or not, provider, owned GPU
+    page: dict[str, str] | None = None  # the page's own query keys (PAGE_KEYS)
+    profile: Profile | None = None
 
 
 def recipe_or_404(recipe_id: str) -> Recipe:
@@ -119,8 +140,12 @@ def configure(
     profile: Profile | None,
 ) -> Configured:
     """Resolve the query's parameters over the assessment's; collect every bad field."""
-    raw = {k: v for k, v in query.items() if k != urls.ASSESSMENT_QUERY}
+    page = {k: v for k, v in query.items() if k in PAGE_KEYS}
+    raw = {k: v for k, v in query.items() if k != urls.ASSESSMENT_QUERY and k not in PAGE_KEYS}
     overrides, errors = dict(raw), {}
+    settings = page_settings(page, profile)
+    if settings["owned"] and recipe.is_training and not raw.get("price_per_gpu_hour", "").strip():
+        overrides["price_per_gpu_hour"] = "0"  # an owned GPU costs nothing per hour
     params: RecipeParams | None = None
     for _ in range(len(raw) + 1):
         try:
@@ -135,7 +160,9 @@ def configure(
     if params is None:
         params = prepare(recipe.id, None, profile=profile)[1]
     prefilled = params_from_profile(profile) if profile is not None else {}
-    return Configured(recipe, params, raw, errors, prefilled, assessment_id)
+    return Configured(
+        recipe, params, raw, errors, prefilled, assessment_id, settings, page, profile
+    )
 
 
 def _shown(value: Any) -> str:
@@ -176,7 +203,7 @@ def _fields(c: Configured) -> list[dict[str, Any]]:
                 "explanation": explain[key],
                 "value": value,
                 "note": note,
-                "error": c.errors.get(key, "").removeprefix(f"{key}: ") or None,
+                "error": plain_error(LABELS[key], c.errors[key]) if key in c.errors else None,
                 "inputmode": "numeric" if key in INTEGER else "decimal" if key in NUMERIC else None,
                 "placeholder": PLACEHOLDERS.get(key, resolved if key in DERIVED else ""),
             }
@@ -234,13 +261,19 @@ def _estimate_view(c: Configured) -> dict[str, Any] | None:
         "flops_mantissa": mantissa,
         "flops_exponent": int(exponent),
         "duration": _duration(e.hours),
+        "range": e.hours_range,
+        "range_words": (
+            f"{_duration(e.hours_range[0])} to {_duration(e.hours_range[1]).removeprefix('about ')}"
+            if e.hours_range
+            else None
+        ),
     }
 
 
 def _exports(c: Configured, query_string: str) -> list[dict[str, Any]]:
     """Each available format rendered, with its stable download URL."""
     out = []
-    for fmt in available_formats(c.recipe):
+    for fmt in hosted_first(available_formats(c.recipe), c.settings or page_settings({}, None)):
         try:
             rendered, problem = render(c.recipe, c.params, fmt), None
         except RecipeError as exc:
@@ -275,14 +308,36 @@ def _still_prefilled(c: Configured) -> dict[str, str]:
     return {k: v for k, v in shown.items() if c.raw.get(k, v).strip().lower() == v.lower()}
 
 
+def _good_query(query_string: str, errors: Mapping[str, str]) -> str:
+    """The configuration's query without the values in error: what the page still shows."""
+    items = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True) if k not in errors]
+    return urls.query(items)
+
+
 def recipe_context(c: Configured, query_string: str) -> dict[str, Any]:
-    """Everything recipes/recipe.html shows; `query_string` is the configuration's query."""
-    ok = not c.errors
-    exports = _exports(c, query_string) if ok else []
+    """Everything recipes/recipe.html shows; `query_string` is the configuration's query.
+
+    A bad value keeps the estimate and the exports of the last valid configuration (the bad
+    field at its default) on the page, with download links that leave the bad value out.
+    """
+    good_query = _good_query(query_string, c.errors)
+    exports = _exports(c, good_query)
     fields = _fields(c) if c.recipe.is_training else []
     known = {f["key"] for f in fields}
     info = describe(c.recipe, c.params)
+    settings = c.settings or page_settings({}, None)
+    estimate_view = _estimate_view(c)
+    formats = available_formats(c.recipe)
     return {
+        "settings": settings,
+        "provider_options": provider_options(settings),
+        "hosted": hosted_cost(
+            c.recipe, estimate_view["e"] if estimate_view else None, settings, formats
+        ),
+        "playbook": playbook_context(c.recipe, c.page or {}, c.profile),
+        "plain_errors": {
+            k: plain_error(LABELS[k], m) if k in LABELS else m for k, m in c.errors.items()
+        },
         "recipe": c.recipe,
         "info": info,
         "params": c.params,
@@ -294,7 +349,7 @@ def recipe_context(c: Configured, query_string: str) -> dict[str, Any]:
         "gpu_options": _gpu_options(c),
         "errors": c.errors,
         "other_errors": [m for k, m in c.errors.items() if k not in known],
-        "estimate": _estimate_view(c) if ok else None,
+        "estimate": estimate_view,
         "exports": [x for x in exports if x["format"] not in ("eval", *CLUSTER_FORMATS)],
         "cluster_exports": [x for x in exports if x["format"] in CLUSTER_FORMATS],
         "eval": next((x for x in exports if x["format"] == "eval"), None),
@@ -327,6 +382,22 @@ def catalog_context() -> dict[str, Any]:
     }
 
 
+def _use_figures_url(recipe: Recipe, back_query: str, report: DatasetReport | None) -> str | None:
+    """The recipe configured as before, with the file's valid examples and mean tokens."""
+    if report is None or report.examples == 0:
+        return None
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(back_query, keep_blank_values=True)
+        if k not in ("examples", "tokens_per_example")
+    ]
+    figures = [
+        ("examples", str(report.examples)),
+        ("tokens_per_example", str(max(1, round(report.tokens_mean)))),
+    ]
+    return urls.recipe(recipe.id, urls.query([*kept, *figures]), fragment="estimate")
+
+
 def dataset_context(
     recipe: Recipe,
     *,
@@ -349,6 +420,7 @@ def dataset_context(
         "max_length": max_length,
         "upload_limit_kb": MAX_UPLOAD_BYTES // 1024,
         "report": report,
+        "use_url": _use_figures_url(recipe, back_query, report),
         "tool_layouts": tool_layouts(method, report.formats) if report else {},
         "format_labels": FORMAT_LABELS,
         "error": error,

@@ -11,6 +11,7 @@ from app.decision.profile import APPROACHES, Approach
 from app.decision.recommendation import Recommendation
 from app.decision.wording import WORDING
 from app.recipes import recipe_for_step
+from app.recipes.steps import changeable, step_guide
 from app.services.assessments import AssessmentState
 from app.services.ownership import ClaimChoices
 from app.web.presenters import urls
@@ -39,13 +40,16 @@ def result_context(
     def recipe_link(recipe_id: str | None) -> str | None:
         return urls.recipe_for(recipe_id, a.id) if recipe_id else None
 
+    first = first_action(rec)
     plan = []
     for approach in rec.plan:
-        reasons = [
-            {"text": r.text, "effect": r.effect, "link": change_link(r.field)}
-            for r in rec.reasons
-            if r.approach == approach
-        ]
+        reasons = unique_reasons(
+            [
+                {"text": r.text, "effect": r.effect, "link": change_link(r.field)}
+                for r in rec.reasons
+                if r.approach == approach
+            ]
+        )
         recipe = recipe_for_step(approach, rec.technique.get(approach))
         plan.append(
             {
@@ -53,10 +57,15 @@ def result_context(
                 "label": WORDING.approaches[approach].label,
                 "summary": WORDING.approaches[approach].summary,
                 "primary": approach == rec.primary,
+                "first": approach == first,
+                "keep": approach in rec.keep,
                 "technique": rec.technique.get(approach),
                 "recipe": recipe,
                 "recipe_url": recipe_link(recipe),
-                "reasons": reasons,
+                "reasons": reasons[:SHOWN_REASONS],
+                "more_reasons": reasons[SHOWN_REASONS:],
+                "guide": step_guide(approach),
+                "also": _also(approach, state.profile.task_kind, a.id),
             }
         )
     others = [
@@ -86,6 +95,7 @@ def result_context(
             "link": change_link(c.field),
         }
         for c in rec.what_would_change
+        if changeable(c.field)
     ]
     for change in changes:
         question = change["question"]
@@ -94,6 +104,8 @@ def result_context(
         "assessment": a,
         "rec": rec,
         "primary_label": WORDING.approaches[rec.primary].label,
+        "first_label": WORDING.approaches[first].label,
+        "goal_differs": first != rec.primary,
         "plan": plan,
         "others": others,
         "prerequisites": prerequisites,
@@ -110,6 +122,52 @@ def result_context(
         "review_url": urls.review(a.id),
         "ruleset": BANK.version,
     }
+
+
+# A second recipe beside a step's own, for tasks it suits better (a label, not free text).
+ALSO_RECIPES = {("distillation", "extraction_classification"): "encoder-student"}
+
+
+def _also(approach: str, task_kind: str | None, assessment_id: str) -> dict[str, str] | None:
+    """The other recipe offered beside a step's own, with its link, or None."""
+    recipe = ALSO_RECIPES.get((approach, task_kind or ""))
+    if recipe is None:
+        return None
+    return {"id": recipe, "url": urls.recipe_for(recipe, assessment_id)}
+
+
+# Reasons shown per plan step before the rest fold away.
+SHOWN_REASONS = 3
+
+
+def first_action(rec: Recommendation) -> Approach:
+    """The step to start with: the plan's first rung not already in production.
+
+    The engine's `primary` is the rung to invest in most and may come later in the plan (RAG
+    before fine-tuning); the page's headline follows the plan's order so the two never disagree.
+    """
+    return next(
+        (a for a in rec.plan if a not in rec.keep), rec.plan[0] if rec.plan else rec.primary
+    )
+
+
+def _normalised(text: str) -> str:
+    """A reason's words without case, punctuation or spacing, to spot near-duplicates."""
+    return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).split())
+
+
+def unique_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reasons without repeats (same words, or one inside another), for before against."""
+    kept: list[dict[str, Any]] = []
+    seen: list[str] = []
+    for reason in reasons:
+        words = _normalised(reason["text"])
+        if any(words == other or words in other or other in words for other in seen):
+            continue
+        seen.append(words)
+        kept.append(reason)
+    order = {"+": 0, "-": 1}
+    return sorted(kept, key=lambda r: order.get(r["effect"], 2))
 
 
 def _confidence_word(confidence: float) -> str:
@@ -168,12 +226,14 @@ def export_markdown(state: AssessmentState, rec: Recommendation) -> str:
     """The result as a Markdown document to paste into a design doc or ticket."""
     context = result_context(state, rec)
     lines = [
-        f"# Adaptation plan: {context['primary_label']} first",
+        f"# Adaptation plan: {context['first_label']} first",
         "",
         f"Assessment `{state.assessment.id}` · rules {rec.ruleset} · "
         f"confidence {context['confidence_pct']}% ({context['confidence_word']})",
         "",
     ]
+    if context["goal_differs"]:
+        lines += [f"The goal is {context['primary_label']}; the plan reaches it in order.", ""]
     if context["prerequisites"]:
         lines += ["## Before you start", ""]
         lines += [f"- [ ] {p['text']}" for p in context["prerequisites"]]
@@ -182,7 +242,11 @@ def export_markdown(state: AssessmentState, rec: Recommendation) -> str:
     for number, step in enumerate(context["plan"], 1):
         technique = f" ({step['technique']})" if step["technique"] else ""
         lines.append(f"{number}. **{step['label']}**{technique}: {step['summary']}")
-        for r in step["reasons"]:
+        if step["guide"]:
+            lines.append(f"   - First: {step['guide'].first}")
+            lines.append(f"   - It worked when: {step['guide'].check}")
+            lines.append(f"   - Next rung: {step['guide'].next}")
+        for r in step["reasons"] + step["more_reasons"]:
             lines.append(f"   - {'For' if r['effect'] == '+' else 'Against'}: {r['text']}")
     lines += ["", "## Scores", "", "| approach | score |", "|---|---|"]
     lines += [f"| {b['label']} | {b['percent']} |" for b in context["chart"]["bars"]]
@@ -190,7 +254,7 @@ def export_markdown(state: AssessmentState, rec: Recommendation) -> str:
         lines += ["", "## What would change this", ""]
         lines += [
             f"- If *{c['question'].title if c['question'] else c['field']}* were "
-            f"**{c['to_label']}**, the first step would be {c['primary']}."
+            f"**{c['to_label']}**, the approach to invest in would be {c['primary']}."
             for c in context["changes"]
         ]
     lines += ["", "## Answers", ""]

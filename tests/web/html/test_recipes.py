@@ -75,7 +75,12 @@ def test_every_recipe_page_renders(client: TestClient, recipe_id: str) -> None:
         assert upload["action"] == urls.dataset_check(recipe_id)
         assert upload["enctype"] == "multipart/form-data"
     else:
-        assert content.select("form") == []  # playbooks have no parameters
+        # Playbooks have no training parameters; two take figures from the assessment.
+        forms = content.select("form")
+        if recipe_id in ("rag-index", "long-context-cache"):
+            assert [f["action"] for f in forms] == [urls.recipe(recipe_id) + "#figures"]
+        else:
+            assert forms == []
         assert "Estimate" not in page.get_text()
     # Copy buttons wait for JavaScript; nothing inline under the strict CSP.
     copy_buttons = page.select("button[data-copy]")
@@ -166,11 +171,23 @@ def test_bad_values_rerender_with_422_next_to_the_field(client: TestClient) -> N
     assert examples["value"] == "many" and examples["aria-invalid"] == "true"
     assert not _field(text, "max_length").has_attr("aria-invalid")
     assert _field(text, "max_length")["value"] == "4096"  # the valid input is kept too
-    assert one(text, "p.error#error-epochs").get_text().startswith("expected a number")
+    # Plain words at the field and in the summary.
+    assert one(text, "p.error#error-epochs").get_text() == (
+        "Epochs must be a number above 0, at most 100."
+    )
+    assert one(text, "p.error#error-examples").get_text() == (
+        "Training examples must be a whole number from 1 to 100,000,000."
+    )
     assert epochs["aria-describedby"] == "help-epochs error-epochs"
     summary = one(text, '.error-summary[role="alert"]')
     assert "#param-examples" in hrefs(summary)
-    assert "Fix the marked values to see the estimate." in one(text, "#estimate").get_text()
+    # The last valid configuration stays visible: the estimate (bad fields at their defaults,
+    # the valid max_length kept) and exports whose links leave the bad values out.
+    estimate_text = one(text, "#estimate").get_text()
+    assert "Trained tokens" in estimate_text and "1,536,000" in estimate_text
+    trl = one(text, "#format-trl a[download]")["href"]
+    assert "max_length=4096" in trl and "epochs" not in trl and "examples" not in trl
+    assert client.get(trl).status_code == 200
     # A model without a size in its name needs params_b: the message sits at that field.
     page = client.get(urls.recipe("sft-lora", "base_model=acme/mystery-model"))
     assert page.status_code == 422

@@ -53,15 +53,17 @@ def test_the_plan_uses_the_wording_file(client: TestClient) -> None:
     assessment_id = new_assessment(client, answers=MANY_STEPS)["id"]
     recommendation = client.get(f"/api/assessments/{assessment_id}").json()["recommendation"]
     result = parse(client.get(urls.result(assessment_id)).text)
-    primary = WORDING.approaches[recommendation["primary"]]
-    assert one(result, "h1").get_text().endswith(f"{primary.label} first")
+    # The headline names the plan's first rung: the page never says one thing and lists another.
+    first = WORDING.approaches[recommendation["plan"][0]]
+    assert one(result, "h1").get_text().endswith(f"{first.label} first")
+    assert "start here" in one(result, "ol.plan > li.first-action").get_text()
     plan = [item.get_text() for item in result.select("ol.plan > li")]
     for approach, item in zip(recommendation["plan"], plan, strict=True):
         words = WORDING.approaches[approach]
         assert item.strip().startswith(words.label) and words.summary in item
     checklist = [item.get_text() for item in result.select("ul.checklist > li")]
     for prerequisite, item in zip(recommendation["prerequisites"], checklist, strict=True):
-        assert item.startswith(WORDING.prerequisites[prerequisite].label)
+        assert item.strip().startswith(WORDING.prerequisites[prerequisite].label)
 
 
 def test_every_plan_step_and_prerequisite_links_to_a_recipe_page(client: TestClient) -> None:
