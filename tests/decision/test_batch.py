@@ -80,7 +80,13 @@ def test_describe_validation_error_for_the_web_layer() -> None:
     with pytest.raises(ValidationError) as err:
         Profile.model_validate({"gap": "facts", "risk": "extreme", "corpus_tokens": -1, "x": 1})
     problems = {p["field"]: p for p in describe_validation_error(err.value)}
-    assert problems["gap"]["allowed"] == ["knowledge", "behavior", "both", "unsure", "cost_or_latency"]
+    assert problems["gap"]["allowed"] == [
+        "knowledge",
+        "behavior",
+        "both",
+        "unsure",
+        "cost_or_latency",
+    ]
     assert problems["risk"]["allowed"] == ["low", "medium", "high"]
     assert "'extreme' is not allowed" in problems["risk"]["message"]
     assert problems["corpus_tokens"]["allowed"] is None

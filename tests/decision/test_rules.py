@@ -40,7 +40,10 @@ def _first_rule(d: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             lambda d: _first_rule(d)["when"][0].update({"in": ["knowlege"]}),
-            ["'knowlege' is not allowed", "allowed values: knowledge, behavior, both, unsure, cost_or_latency"],
+            [
+                "'knowlege' is not allowed",
+                "allowed values: knowledge, behavior, both, unsure, cost_or_latency",
+            ],
         ),
         (lambda d: _first_rule(d).update(approach="retrieval"), ["approach", "retrieval"]),
         (lambda d: _first_rule(d)["when"][0].update(lt=5), ["give exactly one of"]),

@@ -137,18 +137,19 @@ async def answer(request: Request) -> Response:
     check_csrf(request, _text(form.get("csrf_token")))
     values = [v for v in form.getlist("value") if isinstance(v, str)]
     exact = _text(form.get("exact"))
-    if exact and exact.strip():
-        values = [exact]  # a typed number wins over a suggested one
+    unit = _text(form.get("unit"))
     question = questionnaire.question_or_404(question_id)
     to_review = form.get("return") == "review"
     try:
-        value = parse_form_answer(question_id, values)
-    except AnswerError:
+        # A typed number beside a different preset is a conflict (422), never a guess.
+        value = parse_form_answer(question_id, values, typed=exact, unit=unit)
+    except AnswerError as refused:
         # Nothing is stored: read without waiting for SQLite's write lock.
         state = await in_lean_transaction(request, _reader(request, assessment_id), write=False)
-        message = questionnaire.form_error(question, values)
+        message = questionnaire.form_error(question, values, refused, typed=exact)
+        submitted = [*values, exact] if exact and exact.strip() else values
         context = questionnaire.step_context(
-            state, question, submitted=values, error=message, returning=to_review
+            state, question, submitted=submitted, error=message, returning=to_review, unit=unit
         )
         return renderer(request).render(request, STEP_TEMPLATE, context, status_code=422)
 

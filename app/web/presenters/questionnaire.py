@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from app.decision.bank import BANK, NOT_SURE, AnswerError, Question, next_question
+from app.decision.quantities import ACCEPTED
 from app.services.assessments import AssessmentRecord, AssessmentState
 from app.web.errors import PageNotFound
 from app.web.presenters import urls
@@ -50,17 +51,24 @@ def url_after(answers: Mapping[str, Any], assessment_id: str, question_id: str) 
     return urls.step(assessment_id, following.id)
 
 
-def form_error(question: Question, values: list[str]) -> str:
+def form_error(
+    question: Question,
+    values: list[str],
+    refused: AnswerError | None = None,
+    typed: str | None = None,
+) -> str:
     """What to tell a person whose answer was refused, in the page's own words."""
+    if refused is not None and refused.plain:
+        return refused.plain
     unsure = f", or choose “{question.not_sure_label}”" if question.not_sure else ""
-    if not any(v.strip() for v in values):
+    if not any(v.strip() for v in [*values, typed or ""]):
         if question.kind == "number":
             return f"Choose one of the answers or type a number{unsure}."
         if question.kind == "multi":
             return f"Tick at least one answer{unsure}."
         return f"Choose an answer to continue{unsure}."
     if question.kind == "number":
-        return "Type a whole number, 0 or more, without units (for example 1500)."
+        return f"Type {ACCEPTED}, or choose one of the answers."
     if question.kind == "multi":
         return "Tick only the answers listed."
     return "Choose one of the answers listed."
@@ -89,6 +97,7 @@ def step_context(
     submitted: list[str] | None,
     error: str | None,
     returning: bool = False,
+    unit: str | None = None,
 ) -> dict[str, Any]:
     """Context of one step page: the question, the answer so far, progress and Back.
 
@@ -112,6 +121,8 @@ def step_context(
         "question": question,
         "chosen": chosen,
         "exact": exact,
+        "unit": unit or (question.units[0].id if question.units else None),
+        "accepted": ACCEPTED,
         "options": options,
         "not_sure_value": NOT_SURE,
         "answered": question.id in state.answers,
