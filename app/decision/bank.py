@@ -396,3 +396,47 @@ def answers_from_profile(profile: Profile) -> dict[str, AnswerValue]:
 def walk(answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
     """One pass over the bank: the visible questions and the answers that count (answered)."""
     return _effective(answers)
+
+
+class Screen(BaseModel):
+    """One screen of the questionnaire: the questions of one section, in asking order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    title: str
+    questions: tuple[Question, ...]
+
+
+def _screens(questions: Sequence[Question]) -> tuple[Screen, ...]:
+    """The bank's sections, in order of first appearance, as screens."""
+    by_section: dict[str, list[Question]] = {}
+    for q in questions:
+        by_section.setdefault(q.section, []).append(q)
+    return tuple(
+        Screen(slug="-".join(title.lower().split()), title=title, questions=tuple(qs))
+        for title, qs in by_section.items()
+    )
+
+
+SCREENS: tuple[Screen, ...] = _screens(BANK.questions)
+SCREEN_OF: dict[str, Screen] = {q.id: s for s in SCREENS for q in s.questions}
+
+
+def screen_by_slug(slug: str) -> Screen | None:
+    """The screen with that slug, if any."""
+    return next((s for s in SCREENS if s.slug == slug), None)
+
+
+def only_if(question: Question) -> list[tuple[Question, str]]:
+    """The earlier questions a question depends on, each with a phrase saying when it applies."""
+    found = []
+    for c in question.show_if:
+        asked = BANK.get(c.field)
+        if c.in_ is not None:
+            labels = [asked.label_for(v) or str(v) for v in c.in_]
+            found.append((asked, "only if you answered " + " or ".join(f"“{x}”" for x in labels)))
+        elif c.not_in is not None:
+            labels = [asked.label_for(v) or str(v) for v in c.not_in]
+            found.append((asked, "not if you answered " + " or ".join(f"“{x}”" for x in labels)))
+    return found
