@@ -240,9 +240,13 @@ def screen_context(
         path = sorted([*path, screen], key=SCREENS.index)
     position = path.index(screen) + 1
     earlier = path[position - 2] if position > 1 else None
+    on_screen = shown(screen, current)
+    if screen is MORE and answers is not None:
+        # The "more" screen lists open questions; one answered in the form stays on it.
+        ids = {q.id for q in open_questions(state.answers)} | {s.question.id for s in on_screen}
+        on_screen = [Shown(q) for q in BANK.questions if q.id in ids]
     questions = [
-        _question_view(s, current, form, (errors or {}).get(s.question.id))
-        for s in shown(screen, current)
+        _question_view(s, current, form, (errors or {}).get(s.question.id)) for s in on_screen
     ]
     return {
         "assessment": a,
