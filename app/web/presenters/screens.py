@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from app.decision.bank import (
@@ -31,6 +32,8 @@ from app.web.presenters.questionnaire import Progress, answer_label, form_error
 # Seconds a person takes per question, read and answered: the start page's estimate.
 SECONDS_PER_QUESTION = 7
 FIRST = SCREENS[0]
+# Position by slug: Screen models compare field by field, which `tuple.index` would do.
+_POSITION = {s.slug: i for i, s in enumerate(SCREENS)}
 
 
 def screen_or_404(slug: str) -> Screen:
@@ -54,24 +57,46 @@ MORE = Screen(slug="more", title="A few more questions", questions=())
 
 
 def shown(screen: Screen, answers: Mapping[str, Any]) -> list[Shown]:
-    """The questions a screen asks, given these answers (see `_shown_on`; MORE asks the
+    """The questions a screen asks, given these answers (see `_plan`; MORE asks the
     questions still open anywhere)."""
     if screen is MORE:
         return [Shown(q) for q in open_questions(answers)]
-    return _shown_on(screen, answers)
+    return list(_plan(_key(answers))[_POSITION[screen.slug]])
 
 
-def _shown_on(screen: Screen, answers: Mapping[str, Any]) -> list[Shown]:
-    """The questions a section's screen asks, given these answers.
+def _key(answers: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Answers as a hashable key (lists from JSON become tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items()))
+
+
+@lru_cache(maxsize=256)
+def _plan(key: tuple[tuple[str, Any], ...]) -> tuple[tuple[Shown, ...], ...]:
+    """What every screen asks, given these answers, in one walk of the bank (a request asks
+    for several screens: the progress counts them, the post looks ahead).
 
     A question whose condition reads an unanswered question of the same screen is shown as
     pending with the condition in words (without JavaScript nothing re-renders it; with htmx
     the screen re-renders on each change and it appears or goes). After the first screen, an
     unanswered question that no answer could change the advice with is skipped.
     """
+    answers = dict(key)
     visible, counted = walk(answers)
-    on_screen = {q.id for q in screen.questions}
     visible_ids = {q.id for q in visible}
+    skip = cannot_change_advice(Profile.model_validate(counted), visible_ids - answers.keys())
+    return tuple(
+        tuple(_on_screen(screen, answers, counted, visible_ids, skip)) for screen in SCREENS
+    )
+
+
+def _on_screen(
+    screen: Screen,
+    answers: Mapping[str, Any],
+    counted: Mapping[str, Any],
+    visible_ids: set[str],
+    skip: frozenset[str],
+) -> list[Shown]:
+    """What one section's screen asks (see `_plan`)."""
+    on_screen = {q.id for q in screen.questions}
     out: list[Shown] = []
     for q in screen.questions:
         if q.id in visible_ids:
@@ -84,11 +109,7 @@ def _shown_on(screen: Screen, answers: Mapping[str, Any]) -> list[Shown]:
     if screen is FIRST:
         return out
     # A pending question waits on an answer above it: the live re-render decides it then.
-    unanswered = [s.question.id for s in out if s.question.id not in answers and not s.pending]
-    if not unanswered:
-        return out
-    skip = cannot_change_advice(Profile.model_validate(counted), unanswered)
-    kept = [s for s in out if s.question.id not in skip]
+    kept = [s for s in out if s.pending or s.question.id not in skip]
     asking = {s.question.id for s in kept}
     # A pending question whose question above was skipped waits for nothing: drop it too.
     return [
@@ -102,20 +123,20 @@ def open_questions(answers: Mapping[str, Any]) -> list[Question]:
     """The questions the screens ask that are still unanswered, in asking order."""
     return [
         s.question
-        for screen in SCREENS
-        for s in _shown_on(screen, answers)
+        for screen_shown in _plan(_key(answers))
+        for s in screen_shown
         if not s.pending and s.question.id not in answers
     ]
 
 
 def screens_with_questions(answers: Mapping[str, Any]) -> list[Screen]:
     """The screens this path takes: those with at least one question to show."""
-    return [s for s in SCREENS if shown(s, answers)]
+    return [screen for screen, on in zip(SCREENS, _plan(_key(answers)), strict=True) if on]
 
 
 def first_open(answers: Mapping[str, Any], after: Screen | None = None) -> Screen | None:
     """The first screen (after `after`, else from the start) still asking something."""
-    start = SCREENS.index(after) + 1 if after is not None else 0
+    start = _POSITION[after.slug] + 1 if after is not None else 0
     for screen in SCREENS[start:]:
         if any(s.question.id not in answers for s in shown(screen, answers) if not s.pending):
             return screen
@@ -143,11 +164,12 @@ def url_after(
     target: Screen | None = None
     if not returning and screen is not MORE:
         path = screens_with_questions(answers)
-        later = [s for s in path if SCREENS.index(s) > SCREENS.index(screen)]
+        later = [s for s in path if _POSITION[s.slug] > _POSITION[screen.slug]]
         target = later[0] if later else None
     if target is None and opened:
-        sections = {SCREEN_OF[q.id] for q in opened}
-        target = sections.pop() if returning and len(sections) == 1 else MORE
+        sections = {SCREEN_OF[q.id].slug for q in opened}
+        one = SCREENS[_POSITION[sections.pop()]] if len(sections) == 1 else None
+        target = one if returning and one is not None else MORE
         if target is screen and screen is not MORE:
             target = MORE  # the same screen again would look like a failed post
     if target is None:
@@ -236,9 +258,9 @@ def screen_context(
     path = screens_with_questions(current)
     if screen is MORE:
         path = [*path, MORE]
-    elif screen not in path:
-        path = sorted([*path, screen], key=SCREENS.index)
-    position = path.index(screen) + 1
+    elif all(s is not screen for s in path):
+        path = sorted([*path, screen], key=lambda s: _POSITION[s.slug])
+    position = next(i for i, s in enumerate(path) if s is screen) + 1
     earlier = path[position - 2] if position > 1 else None
     on_screen = shown(screen, current)
     if screen is MORE and answers is not None:
@@ -314,9 +336,7 @@ def _form_values(value: Any) -> list[str]:
 
 def asked(answers: Mapping[str, Any]) -> set[str]:
     """Every question the screens ask with these answers (skipped ones left out)."""
-    return {
-        s.question.id for screen in SCREENS for s in _shown_on(screen, answers) if not s.pending
-    }
+    return {s.question.id for on in _plan(_key(answers)) for s in on if not s.pending}
 
 
 def estimate() -> tuple[int, int]:
