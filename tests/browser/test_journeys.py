@@ -171,7 +171,7 @@ def test_the_review_walks_the_questions_a_change_opens(page: Any, live_server: s
     page.wait_for_url(SCREEN)
     page.locator('input[name="gap"][value="knowledge"]').check()
     _settled(page)
-    visited = []
+    visited: list[str] = []
     while "/screens/" in page.url:
         assert len(visited) < 4, visited
         visited.append(page.url)

@@ -159,7 +159,7 @@ def _primary(client: TestClient, assessment_id: str) -> str:
 
 
 def test_a_knowledge_gap_skips_training_only_questions(client: TestClient) -> None:
-    assessment_id, seen, _ = _walk(client, POLICY_ASSISTANT)
+    assessment_id, _, _ = _walk(client, POLICY_ASSISTANT)
     stored = client.get(f"/api/assessments/{assessment_id}").json()["answers"]
     asked_training = {"gpu", "ml_expertise", "finetune_pilot_result", "data_matches_target"}
     assert not asked_training & set(stored), sorted(asked_training & set(stored))
@@ -168,7 +168,7 @@ def test_a_knowledge_gap_skips_training_only_questions(client: TestClient) -> No
 def test_the_advice_panel_updates_and_says_what_the_answer_did(client: TestClient) -> None:
     assessment_id, url, token = _start(client)
     page = parse(client.get(url).text)
-    assert page.select_one("#advice-so-far .primary").get_text() == "Prompting"
+    assert one(page, "#advice-so-far .primary").get_text() == "Prompting"
     live = urls.screen_live(assessment_id, SCREENS[0].slug)
     body = urlencode([("csrf_token", token), ("gap", "knowledge"), ("_changed", "gap")])
     response = client.post(live, content=body, headers={**FORM, **HTMX})
@@ -176,7 +176,7 @@ def test_the_advice_panel_updates_and_says_what_the_answer_did(client: TestClien
     fragment = parse(response.text)
     panel = one(fragment, "#advice-so-far")
     assert panel["hx-swap-oob"] == "true"
-    assert "raised" in panel.select_one(".effect").get_text()
+    assert "raised" in one(panel, ".effect").get_text()
     # Nothing was stored by the live preview.
     assert client.get(f"/api/assessments/{assessment_id}").json()["answers"] == {}
     # Without JavaScript the next screen shows the effect of the screen just posted.
@@ -213,7 +213,7 @@ def test_changing_a_branching_answer_on_the_review_walks_exactly_the_new_questio
 ) -> None:
     assessment_id, _, _ = _walk(client, SUPPORT_BOT)
     review = parse(client.get(urls.review(assessment_id)).text)
-    change = next(a["href"] for a in review.select("dl.answers a") if "#q-gap" in a["href"])
+    change = next(str(a["href"]) for a in review.select("dl.answers a") if "#q-gap" in a["href"])
     url = change.split("#")[0]
     page = parse(client.get(url).text)
     token = one(page, 'input[name="csrf_token"]')["value"]
@@ -223,12 +223,12 @@ def test_changing_a_branching_answer_on_the_review_walks_exactly_the_new_questio
     walk = urlsplit(response.headers["location"])
     assert "return=review" in walk.query
     before = set(client.get(f"/api/assessments/{assessment_id}").json()["answers"])
-    location, visited = response.headers["location"], []
+    location, visited = response.headers["location"], list[str]()
     while "/screens/" in location:
         assert len(visited) < 7, visited
         visited.append(urlsplit(location).path.rsplit("/", 1)[1])
         page = parse(client.get(location).text)
-        asked = {f["id"].removeprefix("q-") for f in page.select("fieldset.question")}
+        asked = {str(f["id"]).removeprefix("q-") for f in page.select("fieldset.question")}
         assert asked - before, f"{visited[-1]} asks nothing new"
         body = urlencode([("csrf_token", token), ("return", "review"), *_fields(page, {})])
         step = client.post(location, content=body, headers=FORM, follow_redirects=False)
