@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from app.decision.bank import BANK
 from bench.baseline_app import ASSESSMENT_ID, CSRF_COOKIE
 from tests.serving import csrf_token_in, free_port
 
@@ -123,10 +124,13 @@ def run() -> bool:
         with httpx.Client(base_url=f"http://127.0.0.1:{app_port}") as client:
             started = client.post("/assessments", data={"csrf_token": _token(client)})
             assert started.status_code == 303, (started.status_code, started.text[:300])
-            step_url = started.headers["location"]
+            screen_url = started.headers["location"]  # the start opens the first screen
+            assessment_id = screen_url.split("/")[2]
+            question = BANK.questions[0].id
+            step_url = f"/assessments/{assessment_id}/steps/{question}"
             token = _token(client, step_url)
             cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-        question = step_url.rstrip("/").rsplit("/", 1)[1]
+        screen_form = _screen_form(token)
         bare_url = f"http://127.0.0.1:{base_port}/assessments/{ASSESSMENT_ID}/steps/{question}"
         # The bare page signs its form token from a cookie nonce too.
         bare_cookie = {"Cookie": f"{CSRF_COOKIE}={secrets.token_urlsafe(32)}"}
@@ -152,6 +156,13 @@ def run() -> bool:
                 bare_url,
                 _post_script(f"value={_first_value(question)}", bare_cookie),
             ),
+            # The first screen (its questions, the advice panel) and its post (every answer
+            # of the screen; after the first round they are unchanged and add no revision).
+            "screen": (f"http://127.0.0.1:{app_port}{screen_url}", _get_script({"Cookie": cookie})),
+            "screen_post": (
+                f"http://127.0.0.1:{app_port}{screen_url}",
+                _post_script(screen_form, {"Cookie": cookie}),
+            ),
         }
         runs: dict[str, list[Load]] = {name: [] for name in cases}
         for round_number in range(1, ROUNDS + 1):
@@ -164,7 +175,7 @@ def run() -> bool:
                     for n, r in runs.items()
                 )
             )
-        step, bare_page, answer, bare_insert = (_best(runs[n]) for n in cases)
+        step, bare_page, answer, bare_insert, screen, screen_post = (_best(runs[n]) for n in cases)
     finally:
         app.terminate()
         base.terminate()
@@ -175,6 +186,8 @@ def run() -> bool:
     for name, ours, bare, budget in (
         ("step page", step, bare_page, BUDGET_STEP),
         ("answer post", answer, bare_insert, BUDGET_ANSWER),
+        ("screen page", screen, bare_page, BUDGET_STEP),
+        ("screen post", screen_post, bare_insert, BUDGET_ANSWER),
     ):
         ratio = ours.requests_per_s / bare.requests_per_s
         p99_limit = max(100.0, 2 * bare.p99_ms)
@@ -208,11 +221,22 @@ def _token(client: httpx.Client, path: str = "/") -> str:
     return csrf_token_in(client.get(path).text)
 
 
-def _first_value(question: str) -> str:
-    """A valid form value for the first question."""
-    from app.decision.bank import BANK
+def _screen_form(token: str) -> str:
+    """The first screen's form, every question answered with its first option."""
+    from urllib.parse import urlencode
 
+    from app.decision.bank import SCREENS
+
+    fields = [("csrf_token", token)]
+    fields += [(q.id, _first_value(q.id)) for q in SCREENS[0].questions]
+    return urlencode(fields)
+
+
+def _first_value(question: str) -> str:
+    """A valid form value for a question: its first option."""
     option = next(o for o in BANK.get(question).options if o.value is not None)
+    if isinstance(option.value, bool):
+        return "true" if option.value else "false"
     return str(option.value)
 
 

@@ -3,7 +3,7 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var root = document.getElementById("content");
   if (!root || !root.contains(event.detail.elt) && event.detail.elt !== root) return;
   // A polling part of the page (a running job) updates in place: the reader keeps their place.
-  if (event.detail.elt.closest && event.detail.elt.closest("[data-poll], #job-live")) return;
+  if (event.detail.elt.closest && event.detail.elt.closest("[data-poll], #job-live, [data-live]")) return;
   var target = root.querySelector("[aria-invalid=true]") || root.querySelector("h1");
   if (target) {
     if (!target.hasAttribute("tabindex") && target.tagName === "H1") target.setAttribute("tabindex", "-1");
@@ -30,3 +30,9 @@ document.addEventListener("click", function (event) {
 });
 // Copy buttons start hidden (useless without JavaScript); show them wherever htmx loads content.
 document.addEventListener("htmx:load", function (event) { if (navigator.clipboard) event.target.querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; }); });
+// A screen re-renders on every change (htmx): tell the server which question changed last, so
+// the advice panel can say what that answer did.
+document.addEventListener("change", function (event) {
+  var form = event.target.form;
+  if (form && form.elements._changed && event.target.name) form.elements._changed.value = event.target.name.split(".")[0];
+}, true);

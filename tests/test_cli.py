@@ -63,7 +63,7 @@ def test_recommend_batch_from_stdin() -> None:
 @pytest.mark.parametrize(
     ("content", "needles"),
     [
-        ('{"gap": "knowlege"}', ["gap", "knowledge, behavior, both, unsure"]),
+        ('{"gap": "knowlege"}', ["gap", "knowledge, behavior, both, unsure, cost_or_latency"]),
         ('{"labeled_examples": -1}', ["labeled_examples", ">= 0"]),
         ('{"colour": "red"}', ["colour", "known fields"]),
         ("not json", ["JSON"]),

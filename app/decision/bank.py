@@ -14,6 +14,14 @@ from app.decision.compiler import build, test_source, var
 from app.decision.conditions import Condition
 from app.decision.fields import BOOL, ENUM, FIELDS, INT, SET
 from app.decision.profile import Profile
+from app.decision.quantities import (
+    ACCEPTED,
+    MAX_COUNT,
+    CountError,
+    Unit,
+    in_profile_units,
+    parse_count,
+)
 from app.decision.rules import DATA_DIR, RULESET_VERSION
 
 QUESTIONS_PATH = DATA_DIR / "questions.toml"
@@ -30,9 +38,19 @@ class BankError(ValueError):
 class AnswerError(ValueError):
     """An answer the question does not accept; names the question and the allowed values."""
 
-    def __init__(self, question_id: str, message: str, allowed: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        question_id: str,
+        message: str,
+        allowed: list[Any] | None = None,
+        *,
+        kind: str = "answer_error",
+        plain: str | None = None,
+    ) -> None:
         self.question_id = question_id
         self.allowed = allowed
+        self.kind = kind  # "conflict": two inputs of one question disagree
+        self.plain = plain  # the same in the page's words, when it differs from the generic one
         self.message = f"question '{question_id}': {message}"
         if allowed:
             shown = ", ".join(str(a).lower() if isinstance(a, bool) else str(a) for a in allowed)
@@ -65,6 +83,8 @@ class Question(BaseModel):
     not_sure_label: str = "Not sure"
     show_if: tuple[Condition, ...] = ()
     unit: str | None = None
+    # Units a typed count may be given in; the first is the profile's own (per = 1).
+    units: tuple[Unit, ...] = ()
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -111,7 +131,24 @@ class Question(BaseModel):
                 raise ValueError(f"question {self.id!r} has no label for: {missing}")
         if bad or len(set(map(repr, values))) != len(values):
             raise ValueError(f"question {self.id!r} has invalid or repeated option values: {bad}")
+        if self.units and (self.kind != "number" or self.units[0].per != 1):
+            raise ValueError(f"question {self.id!r}: units need a count, the first with per = 1")
+        if len({u.id for u in self.units}) != len(self.units):
+            raise ValueError(f"question {self.id!r} repeats a unit id")
         return self
+
+    def unit_for(self, unit_id: str | None) -> Unit | None:
+        """The unit with that id (None: the profile's own); AnswerError for an unknown one."""
+        if not unit_id or not self.units:
+            if unit_id and unit_id != (self.unit or ""):
+                raise AnswerError(self.id, f"unit {unit_id!r} is not offered", kind="unit")
+            return None
+        found = next((u for u in self.units if u.id == unit_id), None)
+        if found is None:
+            raise AnswerError(
+                self.id, f"unit {unit_id!r} is not offered", [u.id for u in self.units], kind="unit"
+            )
+        return found
 
 
 class QuestionBank(BaseModel):
@@ -162,9 +199,6 @@ def load_bank(path: Path = QUESTIONS_PATH) -> QuestionBank:
 BANK: QuestionBank = load_bank()
 
 
-# Counts above this are typos, and every store keeps them exact (SQLite holds 64-bit integers:
-# larger ones came back as floats that the profile then refused, breaking the assessment).
-MAX_COUNT = 10**15
 _COUNT_RULE = f"give a whole number >= 0, at most {MAX_COUNT:,}"
 
 
@@ -203,29 +237,91 @@ def parse_answer(question_id: str, raw: Any) -> AnswerValue:
 _YES = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
-def parse_form_answer(question_id: str, values: list[str]) -> AnswerValue:
-    """Validate an answer from an HTML form (all strings); "not_sure" means unknown."""
+def parse_form_answer(
+    question_id: str,
+    values: list[str],
+    *,
+    typed: str | None = None,
+    unit: str | None = None,
+) -> AnswerValue:
+    """Validate an answer from an HTML form (all strings); "not_sure" means unknown.
+
+    `typed` is the free number field of a count question, `unit` the unit it was given in.
+    Two inputs that disagree (a preset and a different typed number; "Not sure" beside an
+    answer) are a conflict, never resolved by guessing which one was meant.
+    """
     q = BANK.get(question_id)
     items = [v.strip() for v in values if v.strip()]
+    text = (typed or "").strip()
     if NOT_SURE in items:
+        others = [v for v in items if v != NOT_SURE] + ([text] if text else [])
+        if others:
+            shown = ", ".join(_shown(q, v) for v in others)
+            raise AnswerError(
+                q.id,
+                f"conflict: {q.not_sure_label!r} together with {shown}",
+                kind="conflict",
+                plain=f"You chose “{q.not_sure_label}” and also {shown}: keep only one.",
+            )
         return parse_answer(q.id, None)
     if q.kind == "multi":
         return parse_answer(q.id, items)
+    if q.kind == "number":
+        return _form_count(q, items, text, unit)
     if len(items) != 1:
         raise AnswerError(q.id, "choose exactly one answer", q.values)
-    text = items[0]
-    if q.kind == "number":
-        digits = text.replace(",", "").replace("_", "")
-        # ASCII only: "²".isdigit() holds but int() refuses it; length before int() for the same
-        # reason (Python will not convert thousands of digits).
-        if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(MAX_COUNT)):
-            raise AnswerError(q.id, f"{text!r} is not valid: {_COUNT_RULE}")
-        return _whole(q, int(digits))
     if q.kind == "yes_no":
-        if text.lower() not in _YES:
-            raise AnswerError(q.id, f"{text!r} is not valid: answer yes or no", q.values)
-        return _YES[text.lower()]
-    return parse_answer(q.id, text)
+        if items[0].lower() not in _YES:
+            raise AnswerError(q.id, f"{items[0]!r} is not valid: answer yes or no", q.values)
+        return _YES[items[0].lower()]
+    return parse_answer(q.id, items[0])
+
+
+def _shown(question: Question, form_value: str) -> str:
+    """A form value as the page showed it: its label, else the text typed."""
+    label = next((o.label for o in question.options if _as_form(o.value) == form_value), None)
+    return f"“{label}”" if label else f"“{form_value}”"
+
+
+def _as_form(value: Any) -> str:
+    """An option value as its form field carries it."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _form_count(q: Question, items: list[str], text: str, unit_id: str | None) -> int:
+    """A count question's answer: one preset, or a typed number in one of its units."""
+    presets = [_preset(q, v) for v in items]
+    if len(presets) > 1:
+        raise AnswerError(q.id, "choose exactly one answer", q.values)
+    if text:
+        unit = q.unit_for(unit_id)
+        try:
+            count = parse_count(text)
+            value = in_profile_units(count, unit) if unit else count
+        except CountError as exc:
+            raise AnswerError(
+                q.id, str(exc), plain=f"“{text}” is not a number this form reads: give {ACCEPTED}."
+            ) from None
+        if presets and presets[0] != value:
+            label = _shown(q, items[0])
+            raise AnswerError(
+                q.id,
+                f"conflict: the answer {label} and the typed number {text!r} differ",
+                kind="conflict",
+                plain=f"You chose {label} and typed “{text}”: keep only one.",
+            )
+        return _whole(q, value)
+    if not presets:
+        raise AnswerError(q.id, "choose exactly one answer", q.values)
+    return presets[0]
+
+
+def _preset(q: Question, form_value: str) -> int:
+    """The count a preset choice stands for (a listed value, or any count as people write it)."""
+    try:
+        return _whole(q, parse_count(form_value))
+    except CountError as exc:
+        raise AnswerError(q.id, str(exc)) from None
 
 
 Walk = Callable[[Mapping[str, Any]], tuple[list[Question], dict[str, Any]]]
@@ -300,3 +396,47 @@ def answers_from_profile(profile: Profile) -> dict[str, AnswerValue]:
 def walk(answers: Mapping[str, Any]) -> tuple[list[Question], dict[str, Any]]:
     """One pass over the bank: the visible questions and the answers that count (answered)."""
     return _effective(answers)
+
+
+class Screen(BaseModel):
+    """One screen of the questionnaire: the questions of one section, in asking order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    title: str
+    questions: tuple[Question, ...]
+
+
+def _screens(questions: Sequence[Question]) -> tuple[Screen, ...]:
+    """The bank's sections, in order of first appearance, as screens."""
+    by_section: dict[str, list[Question]] = {}
+    for q in questions:
+        by_section.setdefault(q.section, []).append(q)
+    return tuple(
+        Screen(slug="-".join(title.lower().split()), title=title, questions=tuple(qs))
+        for title, qs in by_section.items()
+    )
+
+
+SCREENS: tuple[Screen, ...] = _screens(BANK.questions)
+SCREEN_OF: dict[str, Screen] = {q.id: s for s in SCREENS for q in s.questions}
+
+
+def screen_by_slug(slug: str) -> Screen | None:
+    """The screen with that slug, if any."""
+    return next((s for s in SCREENS if s.slug == slug), None)
+
+
+def only_if(question: Question) -> list[tuple[Question, str]]:
+    """The earlier questions a question depends on, each with a phrase saying when it applies."""
+    found = []
+    for c in question.show_if:
+        asked = BANK.get(c.field)
+        if c.in_ is not None:
+            labels = [asked.label_for(v) or str(v) for v in c.in_]
+            found.append((asked, "only if you answered " + " or ".join(f"“{x}”" for x in labels)))
+        elif c.not_in is not None:
+            labels = [asked.label_for(v) or str(v) for v in c.not_in]
+            found.append((asked, "not if you answered " + " or ".join(f"“{x}”" for x in labels)))
+    return found

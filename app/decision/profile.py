@@ -14,7 +14,7 @@ APPROACHES: tuple[Approach, ...] = get_args(Approach)
 Prerequisite = Literal["build_evals", "fix_training_data", "try_prompting_first", "safety_review"]
 PREREQUISITES: tuple[Prerequisite, ...] = get_args(Prerequisite)
 
-Gap = Literal["knowledge", "behavior", "both", "unsure"]
+Gap = Literal["knowledge", "behavior", "both", "unsure", "cost_or_latency"]
 KnowledgeKind = Literal["general", "private", "post_cutoff", "long_tail"]
 KnowledgeChange = Literal["static", "monthly", "weekly", "daily"]
 PromptingLevel = Literal["not_tried", "basic", "thorough"]

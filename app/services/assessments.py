@@ -211,6 +211,39 @@ def record_answer(
     return hot.current_answers(session, assessment_id) if read_back else {}
 
 
+def record_answers(
+    *, session: hot.Transaction, caller: Caller, assessment_id: str, values: dict[str, Any]
+) -> None:
+    """Store new current revisions of several answers (already parsed by the bank) at once:
+    one screen's post. Unchanged answers add no revision; a completed assessment is decided
+    again once, after all of them."""
+    status = require_status(
+        session=session, caller=caller, assessment_id=assessment_id, for_update=True
+    )
+    current = hot.current_answers(session, assessment_id)
+    now = utcnow()
+    changed = False
+    for question_id, value in values.items():
+        if question_id in current and _same(current[question_id], value):
+            continue
+        hot.add_answer(
+            session, assessment_id=assessment_id, question_id=question_id, value=value, now=now
+        )
+        changed = True
+    if changed and status == "completed":
+        record = hot.assessment_row(session, assessment_id)
+        assert record is not None  # locked above
+        _snapshot(session=session, state=_state(session, record.found))
+
+
+def _same(stored: Any, value: Any) -> bool:
+    """Whether a stored answer equals a parsed one (lists come back from JSON as lists)."""
+    as_list = (list, tuple)
+    if isinstance(stored, as_list) and isinstance(value, as_list):
+        return list(stored) == list(value)
+    return type(stored) is type(value) and stored == value
+
+
 def answer_history(*, session: Session, caller: Caller, assessment_id: str) -> list[StoredAnswer]:
     """Every revision of every answer, oldest first."""
     require_status(session=session, caller=caller, assessment_id=assessment_id)

@@ -12,12 +12,17 @@ from tests.browser.conftest import axe_violations, screenshot
 pytestmark = pytest.mark.browser
 
 STEP = re.compile(r".*/assessments/[^/]+/steps/\w+$")
+SCREEN = re.compile(r".*/assessments/[^/]+/screens/[\w-]+$")
 MAX_STEPS = 40
 
 
 def _start(page: Any, live_server: str) -> None:
     page.goto(live_server + "/")
     page.get_by_role("button", name="Start an assessment").click()
+    page.wait_for_url(SCREEN)
+    # The start opens the first screen (test_journeys.py walks those); this file walks the
+    # per-question step pages, which keep answering.
+    page.goto(page.url.split("/screens/")[0] + "/steps/gap")
     page.wait_for_url(STEP)
 
 
@@ -105,6 +110,8 @@ def test_keyboard_only(page: Any, live_server: str) -> None:
     page.goto(live_server + "/")
     _tab_to(page, "Start an assessment")
     page.keyboard.press("Enter")
+    page.wait_for_url(SCREEN)
+    page.goto(page.url.split("/screens/")[0] + "/steps/gap")
     page.wait_for_url(STEP)
     for _ in range(3):
         before = page.url
@@ -143,6 +150,12 @@ def test_axe_finds_no_serious_violation_on_any_page(audit_page: Any, live_server
     page.goto(live_server + "/")
     visited["start"] = axe_violations(page)
     page.get_by_role("button", name="Start an assessment").click()
+    page.wait_for_url(SCREEN)
+    visited["screen"] = axe_violations(page)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("alert").wait_for()
+    visited["screen with error"] = axe_violations(page)
+    page.goto(page.url.split("/screens/")[0] + "/steps/gap")
     page.wait_for_url(STEP)
     visited["step"] = axe_violations(page)
     page.get_by_role("button", name="Next").click()

@@ -224,8 +224,11 @@ def test_parse_answer_errors_name_question_and_values() -> None:
     """A bad answer names the question/field and lists what is allowed."""
     with pytest.raises(AnswerError) as err:
         parse_answer("gap", "knowlege")
-    assert "'gap'" in err.value.message and "knowledge, behavior, both, unsure" in err.value.message
-    assert err.value.allowed == ["knowledge", "behavior", "both", "unsure"]
+    assert (
+        "'gap'" in err.value.message
+        and "knowledge, behavior, both, cost_or_latency, unsure" in err.value.message
+    )
+    assert err.value.allowed == ["knowledge", "behavior", "both", "cost_or_latency", "unsure"]
     with pytest.raises(AnswerError, match="whole number >= 0"):
         parse_answer("labeled_examples", -5)
     with pytest.raises(AnswerError, match="whole number"):

@@ -48,10 +48,10 @@ def test_batch_error_names_line_field_and_values() -> None:
         next(gen)
     e = err.value
     assert e.line == 3 and e.field == "gap"
-    assert e.allowed == ["knowledge", "behavior", "both", "unsure"]
+    assert e.allowed == ["knowledge", "behavior", "both", "unsure", "cost_or_latency"]
     assert e.message == (
         "line 3: field 'gap': 'knowlege' is not allowed; "
-        "allowed values: knowledge, behavior, both, unsure"
+        "allowed values: knowledge, behavior, both, unsure, cost_or_latency"
     )
 
 
@@ -90,7 +90,13 @@ def test_describe_validation_error_for_the_web_layer() -> None:
     with pytest.raises(ValidationError) as err:
         Profile.model_validate({"gap": "facts", "risk": "extreme", "corpus_tokens": -1, "x": 1})
     problems = {p["field"]: p for p in describe_validation_error(err.value)}
-    assert problems["gap"]["allowed"] == ["knowledge", "behavior", "both", "unsure"]
+    assert problems["gap"]["allowed"] == [
+        "knowledge",
+        "behavior",
+        "both",
+        "unsure",
+        "cost_or_latency",
+    ]
     assert problems["risk"]["allowed"] == ["low", "medium", "high"]
     assert "'extreme' is not allowed" in problems["risk"]["message"]
     assert problems["corpus_tokens"]["allowed"] is None

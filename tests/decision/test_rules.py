@@ -20,7 +20,7 @@ def test_real_ruleset_loads_and_compiles() -> None:
     """The shipped file is valid and compiles."""
     data = parse_rules(_data())
     assert isinstance(data, RulesetData)
-    assert data.ruleset == "2026.12.1"
+    assert data.ruleset == "2026.12.2"
     assert compile_ruleset(data).version == data.ruleset
 
 
@@ -40,7 +40,10 @@ def _first_rule(d: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             lambda d: _first_rule(d)["when"][0].update({"in": ["knowlege"]}),
-            ["'knowlege' is not allowed", "allowed values: knowledge, behavior, both, unsure"],
+            [
+                "'knowlege' is not allowed",
+                "allowed values: knowledge, behavior, both, unsure, cost_or_latency",
+            ],
         ),
         (lambda d: _first_rule(d).update(approach="retrieval"), ["approach", "retrieval"]),
         (lambda d: _first_rule(d)["when"][0].update(lt=5), ["give exactly one of"]),

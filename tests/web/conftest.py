@@ -57,8 +57,9 @@ def start_assessment(client: TestClient) -> tuple[str, str, str]:
     token = str(one(start_form, f'input[name="{CSRF_FIELD}"]')["value"])
     response = post_form(client, str(start_form["action"]), token)
     assert response.status_code == 303
-    step = response.headers["location"]
-    return step.split("/")[2], step, token
+    assessment_id = response.headers["location"].split("/")[2]
+    # The start leads to the first screen; the per-question step URLs answer as before.
+    return assessment_id, urls.step(assessment_id, BANK.questions[0].id), token
 
 
 def first_value(question_id: str) -> str:

@@ -47,7 +47,13 @@ TEAM_LEAKS = (TEAM_TITLE, str(TEAM_NUMBER), f"{TEAM_NUMBER:,}")
 MEMBER_KNOWS = (SECRET_TEAM, OWNER_EMAIL, *TEAM_LEAKS)
 PASSWORD = "victim password 1"
 # Path parameters that name no one's resource, with a value the route accepts.
-PUBLIC_PARAMS = {"question_id": "gap", "kind": "json", "recipe_id": "sft-lora", "fmt": "trl"}
+PUBLIC_PARAMS = {
+    "question_id": "gap",
+    "slug": "the-gap",
+    "kind": "json",
+    "recipe_id": "sft-lora",
+    "fmt": "trl",
+}
 # Path parameters that name someone's resource: the sweep fills them with the victim's.
 PRIVATE_PARAMS = {
     "assessment_id",

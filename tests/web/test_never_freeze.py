@@ -203,6 +203,8 @@ async def _walk(base_url: str, deadline: float, walks: _Walks) -> None:
             assessment_id = location.split("/")[2]
             walks.keys[assessment_id] = client.cookies[KEY_COOKIE_PREFIX + assessment_id]
             walks.acknowledged[assessment_id] += 0  # an assessment with no answer yet counts too
+            # The start leads to the first screen; this walk answers the per-question steps.
+            location = f"/assessments/{assessment_id}/steps/gap"
             while "/steps/" in location and time.monotonic() < deadline:
                 page = await _request(client, walks, "GET", location)
                 if page is None:

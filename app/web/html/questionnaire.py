@@ -7,17 +7,18 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Route
 
 from app.decision.bank import BANK, AnswerError, parse_form_answer
-from app.services import assessments
+from app.services import assessments, ownership
 from app.storage import LeanTransaction
 from app.web.credentials import caller, hold_key, offering
 from app.web.csrf import check_csrf
 from app.web.deps import in_lean_transaction, transaction
-from app.web.presenters import how, questionnaire, urls
+from app.web.presenters import how, questionnaire, screens, urls
 from app.web.rendering import renderer
 
 router = APIRouter(include_in_schema=False)
@@ -52,18 +53,19 @@ def index(request: Request) -> Response:
     """What the advisor does, a start button, and a resume link when there is one."""
     resume = None
     resume_id = request.cookies.get(RESUME_COOKIE)
-    if resume_id:
-        try:
-            with transaction(request) as session:
+    credentials = caller(request)
+    with transaction(request) as session:
+        if resume_id:
+            try:
                 state = assessments.assessment_state(
-                    session=session, caller=caller(request), assessment_id=resume_id
+                    session=session, caller=credentials, assessment_id=resume_id
                 )
-            resume = state.assessment
-        except assessments.AssessmentNotFound:
-            resume = None
-    return renderer(request).render(
-        request, "questionnaire/index.html", questionnaire.index_context(resume)
-    )
+                resume = state.assessment
+            except assessments.AssessmentNotFound:
+                resume = None
+        held = ownership.held(session=session, caller=credentials) if credentials.edit_keys else []
+    context = questionnaire.index_context(resume, held=held, estimate=screens.estimate())
+    return renderer(request).render(request, "questionnaire/index.html", context)
 
 
 @router.get(urls.HOW_IT_DECIDES, response_class=HTMLResponse)
@@ -78,7 +80,7 @@ def start(request: Request, csrf_token: CsrfToken = None) -> Response:
     check_csrf(request, csrf_token)
     with transaction(request) as session:
         created = assessments.create_assessment(session=session)
-    response = _see_other(urls.step(created.id, BANK.questions[0].id))
+    response = _see_other(urls.screen(created.id, screens.FIRST.slug))
     hold_key(request, response, created.id, created.edit_key)
     return _remember(request, response, created.id)
 
@@ -107,7 +109,7 @@ def resume(assessment_id: str, request: Request, key: str | None = None) -> Resp
         state = assessments.assessment_state(
             session=session, caller=caller(request), assessment_id=assessment_id
         )
-    target = questionnaire.resume_url(state)
+    target = screens.resume_url(state)
     return _remember(request, _see_other(target), assessment_id)
 
 
@@ -137,18 +139,19 @@ async def answer(request: Request) -> Response:
     check_csrf(request, _text(form.get("csrf_token")))
     values = [v for v in form.getlist("value") if isinstance(v, str)]
     exact = _text(form.get("exact"))
-    if exact and exact.strip():
-        values = [exact]  # a typed number wins over a suggested one
+    unit = _text(form.get("unit"))
     question = questionnaire.question_or_404(question_id)
     to_review = form.get("return") == "review"
     try:
-        value = parse_form_answer(question_id, values)
-    except AnswerError:
+        # A typed number beside a different preset is a conflict (422), never a guess.
+        value = parse_form_answer(question_id, values, typed=exact, unit=unit)
+    except AnswerError as refused:
         # Nothing is stored: read without waiting for SQLite's write lock.
         state = await in_lean_transaction(request, _reader(request, assessment_id), write=False)
-        message = questionnaire.form_error(question, values)
+        message = questionnaire.form_error(question, values, refused, typed=exact)
+        submitted = [*values, exact] if exact and exact.strip() else values
         context = questionnaire.step_context(
-            state, question, submitted=values, error=message, returning=to_review
+            state, question, submitted=submitted, error=message, returning=to_review, unit=unit
         )
         return renderer(request).render(request, STEP_TEMPLATE, context, status_code=422)
 
@@ -170,11 +173,124 @@ async def answer(request: Request) -> Response:
     return _see_other(questionnaire.url_after(answers, assessment_id, question_id))
 
 
+SCREEN_TEMPLATE = "questionnaire/screen.html"
+
+
+def _screen_params(request: Request) -> tuple[str, Any]:
+    """The assessment id and the screen (404 for an unknown one) of a screen URL."""
+    params = request.path_params
+    return params["assessment_id"], screens.screen_or_404(params["slug"])
+
+
+def _changed(request: Request) -> tuple[str, ...]:
+    """The questions the last post changed, from `?changed=` (for the advice panel)."""
+    raw = request.query_params.get("changed", "")
+    return tuple(q for q in raw.split(",") if q and q in BANK_IDS)
+
+
+async def screen_page(request: Request) -> Response:
+    """One screen: the questions of one section that apply, and the advice so far."""
+    assessment_id, screen = _screen_params(request)
+    state = await in_lean_transaction(request, _reader(request, assessment_id))
+    returning = request.query_params.get("return") == "review"
+    context = screens.screen_context(state, screen, returning=returning, changed=_changed(request))
+    page = renderer(request).render(request, SCREEN_TEMPLATE, context)
+    return _remember(request, page, assessment_id)
+
+
+async def screen_post(request: Request) -> Response:
+    """Store a screen's answers and go on (see `screens.url_after`), or 422 with the errors."""
+    assessment_id, screen = _screen_params(request)
+    form = await _form(request)
+    check_csrf(request, _text(form.get("csrf_token")))
+    fields = _multi(form)
+    returning = request.query_params.get("return") == "review" or form.get("return") == "review"
+    state = await in_lean_transaction(request, _reader(request, assessment_id), write=False)
+    parsed, errors = screens.read_screen(screen, state.answers, fields)
+    title = _text(form.get("title"))
+    if title is not None and len(title.strip()) > assessments.TITLE_MAX:
+        errors["title"] = f"A title has at most {assessments.TITLE_MAX} characters."
+    if errors:
+        preview = screens.preview_answers(screen, state.answers, fields)
+        context = screens.screen_context(
+            state, screen, answers=preview, form=fields, errors=errors, returning=returning
+        )
+        return renderer(request).render(request, SCREEN_TEMPLATE, context, status_code=422)
+    credentials = caller(request)
+    changed = tuple(q for q, v in parsed.items() if state.answers.get(q, ...) != v)
+
+    def store(session: LeanTransaction) -> None:
+        assessments.record_answers(
+            session=session, caller=credentials, assessment_id=assessment_id, values=parsed
+        )
+
+    await in_lean_transaction(request, store)
+    if title is not None and (title.strip() or None) != state.assessment.title:
+        await run_in_threadpool(_rename, request, assessment_id, title)
+    answers = {**state.answers, **parsed}
+    target = screens.url_after(answers, assessment_id, screen, returning=returning)
+    if changed and not target.startswith(urls.review(assessment_id)):
+        target = _with_changed(target, changed)
+    return _see_other(target)
+
+
+async def screen_live(request: Request) -> Response:
+    """Re-render a screen's questions and the advice panel for the form as it stands (htmx,
+    on every change). Nothing is stored: the post does that."""
+    assessment_id, screen = _screen_params(request)
+    form = await _form(request)
+    check_csrf(request, _text(form.get("csrf_token")))
+    fields = _multi(form)
+    state = await in_lean_transaction(request, _reader(request, assessment_id), write=False)
+    preview = screens.preview_answers(screen, state.answers, fields)
+    changed = tuple(q for q, v in preview.items() if state.answers.get(q, ...) != v)
+    last = _text(form.get("_changed"))
+    if last and last in changed:
+        changed = (last,)
+    context = screens.screen_context(
+        state,
+        screen,
+        answers=preview,
+        form=fields,
+        changed=changed,
+        returning=form.get("return") == "review",
+    )
+    return renderer(request).render(request, "questionnaire/_screen_live.html", context)
+
+
+def _rename(request: Request, assessment_id: str, title: str) -> None:
+    """Set the assessment's title (the first screen's field), in its own transaction."""
+    with transaction(request) as session:
+        assessments.rename_assessment(
+            session=session, caller=caller(request), assessment_id=assessment_id, title=title
+        )
+
+
+def _multi(form: FormData) -> dict[str, list[str]]:
+    """A form as lists of text values per name."""
+    out: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            out.setdefault(name, []).append(value)
+    return out
+
+
+def _with_changed(url: str, changed: tuple[str, ...]) -> str:
+    """A screen URL carrying the questions the last post changed."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}{urls.query([('changed', ','.join(changed))])}"
+
+
+BANK_IDS = frozenset(q.id for q in BANK.questions)
+SCREEN_PATH = "/assessments/{assessment_id}/screens/{slug}"
 STEP_PATH = "/assessments/{assessment_id}/steps/{question_id}"
 # Mounted on the app itself, ahead of the routers, so matching a step costs one regex.
 STEP_ROUTES = (
     Route(STEP_PATH, step, methods=["GET"], include_in_schema=False),
     Route(STEP_PATH, answer, methods=["POST"], include_in_schema=False),
+    Route(SCREEN_PATH, screen_page, methods=["GET"], include_in_schema=False),
+    Route(SCREEN_PATH, screen_post, methods=["POST"], include_in_schema=False),
+    Route(SCREEN_PATH + "/live", screen_live, methods=["POST"], include_in_schema=False),
 )
 
 
@@ -201,9 +317,8 @@ def review(assessment_id: str, request: Request) -> Response:
         state = assessments.assessment_state(
             session=session, caller=caller(request), assessment_id=assessment_id
         )
-    return renderer(request).render(
-        request, "questionnaire/review.html", questionnaire.review_context(state)
-    )
+    context = questionnaire.review_context(state, screens.asked(state.answers))
+    return renderer(request).render(request, "questionnaire/review.html", context)
 
 
 @router.post("/assessments/{assessment_id}/review")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from app.decision.bank import BANK, NOT_SURE, AnswerError, Question, next_question
+from app.decision.bank import BANK, NOT_SURE, SCREEN_OF, AnswerError, Question, next_question
+from app.decision.quantities import ACCEPTED
 from app.services.assessments import AssessmentRecord, AssessmentState
 from app.web.errors import PageNotFound
 from app.web.presenters import urls
@@ -50,17 +51,24 @@ def url_after(answers: Mapping[str, Any], assessment_id: str, question_id: str) 
     return urls.step(assessment_id, following.id)
 
 
-def form_error(question: Question, values: list[str]) -> str:
+def form_error(
+    question: Question,
+    values: list[str],
+    refused: AnswerError | None = None,
+    typed: str | None = None,
+) -> str:
     """What to tell a person whose answer was refused, in the page's own words."""
+    if refused is not None and refused.plain:
+        return refused.plain
     unsure = f", or choose “{question.not_sure_label}”" if question.not_sure else ""
-    if not any(v.strip() for v in values):
+    if not any(v.strip() for v in [*values, typed or ""]):
         if question.kind == "number":
             return f"Choose one of the answers or type a number{unsure}."
         if question.kind == "multi":
             return f"Tick at least one answer{unsure}."
         return f"Choose an answer to continue{unsure}."
     if question.kind == "number":
-        return "Type a whole number, 0 or more, without units (for example 1500)."
+        return f"Type {ACCEPTED}, or choose one of the answers."
     if question.kind == "multi":
         return "Tick only the answers listed."
     return "Choose one of the answers listed."
@@ -89,6 +97,7 @@ def step_context(
     submitted: list[str] | None,
     error: str | None,
     returning: bool = False,
+    unit: str | None = None,
 ) -> dict[str, Any]:
     """Context of one step page: the question, the answer so far, progress and Back.
 
@@ -112,6 +121,8 @@ def step_context(
         "question": question,
         "chosen": chosen,
         "exact": exact,
+        "unit": unit or (question.units[0].id if question.units else None),
+        "accepted": ACCEPTED,
         "options": options,
         "not_sure_value": NOT_SURE,
         "answered": question.id in state.answers,
@@ -148,39 +159,69 @@ def _form_values(value: Any) -> list[str]:
     return [_form_value(value)]
 
 
-def review_context(state: AssessmentState) -> dict[str, Any]:
-    """Context of the review page: answers on the branch by section, and those not applying."""
+def review_context(state: AssessmentState, asked: set[str] | None = None) -> dict[str, Any]:
+    """Context of the review page: answers on the branch by section, and those not applying.
+
+    `asked`: the questions the screens ask (the rest of the branch cannot change the advice
+    and is listed as skipped); None counts the whole branch.
+    """
     a = state.assessment
     sections: dict[str, list[dict[str, Any]]] = {}
+    skipped = []
     for question in state.visible:
+        if asked is not None and question.id not in asked and question.id not in state.answers:
+            skipped.append(question)
+            continue
         sections.setdefault(question.section, []).append(
             {
                 "question": question,
                 "answered": question.id in state.answers,
                 "answer": answer_label(question, state.answers.get(question.id)),
-                "edit": urls.change(a.id, question.id),
+                "edit": urls.change_screen(a.id, SCREEN_OF[question.id].slug, question.id),
             }
         )
     stale = [
         {"question": BANK.get(q), "answer": answer_label(BANK.get(q), state.answers[q])}
         for q in state.not_applicable
     ]
+    missing = sum(1 for rows in sections.values() for row in rows if not row["answered"])
     return {
         "assessment": a,
         "sections": list(sections.items()),
         "stale": stale,
-        "missing": sum(1 for q in state.visible if q.id not in state.answers),
+        "skipped": skipped,
+        "missing": missing,
         "action": urls.review(a.id),
         "ruleset": BANK.version,
     }
 
 
-def index_context(resume: AssessmentRecord | None) -> dict[str, Any]:
-    """Context of the start page: the number of questions, the start form, any resume link."""
+def index_context(
+    resume: AssessmentRecord | None,
+    *,
+    held: Sequence[Any] = (),
+    estimate: tuple[int, int] = (0, 0),
+) -> dict[str, Any]:
+    """Context of the start page: the estimate, the start form, any resume link, and the
+    assessments this browser holds keys for (newest first, a few; the rest on My assessments)."""
+    minutes, screen_count = estimate
     return {
         "resume": resume,
         "resume_url": urls.assessment(resume.id) if resume else None,
         "questions": BANK.questions,
+        "minutes": minutes,
+        "screen_count": screen_count,
+        "held": [
+            {
+                "title": h.title or "Untitled assessment",
+                "url": urls.assessment(h.id),
+                "status": h.status,
+                "updated_at": h.updated_at,
+            }
+            for h in list(held)[:5]
+        ],
+        "more_held": len(held) > 5,
+        "mine_url": urls.my_assessments(),
         "action": urls.new_assessment(),
         "how_url": urls.how_it_decides(),
         "ruleset": BANK.version,

@@ -68,6 +68,27 @@ def change(assessment_id: str, question_id: str) -> str:
     return _with(step(assessment_id, question_id), RETURN_TO_REVIEW)
 
 
+def screen(assessment_id: str, slug: str, *, returning: bool = False, changed: str = "") -> str:
+    """One screen of the questionnaire (a section of questions); `returning` saves back to the
+    review; `changed` names the questions the last post changed (for the advice panel)."""
+    items = [("return", "review")] if returning else []
+    if changed:
+        items.append(("changed", changed))
+    return _with(f"{assessment(assessment_id)}/screens/{slug}", query(items))
+
+
+def screen_live(assessment_id: str, slug: str) -> str:
+    """Where a screen's form posts on every change (htmx) to re-render without saving."""
+    return f"{assessment(assessment_id)}/screens/{slug}/live"
+
+
+def change_screen(assessment_id: str, slug: str, question_id: str) -> str:
+    """A screen opened from the review page to change one answer, scrolled to it."""
+    return _with(
+        f"{assessment(assessment_id)}/screens/{slug}", RETURN_TO_REVIEW, f"q-{question_id}"
+    )
+
+
 def review(assessment_id: str) -> str:
     """The review page, which also takes the post that completes the assessment."""
     return f"{assessment(assessment_id)}/review"

@@ -59,7 +59,7 @@ def test_recommend_matches_every_shared_example(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("profile", "field", "needle"),
     [
-        ({"gap": "knowlege"}, "gap", "knowledge, behavior, both, unsure"),
+        ({"gap": "knowlege"}, "gap", "knowledge, behavior, both, unsure, cost_or_latency"),
         ({"labeled_examples": -3}, "labeled_examples", ">= 0"),
         ({"labeled_examples": "many"}, "labeled_examples", "whole number"),
         ({"needs_citations": "sometimes"}, "needs_citations", "true or false"),
