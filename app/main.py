@@ -58,6 +58,7 @@ from app.web.html import teams as team_pages
 from app.web.middleware.compression import Gzip
 from app.web.middleware.content_type import JsonBodiesOnly
 from app.web.middleware.load_shedding import RETRY_AFTER_S, LoadShedding
+from app.web.middleware.nul_guard import RefuseNul
 from app.web.middleware.security import SecurityHeaders
 from app.web.rendering import Pages
 
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _busy)
 
     openapi.install(app)
+    app.add_middleware(RefuseNul, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(JsonBodiesOnly)
     app.add_middleware(Gzip, minimum_size=500)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
