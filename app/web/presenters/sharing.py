@@ -10,7 +10,7 @@ from app.decision.wording import WORDING
 from app.services.sharing import EXPIRY_DAYS, Share, Shared
 from app.web.presenters import urls
 from app.web.presenters.questionnaire import answer_label
-from app.web.presenters.results import score_chart
+from app.web.presenters.results import first_action, score_chart
 
 # The choices of the result page's form: days, or "never".
 NEVER = "never"
@@ -70,12 +70,16 @@ def manage_context(assessment_id: str, shares: list[Share] | None, base_url: str
 def shared_context(shared: Shared, base_url: str, token: str) -> dict[str, Any]:
     """The read-only page: answers, plan with reasons, chart, recipe; no way to change any."""
     state, rec = shared.state, shared.recommendation
-    primary = WORDING.approaches[rec.primary]
+    # The headline is the step to start with, as on the result page; the goal is named when
+    # it comes later in the plan.
+    start = first_action(rec)
+    first = WORDING.approaches[start]
     plan = [
         {
             "label": WORDING.approaches[approach].label,
             "summary": WORDING.approaches[approach].summary,
-            "primary": approach == rec.primary,
+            "primary": approach == start,
+            "goal": approach == rec.primary and approach != start,
             "technique": rec.technique.get(approach),
             "reasons": [r for r in rec.reasons if r.approach == approach],
         }
@@ -89,8 +93,9 @@ def shared_context(shared: Shared, base_url: str, token: str) -> dict[str, Any]:
     title = state.assessment.title or "An adaptation plan"
     return {
         "title": title,
-        "primary_label": primary.label,
-        "summary": f"{primary.label} first: {primary.summary}",
+        "primary_label": first.label,
+        "goal_label": WORDING.approaches[rec.primary].label if rec.primary != start else None,
+        "summary": f"{first.label} first: {first.summary}",
         "plan": plan,
         "prerequisites": [WORDING.prerequisites[p].label for p in rec.prerequisites],
         "answers": answers,

@@ -154,3 +154,18 @@ def test_the_page_links_a_print_stylesheet(client: TestClient) -> None:
     assert link["media"] == "print"
     css = client.get("/static/print.css")
     assert css.status_code == 200 and "@media print" in css.text
+
+
+def test_the_shared_page_leads_with_the_same_first_step(client: TestClient) -> None:
+    """A share link's reader sees the result page's headline and goal, not the bare primary."""
+    assessment_id, html = _result(client, CLASSIFIER)
+    created = client.post(urls.shares_api(assessment_id), json={"expires_in_days": 30})
+    assert created.status_code == 201, created.text
+    with TestClient(client.app) as anyone:
+        shared = parse(anyone.get(urls.shared(created.json()["token"])).text)
+    rec = client.get(f"/api/assessments/{assessment_id}").json()["recommendation"]
+    first = WORDING.approaches[rec["plan"][0]].label
+    assert one(shared, "h1").get_text().endswith(f"{first} first")
+    assert one(parse(html), "h1").get_text().endswith(f"{first} first")
+    assert WORDING.approaches[rec["primary"]].label in shared.get_text()
+    assert "goal" in [t.get_text() for t in shared.select("ol.plan .tag")]
