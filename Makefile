@@ -6,7 +6,7 @@ HTMX := static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench check-exports install install-test assets migrate clean
+.PHONY: run test lint audit bench check-exports install install-test assets migrate clean
 
 run: install assets migrate
 	$(BIN)/advisor serve --host $(HOST) --port $(PORT)
@@ -25,6 +25,11 @@ bench: install-test assets
 # its own venv under .venv-checks/ (several GB; see README "Checking the exports").
 check-exports: install-test
 	APP_PYTHON=$(BIN)/python bash checks/run.sh $(CHECK_TOOLS)
+
+# Known vulnerabilities with a fix available (pip-audit, npm audit); needs PyPI's JSON API and
+# the npm advisories endpoint, not only package downloads (checks/audit.py).
+audit: install-test
+	$(BIN)/python checks/audit.py
 
 lint: install-test
 	$(BIN)/ruff check app tests bench migrations checks
