@@ -22,22 +22,42 @@ from app.models.assessments import (
 )
 from app.models.base import NAMING_CONVENTION, Base
 from app.models.jobs import JOB_STATUSES, RUNNERS, Job
+from app.models.review import (
+    COMMENT_CHANGES,
+    DECISION_OUTCOMES,
+    PARTICIPANT_KINDS,
+    AuditEvent,
+    Milestone,
+    ReviewComment,
+    ReviewCommentChange,
+    ReviewDecision,
+    ReviewParticipant,
+)
 from app.models.sharing import ShareLink
 
 __all__ = [
     "ASSESSMENT_STATUSES",
+    "COMMENT_CHANGES",
+    "DECISION_OUTCOMES",
     "JOB_STATUSES",
     "NAMING_CONVENTION",
+    "PARTICIPANT_KINDS",
     "ROLES",
     "RUNNERS",
     "Answer",
     "ApiToken",
     "Assessment",
+    "AuditEvent",
     "Base",
     "Invite",
     "Job",
     "Membership",
+    "Milestone",
     "RecommendationSnapshot",
+    "ReviewComment",
+    "ReviewCommentChange",
+    "ReviewDecision",
+    "ReviewParticipant",
     "ShareLink",
     "SignInFailure",
     "Team",

@@ -26,7 +26,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
 
-ASSESSMENT_STATUSES = ("in_progress", "completed")
+ASSESSMENT_STATUSES = (
+    "in_progress",
+    "completed",
+    "in_review",
+    "approved",
+    "changes_requested",
+    "superseded",
+)
 
 
 def utcnow() -> datetime:
@@ -63,7 +70,7 @@ class Assessment(Base):
     # The row's own last change (created, completed); answers carry their own times.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ruleset: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))
     title: Mapped[str | None] = mapped_column(String(200))
     # SHA-256 of the edit key (`secret_hash`); the key itself is shown once and never stored.
     edit_key_hash: Mapped[str] = mapped_column(String(64))
@@ -108,6 +115,8 @@ class Answer(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     is_current: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Who gave this revision of the answer: null for a key holder without an account.
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
 
