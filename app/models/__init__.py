@@ -21,6 +21,13 @@ from app.models.assessments import (
     utcnow,
 )
 from app.models.base import NAMING_CONVENTION, Base
+from app.models.dashboard import (
+    DELIVERY_STATES,
+    SearchDocument,
+    TeamWebhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.models.jobs import JOB_STATUSES, RUNNERS, Job
 from app.models.review import (
     COMMENT_CHANGES,
@@ -39,6 +46,7 @@ __all__ = [
     "ASSESSMENT_STATUSES",
     "COMMENT_CHANGES",
     "DECISION_OUTCOMES",
+    "DELIVERY_STATES",
     "JOB_STATUSES",
     "NAMING_CONVENTION",
     "PARTICIPANT_KINDS",
@@ -58,11 +66,15 @@ __all__ = [
     "ReviewCommentChange",
     "ReviewDecision",
     "ReviewParticipant",
+    "SearchDocument",
     "ShareLink",
     "SignInFailure",
     "Team",
+    "TeamWebhook",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "new_secret",
     "new_token",
     "secret_hash",

@@ -63,7 +63,21 @@ class Assessment(Base):
     """One team's questionnaire run, its status and the ruleset it was made with."""
 
     __tablename__ = "assessments"
-    __table_args__ = (CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),
+        # The team dashboard's filters and sorts (migration 0006, docs/adr/0013).
+        Index("ix_assessments_team_id_updated_at", "team_id", "updated_at"),
+        Index("ix_assessments_team_id_created_at", "team_id", "created_at"),
+        Index("ix_assessments_team_id_title", "team_id", "title"),
+        Index("ix_assessments_team_id_status_updated_at", "team_id", "status", "updated_at"),
+        Index(
+            "ix_assessments_team_id_primary_approach_updated_at",
+            "team_id",
+            "primary_approach",
+            "updated_at",
+        ),
+        Index("ix_assessments_team_id_author_id_updated_at", "team_id", "author_id", "updated_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -81,6 +95,11 @@ class Assessment(Base):
     team_id: Mapped[str | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    # Denormalised for the team dashboard, and written only by triggers (migration 0006): the
+    # newest snapshot's primary approach, and who started it (the owning user at creation,
+    # else the first signed-in user to answer).
+    primary_approach: Mapped[str | None] = mapped_column(String(32))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", order_by="Answer.id", passive_deletes=True

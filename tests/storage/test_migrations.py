@@ -36,13 +36,19 @@ TABLES = {
     "review_comment_changes",
     "milestones",
     "audit_events",
+    "search_documents",
+    "team_webhooks",
+    "webhook_deliveries",
+    "webhook_attempts",
 }
 
 
 def _tables(url: str) -> set[str]:
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        names = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        # SQLite's full-text index of the dashboard (0006): a virtual table and its shadows.
+        return {name for name in names if not name.startswith("search_documents_fts")}
     finally:
         engine.dispose()
 
