@@ -204,7 +204,7 @@ def upgrade() -> None:
         else "s.recommendation ->> 'primary'"
     )
     op.execute(
-        f"UPDATE assessments SET primary_approach = (SELECT {primary}"  # noqa: S608 - constant
+        f"UPDATE assessments SET primary_approach = (SELECT {primary}"
         " FROM recommendation_snapshots s WHERE s.assessment_id = assessments.id"
         " ORDER BY s.id DESC LIMIT 1)"
     )
