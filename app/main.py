@@ -20,6 +20,7 @@ from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
 from app.jobs.runner import RunnerError
+from app.services import webhooks
 from app.services.access import (
     Forbidden,
     JobNotFound,
@@ -41,6 +42,7 @@ from app.settings import Settings
 from app.storage import make_engine
 from app.web.api import accounts as accounts_api
 from app.web.api import assessments as assessments_api
+from app.web.api import dashboard as dashboard_api
 from app.web.api import health
 from app.web.api import jobs as jobs_api
 from app.web.api import recipes as recipes_api
@@ -49,6 +51,7 @@ from app.web.api import teams as teams_api
 from app.web.csrf import CsrfError
 from app.web.errors import PageNotFound, describe_errors, error_body, errors_body
 from app.web.html import accounts as account_pages
+from app.web.html import dashboard as dashboard_pages
 from app.web.html import jobs as job_pages
 from app.web.html import questionnaire, results, sharing
 from app.web.html import recipes as recipe_pages
@@ -74,7 +77,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.pages.preload()
     gc.collect()
     gc.freeze()
+    # Webhook deliveries are posted by a thread of their own, after the commit (ADR 0013).
+    sender = webhooks.WebhookSender(app.state.engine)
+    sender.start()
     yield
+    sender.stop()
     app.state.engine.dispose()
 
 
@@ -116,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(team_pages.router)
     app.include_router(job_pages.router)
+    app.include_router(dashboard_api.router)
+    app.include_router(dashboard_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 

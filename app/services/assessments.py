@@ -144,17 +144,20 @@ def create_assessment(
     A signed-in caller owns it; with `team_id`, the team does (the caller must be a member:
     else `TeamNotFound`). Anonymous, only its edit key reaches it.
     """
-    owner_user_id = None
+    owner_user_id = author_id = None
     if team_id is not None:
-        require_team(session=session, caller=caller, team_id=team_id, role="member", field="team")
+        author_id = require_team(
+            session=session, caller=caller, team_id=team_id, role="member", field="team"
+        ).user_id
     elif caller.api_token is not None or caller.session_token is not None:
-        owner_user_id = signed_in(session=session, caller=caller)
+        owner_user_id = author_id = signed_in(session=session, caller=caller)
     now = utcnow()
     edit_key = new_secret()
     assessment = Assessment(
         id=new_token(),
         edit_key_hash=secret_hash(edit_key),
         owner_user_id=owner_user_id,
+        author_id=author_id,  # the dashboard's author (docs/adr/0013)
         team_id=team_id,
         title=title,
         ruleset=BANK.version,

@@ -303,3 +303,38 @@ def job_cancel_api(job_id: str) -> str:
 def demo_assets(recipe_id: str) -> str:
     """Where the recipe page's "Use the demo model" form posts."""
     return f"{JOBS}/demo-assets/{recipe_id}"
+
+
+# The team dashboard, decision-record exports and webhooks (issue 13, part B).
+DASHBOARD_QUERY_KEYS = ("status", "primary", "author", "q", "since", "until", "sort", "page")
+
+
+def team_dashboard(team_id: str, query_string: str = "") -> str:
+    """A team's dashboard of saved assessments, with its filters as a query string."""
+    return _with(f"{team(team_id)}/assessments", query_string)
+
+
+def team_assessments_api(team_id: str, query_string: str = "") -> str:
+    """The dashboard's JSON: `GET /api/teams/{id}/assessments`, with its filters."""
+    return _with(f"/api/teams/{team_id}/assessments", query_string)
+
+
+def decision_record(assessment_id: str, kind: str = "md") -> str:
+    """An assessment's decision record: MADR Markdown (`md`) or JSON (`json`)."""
+    suffix = "?style=madr" if kind == "md" else ""
+    return f"/api/assessments/{assessment_id}/export.{kind}{suffix}"
+
+
+def team_webhook(team_id: str) -> str:
+    """The owners' page of a team's webhook and its delivery log; its forms post here too."""
+    return f"{team(team_id)}/webhook"
+
+
+def team_webhook_removal(team_id: str) -> str:
+    """Where the webhook page's form removes the webhook."""
+    return f"{team_webhook(team_id)}/remove"
+
+
+def team_webhook_api(team_id: str) -> str:
+    """The team's webhook in the JSON API."""
+    return f"/api/teams/{team_id}/webhook"
