@@ -304,15 +304,16 @@ class WebhookSender:
         self,
         engine: Engine,
         *,
-        first_retry_s: float = FIRST_RETRY_S,
-        max_attempts: int = MAX_ATTEMPTS,
-        poll_s: float = POLL_S,
+        first_retry_s: float | None = None,
+        max_attempts: int | None = None,
+        poll_s: float | None = None,
         client: Callable[[], httpx.Client] | None = None,
     ) -> None:
         self.engine = engine
-        self.first_retry_s = first_retry_s
-        self.max_attempts = max_attempts
-        self.poll_s = poll_s
+        # Read when built, not when defined, so that a test can shorten them for its app.
+        self.first_retry_s = FIRST_RETRY_S if first_retry_s is None else first_retry_s
+        self.max_attempts = MAX_ATTEMPTS if max_attempts is None else max_attempts
+        self.poll_s = POLL_S if poll_s is None else poll_s
         self._client = (client or (lambda: httpx.Client(timeout=SEND_TIMEOUT_S)))()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
