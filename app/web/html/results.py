@@ -12,6 +12,7 @@ from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
+from app.web.html import review as review_pages
 from app.web.presenters import jobs as job_presenter
 from app.web.presenters import results, urls
 from app.web.presenters import sharing as share_presenter
@@ -41,7 +42,12 @@ def result(assessment_id: str, request: Request) -> Response:
         assessment_jobs = jobs.list_jobs(
             session=session, caller=credentials, assessment_id=assessment_id
         )
+        review_panel = review_pages.panel_context(
+            session, credentials, assessment_id, state.answers
+        )
     context = results.result_context(state, recommendation, base_url=base_url)
+    if review_panel["state"].viewer.team_id is not None:  # only a team's assessment is reviewed
+        context["review_panel"] = review_panel
     context["assessment_jobs"] = [job_presenter.job_row(job) for job in assessment_jobs]
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
     context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))

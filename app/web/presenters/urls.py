@@ -338,3 +338,68 @@ def team_webhook_removal(team_id: str) -> str:
 def team_webhook_api(team_id: str) -> str:
     """The team's webhook in the JSON API."""
     return f"/api/teams/{team_id}/webhook"
+
+
+# Team review (issue 13, part A): the review page, its forms, the diff and the waiting list.
+REVIEWS = "/reviews"
+
+
+def approval(assessment_id: str, fragment: str = "") -> str:
+    """An assessment's review page: status, reviewers, decision, thread, timeline, audit."""
+    return _with(f"{assessment(assessment_id)}/approval", fragment=fragment)
+
+
+def approval_request(assessment_id: str) -> str:
+    """Where the review page's "ask for review" form posts."""
+    return f"{assessment(assessment_id)}/approval/request"
+
+
+def approval_decision(assessment_id: str) -> str:
+    """Where the review page's decision form posts."""
+    return f"{assessment(assessment_id)}/approval/decision"
+
+
+def comments(assessment_id: str) -> str:
+    """Where a comment form posts."""
+    return f"{assessment(assessment_id)}/comments"
+
+
+def comment_edit(assessment_id: str, comment_id: int) -> str:
+    """Where a comment's edit form posts."""
+    return f"{comments(assessment_id)}/{comment_id}/edit"
+
+
+def comment_delete(assessment_id: str, comment_id: int) -> str:
+    """Where a comment's delete form posts."""
+    return f"{comments(assessment_id)}/{comment_id}/delete"
+
+
+def milestones(assessment_id: str) -> str:
+    """Where the milestone form posts."""
+    return f"{assessment(assessment_id)}/milestones"
+
+
+def redecide(assessment_id: str) -> str:
+    """Where the "decide again under the current ruleset" form posts."""
+    return f"{assessment(assessment_id)}/redecide"
+
+
+def diff(assessment_id: str, before: str | None = None, after: str | None = None) -> str:
+    """The diff page between two points (revision numbers, `current`, or `m<id>`)."""
+    pairs = [(k, v) for k, v in (("from", before), ("to", after)) if v is not None]
+    return _with(f"{assessment(assessment_id)}/diff", query(pairs))
+
+
+def reviews() -> str:
+    """The signed-in user's "waiting for your review" list."""
+    return REVIEWS
+
+
+def reviews_count() -> str:
+    """The header's count of reviews waiting (an htmx fragment)."""
+    return f"{REVIEWS}/count"
+
+
+def review_settings(team_id: str) -> str:
+    """Where a team page's self-approval form posts."""
+    return f"{team(team_id)}/review-settings"
