@@ -95,9 +95,9 @@ class Assessment(Base):
     team_id: Mapped[str | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
-    # Denormalised for the team dashboard, and written only by triggers (migration 0006): the
-    # newest snapshot's primary approach, and who started it (the owning user at creation,
-    # else the first signed-in user to answer).
+    # Denormalised for the team dashboard (migration 0006, docs/adr/0013): the newest
+    # snapshot's primary approach (written by a trigger on snapshots, never by the app), and
+    # who created it (`create_assessment`).
     primary_approach: Mapped[str | None] = mapped_column(String(32))
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -3,14 +3,15 @@
 Revision ID: 0006
 Revises: 0005
 
-The team dashboard and webhooks (issue 13, docs/adr/0013): each assessment's primary approach
-and author, denormalised and kept in step by triggers; the indexes the dashboard's filters and
-sorts read; the search documents (titles and live comments) with their full-text index
-(SQLite FTS5, PostgreSQL GIN over `to_tsvector`), kept in step by triggers; and each team's
-webhook, its deliveries and their attempts.
+The team dashboard and webhooks (issue 13, docs/adr/0013): each assessment's primary
+approach, denormalised and kept in step by a trigger on snapshots, and its author (set by
+`create_assessment`; existing rows from their owner or first signed-in answer); the indexes
+the dashboard's filters and sorts read; the search documents (titles and live comments) with
+their full-text index (SQLite FTS5, PostgreSQL GIN over `to_tsvector`), kept in step by
+triggers; and each team's webhook, its deliveries and their attempts.
 
 A later SQLite batch migration that rebuilds `assessments`, `review_comments`,
-`recommendation_snapshots`, `answers` or `search_documents` drops their triggers with the old
+`recommendation_snapshots` or `search_documents` drops their triggers with the old
 table: it must create them again (`tests/web/api/test_dashboard.py` checks they exist at head).
 """
 
@@ -47,17 +48,9 @@ SQLITE_TRIGGERS = {
             UPDATE assessments SET primary_approach = json_extract(NEW.recommendation, '$.primary')
             WHERE id = NEW.assessment_id;
         END""",
-    "tr_answers_author": """
-        CREATE TRIGGER tr_answers_author AFTER INSERT ON answers WHEN NEW.author_id IS NOT NULL
-        BEGIN
-            UPDATE assessments SET author_id = NEW.author_id
-            WHERE id = NEW.assessment_id AND author_id IS NULL;
-        END""",
     "tr_assessments_created": """
         CREATE TRIGGER tr_assessments_created AFTER INSERT ON assessments
         BEGIN
-            UPDATE assessments SET author_id = NEW.owner_user_id
-            WHERE id = NEW.id AND author_id IS NULL AND NEW.owner_user_id IS NOT NULL;
             INSERT INTO search_documents (assessment_id, comment_id, body)
             SELECT NEW.id, NULL, NEW.title WHERE coalesce(NEW.title, '') != '';
         END""",
@@ -111,17 +104,6 @@ POSTGRES_FUNCTIONS = {
             WHERE id = NEW.assessment_id;
             RETURN NULL;
         END""",
-    "advisor_answer_author": """
-        BEGIN
-            UPDATE assessments SET author_id = NEW.author_id
-            WHERE id = NEW.assessment_id AND author_id IS NULL;
-            RETURN NULL;
-        END""",
-    "advisor_assessment_author": """
-        BEGIN
-            NEW.author_id := coalesce(NEW.author_id, NEW.owner_user_id);
-            RETURN NEW;
-        END""",
     "advisor_assessment_title": """
         BEGIN
             IF TG_OP = 'UPDATE' THEN
@@ -154,14 +136,6 @@ POSTGRES_TRIGGERS = {
         "AFTER INSERT ON recommendation_snapshots FOR EACH ROW",
         "advisor_snapshot_primary",
     ),
-    "tr_answers_author": (
-        "AFTER INSERT ON answers FOR EACH ROW WHEN (NEW.author_id IS NOT NULL)",
-        "advisor_answer_author",
-    ),
-    "tr_assessments_author": (
-        "BEFORE INSERT ON assessments FOR EACH ROW",
-        "advisor_assessment_author",
-    ),
     "tr_assessments_title": (
         "AFTER INSERT OR UPDATE OF title ON assessments FOR EACH ROW",
         "advisor_assessment_title",
@@ -173,8 +147,6 @@ POSTGRES_TRIGGERS = {
 }
 POSTGRES_TRIGGER_TABLES = {
     "tr_snapshots_primary": "recommendation_snapshots",
-    "tr_answers_author": "answers",
-    "tr_assessments_author": "assessments",
     "tr_assessments_title": "assessments",
     "tr_comments_search": "review_comments",
 }

@@ -214,7 +214,6 @@ def test_the_triggers_exist_at_head(client: TestClient) -> None:
             ).scalars()
             expected = {
                 "tr_snapshots_primary",
-                "tr_answers_author",
                 "tr_assessments_created",
                 "tr_assessments_title",
                 "tr_comments_created",
@@ -229,8 +228,6 @@ def test_the_triggers_exist_at_head(client: TestClient) -> None:
             ).scalars()
             expected = {
                 "tr_snapshots_primary",
-                "tr_answers_author",
-                "tr_assessments_author",
                 "tr_assessments_title",
                 "tr_comments_search",
             }
