@@ -11,10 +11,9 @@ logged through `app.services.audit.record_event` (docs/adr/0012).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.decision.bank import BANK
@@ -29,8 +28,6 @@ from app.models import (
     ReviewParticipant,
     Team,
     User,
-    UserSession,
-    secret_hash,
     utcnow,
 )
 from app.services import assessments, audit
@@ -38,13 +35,11 @@ from app.services.access import (
     Caller,
     NotSignedIn,
     ReviewCaller,
-    aware,
     check_self_approval,
     require_decider,
     require_review_reader,
     require_team,
     role_allows,
-    signed_in,
 )
 
 OUTCOMES = ("approved", "changes_requested")
@@ -77,55 +72,6 @@ class Person:
     role: str | None = None
 
 
-@dataclass(frozen=True)
-class Decision:
-    """One approval or request for changes, on the revision it judged."""
-
-    id: int
-    outcome: str
-    by: str
-    comment: str | None
-    revision: int
-    ruleset: str
-    at: datetime
-    superseded_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ReviewState:
-    """Everything the review panel shows and what the viewer may do there."""
-
-    viewer: ReviewCaller
-    revision: int
-    reviewers: list[Person] = field(default_factory=list)
-    consulted: list[Person] = field(default_factory=list)
-    informed: list[Person] = field(default_factory=list)
-    decisions: list[Decision] = field(default_factory=list)
-    candidates: list[Person] = field(default_factory=list)  # who may be asked to review
-    members: list[Person] = field(default_factory=list)  # who may be consulted or informed
-    allow_self_approval: bool = False
-    viewer_is_author: bool = False
-
-    @property
-    def may_request(self) -> bool:
-        """Whether the viewer may ask for a review now (a signed-in team member)."""
-        return (
-            self.viewer.team_id is not None
-            and self.viewer.role is not None
-            and self.viewer.status in REQUESTABLE
-        )
-
-    @property
-    def may_decide(self) -> bool:
-        """Whether the viewer may approve or request changes now."""
-        return self.viewer.may_decide and self.viewer.status in DECIDABLE
-
-    @property
-    def may_approve(self) -> bool:
-        """Whether the viewer may approve (not their own work, unless the team allows it)."""
-        return self.may_decide and (self.allow_self_approval or not self.viewer_is_author)
-
-
 def revision_of(session: Session, assessment_id: str) -> int:
     """The assessment's current revision: how many answer changes it has had."""
     return int(
@@ -146,7 +92,7 @@ def authors(session: Session, assessment_id: str) -> set[str]:
     return {str(u) for u in session.scalars(gave.union(asked))}
 
 
-def _team_members(session: Session, team_id: str) -> dict[str, Person]:
+def team_members(session: Session, team_id: str) -> dict[str, Person]:
     """The team's members by user id, ordered by email."""
     rows = session.execute(
         select(User.id, User.email, Membership.role)
@@ -200,7 +146,7 @@ def request_review(
         )
     if not reviewers:
         raise ReviewError("reviewers", "name at least one reviewer (a user id)")
-    members = _team_members(session, team_id)
+    members = team_members(session, team_id)
     team = session.get_one(Team, team_id)
     for user_id in reviewers:
         member = members.get(user_id)
@@ -372,125 +318,7 @@ def _participants(session: Session, assessment_id: str, decider: str) -> dict[st
     return people
 
 
-def review_state(*, session: Session, caller: Caller, assessment_id: str) -> ReviewState:
-    """The review of an assessment the caller may read (else `AssessmentNotFound`)."""
-    viewer = require_review_reader(session=session, caller=caller, assessment_id=assessment_id)
-    revision = revision_of(session, assessment_id)
-    people: dict[str, list[Person]] = {kind: [] for kind in PARTICIPANT_KINDS}
-    for kind, user_id, email in session.execute(
-        select(ReviewParticipant.kind, User.id, User.email)
-        .join(User, User.id == ReviewParticipant.user_id)
-        .where(ReviewParticipant.assessment_id == assessment_id)
-        .order_by(User.email)
-    ):
-        people[kind].append(Person(user_id, email))
-    decisions = [
-        Decision(
-            d.id,
-            d.outcome,
-            email or "a deleted account",
-            d.comment,
-            d.revision,
-            d.ruleset,
-            aware(d.created_at),
-            None if d.superseded_at is None else aware(d.superseded_at),
-        )
-        for d, email in session.execute(
-            select(ReviewDecision, User.email)
-            .outerjoin(User, User.id == ReviewDecision.decided_by)
-            .where(ReviewDecision.assessment_id == assessment_id)
-            .order_by(ReviewDecision.id)
-        )
-    ]
-    members: dict[str, Person] = {}
-    allow_self = False
-    if viewer.team_id is not None and viewer.role is not None:
-        members = _team_members(session, viewer.team_id)
-        allow_self = session.get_one(Team, viewer.team_id).allow_self_approval
-    is_author = viewer.user_id is not None and viewer.user_id in authors(session, assessment_id)
-    candidates = [
-        p
-        for p in members.values()
-        if p.role is not None
-        and role_allows(p.role, "reviewer")
-        and (allow_self or p.user_id != viewer.user_id)
-    ]
-    return ReviewState(
-        viewer=viewer,
-        revision=revision,
-        reviewers=people["reviewer"],
-        consulted=people["consulted"],
-        informed=people["informed"],
-        decisions=decisions,
-        candidates=candidates,
-        members=list(members.values()),
-        allow_self_approval=allow_self,
-        viewer_is_author=is_author,
-    )
-
-
 def set_self_approval(*, session: Session, caller: Caller, team_id: str, allowed: bool) -> None:
     """Turn the team's self-approval on or off: its owners only (`require_team`, owner)."""
     require_team(session=session, caller=caller, team_id=team_id, role="owner")
     session.get_one(Team, team_id).allow_self_approval = allowed
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """An assessment waiting for the caller's review."""
-
-    assessment_id: str
-    title: str | None
-    team_id: str | None
-    updated_at: datetime
-
-
-def _waiting_query(user_id: str) -> Select[str, str | None, str | None, datetime]:
-    """Assessments in review that name `user_id` as a reviewer (review_participants' user_id
-    index, then the assessments' primary key)."""
-    return (
-        select(Assessment.id, Assessment.title, Assessment.team_id, Assessment.updated_at)
-        .join(ReviewParticipant, ReviewParticipant.assessment_id == Assessment.id)
-        .where(
-            ReviewParticipant.user_id == user_id,
-            ReviewParticipant.kind == "reviewer",
-            Assessment.status == "in_review",
-        )
-    )
-
-
-def waiting_for_review(*, session: Session, caller: Caller) -> list[Waiting]:
-    """The assessments waiting for the signed-in caller's review, newest change first."""
-    user_id = signed_in(session=session, caller=caller)
-    if user_id is None:
-        raise NotSignedIn
-    rows = session.execute(_waiting_query(user_id).order_by(Assessment.updated_at.desc()))
-    return [Waiting(a, t, team, aware(at)) for a, t, team, at in rows]
-
-
-def waiting_count(*, session: Session, caller: Caller) -> int:
-    """How many assessments wait for the caller's review: one indexed query from the session
-    cookie (sessions' token hash, review_participants' user_id, assessments' primary key).
-    0 when not signed in by a session."""
-    if caller.session_token is None:
-        return 0
-    now = utcnow()
-    count = session.scalar(
-        select(func.count())
-        .select_from(UserSession)
-        .join(
-            ReviewParticipant,
-            and_(
-                ReviewParticipant.user_id == UserSession.user_id,
-                ReviewParticipant.kind == "reviewer",
-            ),
-        )
-        .join(Assessment, Assessment.id == ReviewParticipant.assessment_id)
-        .where(
-            UserSession.token_hash == secret_hash(caller.session_token),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            Assessment.status == "in_review",
-        )
-    )
-    return int(count or 0)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.services import audit, comments, review, revisions
+from app.services import audit, comments, notifications, review, review_state, revisions
 from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import documented
@@ -193,7 +193,7 @@ def post_review(assessment_id: str, body: ReviewRequest, request: Request) -> St
 def get_review(assessment_id: str, request: Request) -> dict[str, Any]:
     """The review: status, revision, reviewers, consulted, informed and every decision."""
     with transaction(request) as session:
-        state = review.review_state(
+        state = review_state.review_state(
             session=session, caller=caller(request), assessment_id=assessment_id
         )
     return presenter.review_json(state)
@@ -388,7 +388,7 @@ def post_redecide(assessment_id: str, request: Request) -> dict[str, Any]:
 def get_waiting(request: Request) -> list[dict[str, Any]]:
     """The assessments waiting for your review, newest change first."""
     with transaction(request) as session:
-        waiting = review.waiting_for_review(session=session, caller=caller(request))
+        waiting = notifications.waiting_for_review(session=session, caller=caller(request))
     return [
         {"id": w.assessment_id, "title": w.title, "team": w.team_id, "updated_at": w.updated_at}
         for w in waiting

@@ -13,7 +13,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from app.services import assessments, audit, comments, review, revisions
+from app.services import (
+    assessments,
+    audit,
+    comments,
+    notifications,
+    review,
+    review_state,
+    revisions,
+)
 from app.services.access import Caller
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
@@ -33,6 +41,9 @@ def _render(request: Request, template: str, context: dict[str, Any]) -> Respons
     context = {"ruleset": assessments.BANK.version, **context}
     response = renderer(request).render(request, template, context)
     response.headers["Cache-Control"] = "no-store"
+    if "HX-Push-Url" in response.headers and request.url.query:
+        # The diff's address is its query (`?from=R&to=S`): keep it in the pushed URL.
+        response.headers["HX-Push-Url"] = f"{request.url.path}?{request.url.query}"
     return response
 
 
@@ -46,7 +57,9 @@ def panel_context(
     session: Session, credentials: Caller, assessment_id: str, answers: dict[str, Any]
 ) -> dict[str, Any]:
     """What the review panel shows (on the review page and the result page)."""
-    state = review.review_state(session=session, caller=credentials, assessment_id=assessment_id)
+    state = review_state.review_state(
+        session=session, caller=credentials, assessment_id=assessment_id
+    )
     thread = comments.comments(session=session, caller=credentials, assessment_id=assessment_id)
     upgrade = revisions.ruleset_upgrade(
         session=session, caller=credentials, assessment_id=assessment_id
@@ -100,6 +113,7 @@ def approval_page(assessment_id: str, request: Request) -> Response:
         milestones=marks,
         audit=list(reversed(log)),
         action_labels=presenter.ACTION_LABELS,
+        record_url=urls.decision_record(assessment_id),
         back="approval",
     )
     return _render(request, "review/approval.html", context)
@@ -266,7 +280,7 @@ def diff_page(
 def waiting_page(request: Request) -> Response:
     """The assessments waiting for your review."""
     with transaction(request) as session:
-        waiting = review.waiting_for_review(session=session, caller=caller(request))
+        waiting = notifications.waiting_for_review(session=session, caller=caller(request))
     items = [
         {
             "title": w.title or "Untitled assessment",
@@ -282,7 +296,7 @@ def waiting_page(request: Request) -> Response:
 def waiting_count(request: Request) -> Response:
     """The header's count of reviews waiting: a fragment htmx loads after the page."""
     with transaction(request) as session:
-        count = review.waiting_count(session=session, caller=caller(request))
+        count = notifications.waiting_count(session=session, caller=caller(request))
     html = f'<span class="count" aria-label="{count} waiting">{count}</span>' if count else ""
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 

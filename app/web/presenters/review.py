@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from app.decision.bank import BANK
 from app.services.comments import Comment
-from app.services.review import ReviewState
+from app.services.review_state import ReviewState
 from app.services.revisions import Diff, RulesetUpgrade
 from app.web.presenters import urls
 
