@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Assessment, AuditEvent, utcnow
+from app.services import webhooks
 from app.services.access import Caller, aware, require_review_reader
 from app.storage import hot, review_writes
 
@@ -56,6 +57,10 @@ def record_event(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; known: {', '.join(ACTIONS)}")
     now = utcnow()
+    # The team's webhook, if it has one, gets the event once this transaction commits.
+    webhooks.enqueue(
+        session, assessment_id=assessment_id, event=action, actor=actor, detail=detail, at=now
+    )
     if not isinstance(session, Session):  # the answer post's lean transaction
         review_writes.add_audit_event(
             session,

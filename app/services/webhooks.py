@@ -35,7 +35,7 @@ from app.models import Team, utcnow
 from app.models.dashboard import TeamWebhook, WebhookAttempt, WebhookDelivery
 from app.services.access import Caller, aware, require_team
 from app.services.accounts import AccountError
-from app.storage import after_commit, hot, unit_of_work, webhook_writes
+from app.storage import after_commit, hot, review_writes, unit_of_work, webhook_writes
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +245,7 @@ def enqueue(
             "team_id": team_id,
             "assessment": {"id": assessment_id, "title": title},
             "actor_id": actor,
+            "actor": review_writes.actor_label(session, actor),
             "detail": detail,
             "at": at.isoformat(),
         },

@@ -222,3 +222,28 @@ def test_a_pending_delivery_survives_a_restart(settings: Settings, receiver: Rec
         receiver.wait_for(1)
     restarted.state.engine.dispose()
     assert receiver.received[0]["headers"]["X-Advisor-Event"] == "changes_requested"
+
+
+def test_review_events_reach_the_webhook(client: TestClient, receiver: Receiver) -> None:
+    """Through the audit function: asking for review and approving each post one event."""
+    receiver.statuses[:] = []
+    team_id, ann, bea, assessment_id = _team_assessment(client)
+    secret = client.put(
+        f"/api/teams/{team_id}/webhook", json={"url": receiver.url}, headers=ann
+    ).json()["secret"]
+    bea_id = client.get("/api/me", headers=bea).json()["id"]
+    asked = client.post(
+        f"/api/assessments/{assessment_id}/review", json={"reviewers": [bea_id]}, headers=ann
+    )
+    assert asked.status_code == 200, asked.text
+    approved = client.post(
+        f"/api/assessments/{assessment_id}/decision", json={"outcome": "approved"}, headers=bea
+    )
+    assert approved.status_code == 200, approved.text
+    receiver.wait_for(2)
+    events = [request["headers"]["X-Advisor-Event"] for request in receiver.received]
+    assert events == ["review_requested", "approved"]
+    last = receiver.received[-1]
+    assert webhooks.verify(secret, last["headers"]["X-Advisor-Signature"], last["body"])
+    payload = json.loads(last["body"])
+    assert payload["actor"] == "bea@example.org" and payload["assessment"]["id"] == assessment_id
