@@ -86,6 +86,9 @@ def panel_context(
             "edit": lambda c: urls.comment_edit(assessment_id, c),
             "delete": lambda c: urls.comment_delete(assessment_id, c),
             "diff_of": lambda a, b: urls.diff(assessment_id, a, b),
+            "settings": None
+            if state.viewer.team_id is None
+            else urls.review_settings(state.viewer.team_id),
         },
     }
 
@@ -307,8 +310,9 @@ def review_settings(
     request: Request,
     csrf_token: CsrfToken = None,
     allow_self_approval: Annotated[str | None, Form()] = None,
+    assessment: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Turn self-approval on or off (team owners)."""
+    """Turn self-approval on or off (team owners); back to the review it was set from."""
     check_csrf(request, csrf_token)
     with transaction(request) as session:
         review.set_self_approval(
@@ -317,4 +321,5 @@ def review_settings(
             team_id=team_id,
             allowed=allow_self_approval in ("on", "true", "1"),
         )
-    return RedirectResponse(urls.team(team_id), status_code=303)
+    target = urls.approval(assessment, "review-settings") if assessment else urls.team(team_id)
+    return RedirectResponse(target, status_code=303)

@@ -128,3 +128,21 @@ def test_bad_input_on_a_form_is_a_clear_page(pair: Pair) -> None:
     assert empty.status_code == 422 and "empty" in empty.text
     nobody = post_form(a, urls.approval_request(assessment_id), token)
     assert nobody.status_code == 422 and "reviewer" in nobody.text
+
+
+def test_a_team_owner_sets_self_approval_from_the_review(pair: Pair) -> None:
+    a, b, assessment_id = pair.ann, pair.bea, pair.assessment_id
+    form = one(a.get(urls.approval(assessment_id)).text, "#review-settings")
+    assert form["action"] == urls.review_settings(pair.team_id)
+    assert not parse(b.get(urls.approval(assessment_id)).text).select("#review-settings")
+    token = csrf_token(a, urls.approval(assessment_id))
+    fields = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    fields.pop("csrf_token")
+    turned = post_form(a, urls.review_settings(pair.team_id), token, **fields)
+    assert turned.status_code == 303
+    assert turned.headers["location"] == urls.approval(assessment_id, "review-settings")
+    shown = one(a.get(urls.approval(assessment_id)).text, "#review-settings").get_text()
+    assert "authors may approve their own" in shown
+    btoken = csrf_token(b, urls.approval(assessment_id))
+    refused = post_form(b, urls.review_settings(pair.team_id), btoken, allow_self_approval="on")
+    assert refused.status_code == 403
