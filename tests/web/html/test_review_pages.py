@@ -136,7 +136,7 @@ def test_a_team_owner_sets_self_approval_from_the_review(pair: Pair) -> None:
     assert form["action"] == urls.review_settings(pair.team_id)
     assert not parse(b.get(urls.approval(assessment_id)).text).select("#review-settings")
     token = csrf_token(a, urls.approval(assessment_id))
-    fields = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    fields = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
     fields.pop("csrf_token")
     turned = post_form(a, urls.review_settings(pair.team_id), token, **fields)
     assert turned.status_code == 303
