@@ -52,8 +52,13 @@ def waiting_count(*, session: Session, caller: Caller) -> int:
     0 when not signed in by a session."""
     if caller.session_token is None:
         return 0
-    now = utcnow()
-    count = session.scalar(
+    query = waiting_count_query(secret_hash(caller.session_token), utcnow())
+    return int(session.scalar(query) or 0)
+
+
+def waiting_count_query(token_hash: str, now: datetime) -> Select[int]:
+    """The header's count as one statement (its query plan is tested)."""
+    return (
         select(func.count())
         .select_from(UserSession)
         .join(
@@ -65,10 +70,9 @@ def waiting_count(*, session: Session, caller: Caller) -> int:
         )
         .join(Assessment, Assessment.id == ReviewParticipant.assessment_id)
         .where(
-            UserSession.token_hash == secret_hash(caller.session_token),
+            UserSession.token_hash == token_hash,
             UserSession.revoked_at.is_(None),
             UserSession.expires_at > now,
             Assessment.status == "in_review",
         )
     )
-    return int(count or 0)
