@@ -146,3 +146,25 @@ def test_a_team_owner_sets_self_approval_from_the_review(pair: Pair) -> None:
     btoken = csrf_token(b, urls.approval(assessment_id))
     refused = post_form(b, urls.review_settings(pair.team_id), btoken, allow_self_approval="on")
     assert refused.status_code == 403
+
+
+def test_an_answer_on_the_step_page_reopens_an_approved_assessment(pair: Pair) -> None:
+    """The step post runs in the lean transaction: the reopening and its audit row too."""
+    a, b, assessment_id = pair.ann, pair.bea, pair.assessment_id
+    token = csrf_token(a, urls.approval(assessment_id))
+    post_form(a, urls.approval_request(assessment_id), token, reviewers=pair.bea_id)
+    btoken = csrf_token(b, urls.approval(assessment_id))
+    assert post_form(
+        b, urls.approval_decision(assessment_id), btoken, outcome="approved"
+    ).is_redirect
+    step = csrf_token(a, urls.change(assessment_id, "gap"))
+    saved = post_form(a, urls.change(assessment_id, "gap"), step, value="behavior")
+    assert saved.status_code == 303
+    state = a.get(f"/api/assessments/{assessment_id}").json()
+    assert state["status"] == "in_progress" and state["answers"]["gap"] == "behavior"
+    log = a.get(f"/api/assessments/{assessment_id}/audit").json()
+    assert log[-1]["action"] == "reopened" and log[-1]["actor"] == "ann@example.org"
+    revisions = a.get(f"/api/assessments/{assessment_id}/revisions").json()
+    assert revisions[-1]["author"] == "ann@example.org"
+    review = a.get(f"/api/assessments/{assessment_id}/review").json()
+    assert review["decisions"][0]["revision"] == review["revision"] - 1
