@@ -35,6 +35,7 @@ class Decision:
     ruleset: str
     at: datetime
     superseded_at: datetime | None
+    by_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ReviewState:
     members: list[Person] = field(default_factory=list)  # who may be consulted or informed
     allow_self_approval: bool = False
     viewer_is_author: bool = False
+    viewer_approved_current: bool = False  # the viewer's approval of this revision stands
 
     @property
     def may_request(self) -> bool:
@@ -69,7 +71,11 @@ class ReviewState:
     @property
     def may_approve(self) -> bool:
         """Whether the viewer may approve (not their own work, unless the team allows it)."""
-        return self.may_decide and (self.allow_self_approval or not self.viewer_is_author)
+        return (
+            self.may_decide
+            and not self.viewer_approved_current
+            and (self.allow_self_approval or not self.viewer_is_author)
+        )
 
 
 def review_state(*, session: Session, caller: Caller, assessment_id: str) -> ReviewState:
@@ -94,6 +100,7 @@ def review_state(*, session: Session, caller: Caller, assessment_id: str) -> Rev
             d.ruleset,
             aware(d.created_at),
             None if d.superseded_at is None else aware(d.superseded_at),
+            d.decided_by,
         )
         for d, email in session.execute(
             select(ReviewDecision, User.email)
@@ -126,4 +133,11 @@ def review_state(*, session: Session, caller: Caller, assessment_id: str) -> Rev
         members=list(members.values()),
         allow_self_approval=allow_self,
         viewer_is_author=is_author,
+        viewer_approved_current=any(
+            d.by_id == viewer.user_id
+            and d.outcome == "approved"
+            and d.revision == revision
+            and d.superseded_at is None
+            for d in decisions
+        ),
     )

@@ -85,6 +85,7 @@ def test_two_reviewers_request_changes_then_approve(browser: Any, live_server: s
         _axe_clean(b, "review page")
         first_answer = b.locator(".answer-row").first
         question_anchor = first_answer.get_attribute("id")
+        first_answer.locator("summary", has_text="Comment").click()
         first_answer.get_by_label("Comment on this answer").fill("Is this **really** the gap?")
         first_answer.get_by_role("button", name="Comment").click()
         b.locator(f"#{question_anchor} .comment strong", has_text="really").wait_for()
