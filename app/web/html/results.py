@@ -48,6 +48,8 @@ def result(assessment_id: str, request: Request) -> Response:
     context = results.result_context(state, recommendation, base_url=base_url)
     if review_panel["state"].viewer.team_id is not None:  # only a team's assessment is reviewed
         context["review_panel"] = review_panel
+    elif review_panel["upgrade"] is not None:  # decided under an older ruleset
+        context["ruleset_notice"] = review_panel
     context["assessment_jobs"] = [job_presenter.job_row(job) for job in assessment_jobs]
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
     context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))

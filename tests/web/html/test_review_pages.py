@@ -168,3 +168,44 @@ def test_an_answer_on_the_step_page_reopens_an_approved_assessment(pair: Pair) -
     assert revisions[-1]["author"] == "ann@example.org"
     review = a.get(f"/api/assessments/{assessment_id}/review").json()
     assert review["decisions"][0]["revision"] == review["revision"] - 1
+
+
+def test_a_result_decided_under_an_older_ruleset_offers_to_decide_again(
+    client: TestClient,
+) -> None:
+    """Also outside a team: the notice, the diff of both outcomes, and the button."""
+    from sqlalchemy import insert, select
+    from sqlalchemy.orm import Session
+
+    from app.models import RecommendationSnapshot, utcnow
+    from tests.web.conftest import new_assessment
+
+    made = new_assessment(client, answers={"gap": "knowledge"})
+    assessment_id = made["id"]
+    assert client.post(f"/api/assessments/{assessment_id}/complete").is_success
+    assert not parse(client.get(urls.result(assessment_id)).text).select(".notice")
+    with Session(client.app.state.engine) as session, session.begin():  # type: ignore[attr-defined]
+        stored = session.scalars(
+            select(RecommendationSnapshot).where(
+                RecommendationSnapshot.assessment_id == assessment_id
+            )
+        ).one()
+        old = {**stored.recommendation, "primary": "rag", "plan": ["rag"], "ruleset": "2025.1.1"}
+        session.execute(
+            insert(RecommendationSnapshot).values(
+                assessment_id=assessment_id,
+                ruleset="2025.1.1",
+                profile=stored.profile,
+                recommendation=old,
+                created_at=utcnow(),
+            )
+        )
+    page = client.get(urls.result(assessment_id)).text
+    notice = one(page, ".ruleset-upgrade .notice")
+    assert "Decided under ruleset 2025.1.1" in notice.get_text()
+    assert "instead of rag" in notice.get_text() and one(notice, "table.outcome-diff")
+    form = one(notice, "form")
+    token = csrf_token(client, urls.result(assessment_id))
+    again = post_form(client, str(form["action"]), token, back="result")
+    assert again.status_code == 303 and again.headers["location"] == urls.result(assessment_id)
+    assert not parse(client.get(urls.result(assessment_id)).text).select(".ruleset-upgrade")
