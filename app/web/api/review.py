@@ -3,13 +3,26 @@ milestones and ruleset upgrades (the contract's section Review; docs/adr/0012)."
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.services import audit, comments, notifications, review, review_state, revisions
+from app.web.api.review_models import (
+    AuditOut,
+    CommentEdit,
+    CommentIn,
+    CommentOut,
+    DecisionIn,
+    MilestoneIn,
+    MilestoneOut,
+    ReviewRequest,
+    RevisionOut,
+    SelfApprovalIn,
+    StatusOut,
+    comment_out,
+    milestone_out,
+)
 from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import documented
@@ -27,151 +40,6 @@ DECIDERS_ONLY = {
     **documented(409, "Its status does not allow this now."),
 }
 ASKING = {**NOT_FOUND, **documented(401, "Sign in first."), **documented(409, "Not now.")}
-
-
-class ReviewRequest(BaseModel):
-    """Body of `POST /api/assessments/{id}/review`: whom to ask (user ids of the team)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reviewers: list[str] = Field(description="Members whose role is reviewer or owner.")
-    consulted: list[str] = Field(default_factory=list, description="Members asked for advice.")
-    informed: list[str] = Field(default_factory=list, description="Members kept informed.")
-
-
-class DecisionIn(BaseModel):
-    """Body of `POST /api/assessments/{id}/decision`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    outcome: Literal["approved", "changes_requested"]
-    comment: str | None = Field(default=None, max_length=comments.BODY_MAX)
-
-
-class StatusOut(BaseModel):
-    """The assessment's status after the action."""
-
-    status: str
-
-
-class CommentIn(BaseModel):
-    """Body of `POST /api/assessments/{id}/comments`: Markdown, optionally on one question."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    body: str = Field(max_length=comments.BODY_MAX)
-    question: str | None = Field(default=None, description="The question id it is about.")
-
-
-class CommentEdit(BaseModel):
-    """Body of `PATCH /api/assessments/{id}/comments/{comment_id}`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    body: str = Field(max_length=comments.BODY_MAX)
-
-
-class VersionOut(BaseModel):
-    """One version of a comment."""
-
-    change: str
-    body: str
-    by: str
-    at: datetime
-
-
-class CommentOut(BaseModel):
-    """A comment: Markdown `body`, and `html`, the same rendered and sanitised."""
-
-    id: int
-    author: str
-    body: str
-    html: str
-    question: str | None
-    revision: int
-    created_at: datetime
-    updated_at: datetime
-    deleted: bool
-    edited: bool
-    history: list[VersionOut]
-
-
-class RevisionOut(BaseModel):
-    """One revision: the answer change that made it."""
-
-    revision: int
-    created_at: datetime
-    author: str | None = Field(description="The email of who gave it; null for a key holder.")
-    changed: list[str]
-
-
-class AuditOut(BaseModel):
-    """One audit row."""
-
-    at: datetime
-    actor: str
-    action: str
-    detail: dict[str, Any]
-
-
-class MilestoneIn(BaseModel):
-    """Body of `POST /api/assessments/{id}/milestones`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(max_length=revisions.NAME_MAX)
-
-
-class MilestoneOut(BaseModel):
-    """A milestone; compare it with `/diff?from=m{id}&to=current`."""
-
-    id: int
-    key: str
-    name: str
-    revision: int
-    ruleset: str
-    primary: str | None
-    by: str | None
-    created_at: datetime
-
-
-class SelfApprovalIn(BaseModel):
-    """Body of `PUT /api/teams/{id}/review-settings`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    allow_self_approval: bool
-
-
-def _comment(comment: comments.Comment) -> CommentOut:
-    return CommentOut(
-        id=comment.id,
-        author=comment.author,
-        body=comment.body,
-        html=str(presenter.markdown(comment.body)),
-        question=comment.question,
-        revision=comment.revision,
-        created_at=comment.created_at,
-        updated_at=comment.updated_at,
-        deleted=comment.deleted,
-        edited=comment.edited,
-        history=[
-            VersionOut(change=v.change, body=v.body, by=v.by, at=v.at) for v in comment.history
-        ],
-    )
-
-
-def _milestone(m: revisions.MilestoneInfo) -> MilestoneOut:
-    return MilestoneOut(
-        id=m.id,
-        key=m.key,
-        name=m.name,
-        revision=m.revision,
-        ruleset=m.ruleset,
-        primary=m.primary,
-        by=m.by,
-        created_at=m.created_at,
-    )
 
 
 @router.post("/assessments/{assessment_id}/review", response_model=StatusOut, responses=ASKING)
@@ -224,7 +92,7 @@ def get_comments(assessment_id: str, request: Request) -> list[CommentOut]:
         thread = comments.comments(
             session=session, caller=caller(request), assessment_id=assessment_id
         )
-    return [_comment(c) for c in thread]
+    return [comment_out(c) for c in thread]
 
 
 @router.post(
@@ -243,7 +111,7 @@ def post_comment(assessment_id: str, body: CommentIn, request: Request) -> Comme
             body=body.body,
             question=body.question,
         )
-    return _comment(made)
+    return comment_out(made)
 
 
 @router.patch(
@@ -263,7 +131,7 @@ def patch_comment(
             comment_id=comment_id,
             body=body.body,
         )
-    return _comment(edited)
+    return comment_out(edited)
 
 
 @router.delete(
@@ -345,7 +213,7 @@ def get_milestones(assessment_id: str, request: Request) -> list[MilestoneOut]:
         found = revisions.milestones(
             session=session, caller=caller(request), assessment_id=assessment_id
         )
-    return [_milestone(m) for m in found]
+    return [milestone_out(m) for m in found]
 
 
 @router.post(
@@ -360,7 +228,7 @@ def post_milestone(assessment_id: str, body: MilestoneIn, request: Request) -> M
         made = revisions.create_milestone(
             session=session, caller=caller(request), assessment_id=assessment_id, name=body.name
         )
-    return _milestone(made)
+    return milestone_out(made)
 
 
 @router.get("/assessments/{assessment_id}/ruleset", responses=NOT_FOUND)
