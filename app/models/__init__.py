@@ -24,6 +24,7 @@ from app.models.base import NAMING_CONVENTION, Base
 from app.models.dashboard import (
     DELIVERY_STATES,
     SearchDocument,
+    TeamAssessmentCount,
     TeamWebhook,
     WebhookAttempt,
     WebhookDelivery,
@@ -70,6 +71,7 @@ __all__ = [
     "ShareLink",
     "SignInFailure",
     "Team",
+    "TeamAssessmentCount",
     "TeamWebhook",
     "User",
     "UserSession",

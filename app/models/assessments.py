@@ -66,7 +66,14 @@ class Assessment(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),
         # The team dashboard's filters and sorts (migration 0006, docs/adr/0013).
-        Index("ix_assessments_team_id_updated_at", "team_id", "updated_at"),
+        # Filters, sorts and (trailing columns) the counts of a filtered page, index-only.
+        Index(
+            "ix_assessments_team_id_updated_at",
+            "team_id",
+            "updated_at",
+            "primary_approach",
+            "status",
+        ),
         Index("ix_assessments_team_id_created_at", "team_id", "created_at"),
         Index("ix_assessments_team_id_title", "team_id", "title"),
         Index("ix_assessments_team_id_status_updated_at", "team_id", "status", "updated_at"),
@@ -76,7 +83,14 @@ class Assessment(Base):
             "primary_approach",
             "updated_at",
         ),
-        Index("ix_assessments_team_id_author_id_updated_at", "team_id", "author_id", "updated_at"),
+        Index(
+            "ix_assessments_team_id_author_id_updated_at",
+            "team_id",
+            "author_id",
+            "updated_at",
+            "primary_approach",
+            "status",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

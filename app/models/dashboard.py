@@ -97,3 +97,18 @@ class WebhookAttempt(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(500))
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class TeamAssessmentCount(Base):
+    """How many of a team's assessments have each status and primary approach ('' for none
+    yet): the dashboard's counts without counting rows. Triggers on `assessments` keep it in
+    step (migration 0006); no application code writes it."""
+
+    __tablename__ = "team_assessment_counts"
+
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    primary_approach: Mapped[str] = mapped_column(String(32), primary_key=True)
+    assessments: Mapped[int] = mapped_column(Integer)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.decision.profile import APPROACHES
 from app.models import ASSESSMENT_STATUSES, Assessment, Membership, Team, User
-from app.models.dashboard import SearchDocument
+from app.models.dashboard import SearchDocument, TeamAssessmentCount
 from app.services.access import Caller, aware, require_team
 
 Sort = Literal["-updated", "updated", "-created", "created", "title", "-title"]
@@ -129,9 +129,15 @@ def _matching(session: Session, terms: list[str]) -> Any:
     return select(SearchDocument.assessment_id).where(document.op("@@")(query))
 
 
-def _conditions(session: Session, team_id: str, query: DashboardQuery) -> list[ColumnElement[bool]]:
+def conditions(session: Session, team_id: str, query: DashboardQuery) -> list[ColumnElement[bool]]:
     """Every filter but the primary approach's (the counts by primary ignore that one)."""
-    conditions: list[ColumnElement[bool]] = [Assessment.team_id == team_id]
+    team: ColumnElement[bool] = Assessment.team_id == team_id
+    if query.terms and session.get_bind().dialect.name == "sqlite":
+        # A search reads the matching assessments by id. SQLite, without statistics, would
+        # rather walk the whole team in the team's index and test each row against the
+        # matches; a function of the column takes that index out of its choice.
+        team = func.coalesce(Assessment.team_id, "") == team_id
+    conditions: list[ColumnElement[bool]] = [team]
     if query.status is not None:
         conditions.append(Assessment.status == query.status)
     if query.author is not None:
@@ -156,24 +162,45 @@ def _order(sort: str) -> list[Any]:
     return [column.asc(), Assessment.id.asc()]
 
 
-def team_assessments(
-    *, session: Session, caller: Caller, team_id: str, query: DashboardQuery
-) -> Dashboard:
-    """One page of the team's assessments matching `query`, for one of its members."""
-    member = require_team(session=session, caller=caller, team_id=team_id, role="member")
-    conditions = _conditions(session, team_id, query)
-    counts: dict[str, int] = dict.fromkeys(APPROACHES, 0)
-    for primary, count in session.execute(
+def _counts(
+    session: Session, team_id: str, conditions: list[ColumnElement[bool]], query: DashboardQuery
+) -> dict[str, int]:
+    """The matching assessments by primary approach ('' for not decided yet), the primary
+    filter aside. Filtered by status alone (or not at all) they are read from the team's
+    running counts (a few rows, however long its history); else counted, index-only."""
+    if query.author is None and query.since is None and query.until is None and not query.terms:
+        summed = func.sum(TeamAssessmentCount.assessments)
+        counted = select(TeamAssessmentCount.primary_approach, summed).where(
+            TeamAssessmentCount.team_id == team_id
+        )
+        if query.status is not None:
+            counted = counted.where(TeamAssessmentCount.status == query.status)
+        rows = session.execute(counted.group_by(TeamAssessmentCount.primary_approach))
+        return {str(primary): int(count or 0) for primary, count in rows}
+    rows = session.execute(
         select(Assessment.primary_approach, func.count())
-        .where(*conditions, Assessment.primary_approach.is_not(None))
+        .where(*conditions)
         .group_by(Assessment.primary_approach)
-    ):
-        counts[str(primary)] = count
+    )
+    return {str(primary or ""): count for primary, count in rows}
+
+
+def matching(
+    session: Session,
+    team_id: str,
+    conditions: list[ColumnElement[bool]],
+    query: DashboardQuery,
+) -> tuple[list[DashboardItem], int, dict[str, int]]:
+    """One page of the assessments meeting `conditions` and the query's primary, how many
+    there are, and the counts by primary (without the primary filter). No access check: the
+    caller has made it (`team_assessments`, or the bench's floor)."""
+    by_primary = _counts(session, team_id, conditions, query)
+    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
     if query.primary is not None:
-        conditions.append(Assessment.primary_approach == query.primary)
-        total = counts.get(query.primary, 0)
+        conditions = [*conditions, Assessment.primary_approach == query.primary]
+        total = by_primary.get(query.primary, 0)
     else:
-        total = session.scalar(select(func.count()).select_from(Assessment).where(*conditions)) or 0
+        total = sum(by_primary.values())
     rows = session.execute(
         select(
             Assessment.id,
@@ -196,6 +223,15 @@ def team_assessments(
         DashboardItem(*row[:7], created_at=aware(row.created_at), updated_at=aware(row.updated_at))
         for row in rows
     ]
+    return items, total, counts
+
+
+def team_assessments(
+    *, session: Session, caller: Caller, team_id: str, query: DashboardQuery
+) -> Dashboard:
+    """One page of the team's assessments matching `query`, for one of its members."""
+    member = require_team(session=session, caller=caller, team_id=team_id, role="member")
+    items, total, counts = matching(session, team_id, conditions(session, team_id, query), query)
     team_name = session.scalar(select(Team.name).where(Team.id == team_id)) or ""
     members = session.execute(
         select(User.id, User.email)
@@ -209,7 +245,7 @@ def team_assessments(
         role=member.role or "member",
         query=query,
         items=items,
-        total=total or 0,
+        total=total,
         counts_by_primary=counts,
         members=[(m.id, m.email) for m in members],
     )

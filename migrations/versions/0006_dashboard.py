@@ -8,7 +8,9 @@ approach, denormalised and kept in step by a trigger on snapshots, and its autho
 `create_assessment`; existing rows from their owner or first signed-in answer); the indexes
 the dashboard's filters and sorts read; the search documents (titles and live comments) with
 their full-text index (SQLite FTS5, PostgreSQL GIN over `to_tsvector`), kept in step by
-triggers; and each team's webhook, its deliveries and their attempts.
+triggers; each team's counts by status and primary approach, kept in step by triggers (the
+dashboard's first page counts nothing); and each team's webhook, its deliveries and their
+attempts.
 
 A later SQLite batch migration that rebuilds `assessments`, `review_comments`,
 `recommendation_snapshots` or `search_documents` drops their triggers with the old
@@ -27,7 +29,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 DASHBOARD_INDEXES = {
-    "ix_assessments_team_id_updated_at": ["team_id", "updated_at"],
+    "ix_assessments_team_id_updated_at": ["team_id", "updated_at", "primary_approach", "status"],
     "ix_assessments_team_id_created_at": ["team_id", "created_at"],
     "ix_assessments_team_id_title": ["team_id", "title"],
     "ix_assessments_team_id_status_updated_at": ["team_id", "status", "updated_at"],
@@ -36,7 +38,13 @@ DASHBOARD_INDEXES = {
         "primary_approach",
         "updated_at",
     ],
-    "ix_assessments_team_id_author_id_updated_at": ["team_id", "author_id", "updated_at"],
+    "ix_assessments_team_id_author_id_updated_at": [
+        "team_id",
+        "author_id",
+        "updated_at",
+        "primary_approach",
+        "status",
+    ],
 }
 
 # SQLite: the full-text index reads its text from `search_documents` (external content), and
@@ -76,6 +84,36 @@ SQLITE_TRIGGERS = {
             SELECT NEW.assessment_id, NEW.id, NEW.body
             WHERE NEW.deleted_at IS NULL AND NEW.body != '';
         END""",
+    "tr_assessments_counted": """
+        CREATE TRIGGER tr_assessments_counted AFTER INSERT ON assessments
+        WHEN NEW.team_id IS NOT NULL
+        BEGIN
+            INSERT INTO team_assessment_counts (team_id, status, primary_approach, assessments)
+            VALUES (NEW.team_id, NEW.status, coalesce(NEW.primary_approach, ''), 1)
+            ON CONFLICT (team_id, status, primary_approach)
+            DO UPDATE SET assessments = assessments + 1;
+        END""",
+    "tr_assessments_uncounted": """
+        CREATE TRIGGER tr_assessments_uncounted AFTER DELETE ON assessments
+        WHEN OLD.team_id IS NOT NULL
+        BEGIN
+            UPDATE team_assessment_counts SET assessments = assessments - 1
+            WHERE team_id = OLD.team_id AND status = OLD.status
+            AND primary_approach = coalesce(OLD.primary_approach, '');
+        END""",
+    "tr_assessments_recounted": """
+        CREATE TRIGGER tr_assessments_recounted
+        AFTER UPDATE OF team_id, status, primary_approach ON assessments
+        BEGIN
+            UPDATE team_assessment_counts SET assessments = assessments - 1
+            WHERE OLD.team_id IS NOT NULL AND team_id = OLD.team_id AND status = OLD.status
+            AND primary_approach = coalesce(OLD.primary_approach, '');
+            INSERT INTO team_assessment_counts (team_id, status, primary_approach, assessments)
+            SELECT NEW.team_id, NEW.status, coalesce(NEW.primary_approach, ''), 1
+            WHERE NEW.team_id IS NOT NULL
+            ON CONFLICT (team_id, status, primary_approach)
+            DO UPDATE SET assessments = assessments + 1;
+        END""",
     "tr_search_documents_insert": """
         CREATE TRIGGER tr_search_documents_insert AFTER INSERT ON search_documents
         BEGIN
@@ -102,6 +140,21 @@ POSTGRES_FUNCTIONS = {
         BEGIN
             UPDATE assessments SET primary_approach = NEW.recommendation ->> 'primary'
             WHERE id = NEW.assessment_id;
+            RETURN NULL;
+        END""",
+    "advisor_assessment_count": """
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.team_id IS NOT NULL THEN
+                UPDATE team_assessment_counts SET assessments = assessments - 1
+                WHERE team_id = OLD.team_id AND status = OLD.status
+                AND primary_approach = coalesce(OLD.primary_approach, '');
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.team_id IS NOT NULL THEN
+                INSERT INTO team_assessment_counts (team_id, status, primary_approach, assessments)
+                VALUES (NEW.team_id, NEW.status, coalesce(NEW.primary_approach, ''), 1)
+                ON CONFLICT (team_id, status, primary_approach)
+                DO UPDATE SET assessments = team_assessment_counts.assessments + 1;
+            END IF;
             RETURN NULL;
         END""",
     "advisor_assessment_title": """
@@ -136,6 +189,11 @@ POSTGRES_TRIGGERS = {
         "AFTER INSERT ON recommendation_snapshots FOR EACH ROW",
         "advisor_snapshot_primary",
     ),
+    "tr_assessments_count": (
+        "AFTER INSERT OR DELETE OR UPDATE OF team_id, status, primary_approach ON assessments"
+        " FOR EACH ROW",
+        "advisor_assessment_count",
+    ),
     "tr_assessments_title": (
         "AFTER INSERT OR UPDATE OF title ON assessments FOR EACH ROW",
         "advisor_assessment_title",
@@ -147,6 +205,7 @@ POSTGRES_TRIGGERS = {
 }
 POSTGRES_TRIGGER_TABLES = {
     "tr_snapshots_primary": "recommendation_snapshots",
+    "tr_assessments_count": "assessments",
     "tr_assessments_title": "assessments",
     "tr_comments_search": "review_comments",
 }
@@ -213,6 +272,28 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_search_documents_comment_id"), ["comment_id"], unique=False
         )
+
+    op.create_table(
+        "team_assessment_counts",
+        sa.Column("team_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("primary_approach", sa.String(length=32), nullable=False),
+        sa.Column("assessments", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_team_assessment_counts_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "team_id", "status", "primary_approach", name=op.f("pk_team_assessment_counts")
+        ),
+    )
+    op.execute(
+        "INSERT INTO team_assessment_counts (team_id, status, primary_approach, assessments)"
+        " SELECT team_id, status, coalesce(primary_approach, ''), count(*) FROM assessments"
+        " WHERE team_id IS NOT NULL GROUP BY team_id, status, coalesce(primary_approach, '')"
+    )
 
     if dialect == "sqlite":
         # Porter stems English words (approve, approved, approval), as PostgreSQL's 'english'.
@@ -334,6 +415,7 @@ def downgrade() -> None:
         for name in POSTGRES_FUNCTIONS:
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
         op.execute("DROP INDEX IF EXISTS ix_search_documents_body_tsv")
+    op.drop_table("team_assessment_counts")
     with op.batch_alter_table("search_documents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_search_documents_comment_id"))
         batch_op.drop_index(batch_op.f("ix_search_documents_assessment_id"))

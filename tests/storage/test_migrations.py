@@ -37,6 +37,7 @@ TABLES = {
     "milestones",
     "audit_events",
     "search_documents",
+    "team_assessment_counts",
     "team_webhooks",
     "webhook_deliveries",
     "webhook_attempts",

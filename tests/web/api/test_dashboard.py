@@ -95,8 +95,16 @@ def test_filters_search_sort_pages_and_counts(client: TestClient) -> None:
     assert second["items"][0]["id"] == other
     assert _list(client, ann, team_id, page=9)["items"] == []
 
+    # The running counts follow a deletion (and every change of status above).
+    assert client.delete(f"/api/assessments/{rag}", headers=ann).status_code == 204
+    after = _list(client, ann, team_id)
+    assert (
+        after["total"] == 2 and after["counts_by_primary"][rag_primary] == counts[rag_primary] - 1
+    )
+    assert _list(client, ann, team_id, status="completed")["total"] == 1
+
     today = utcnow().date()
-    assert _list(client, ann, team_id, since=today.isoformat())["total"] == 3
+    assert _list(client, ann, team_id, since=today.isoformat())["total"] == 2
     assert _list(client, ann, team_id, until=(today - timedelta(days=1)).isoformat())["total"] == 0
 
 
@@ -215,6 +223,9 @@ def test_the_triggers_exist_at_head(client: TestClient) -> None:
             expected = {
                 "tr_snapshots_primary",
                 "tr_assessments_created",
+                "tr_assessments_counted",
+                "tr_assessments_uncounted",
+                "tr_assessments_recounted",
                 "tr_assessments_title",
                 "tr_comments_created",
                 "tr_comments_changed",
@@ -228,6 +239,7 @@ def test_the_triggers_exist_at_head(client: TestClient) -> None:
             ).scalars()
             expected = {
                 "tr_snapshots_primary",
+                "tr_assessments_count",
                 "tr_assessments_title",
                 "tr_comments_search",
             }

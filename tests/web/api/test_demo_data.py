@@ -26,7 +26,7 @@ def _demo_data(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_demo_data_seeds_a_team(client: TestClient, database_url: str) -> None:
     ann_id, ann = user(client, "ann@example.org")
-    _, bea = user(client, "bea@example.org")
+    bea_id, bea = user(client, "bea@example.org")
     team_id = team_of(client, ann)
     join(client, bea, invite(client, ann, team_id, "reviewer"))
 
@@ -42,6 +42,13 @@ def test_demo_data_seeds_a_team(client: TestClient, database_url: str) -> None:
     counts = listed["counts_by_primary"]
     assert sum(1 for count in counts.values() if count) >= 3  # the engine decided them variously
     assert len({item["title"] for item in listed["items"]}) > 50
+    # The team's running counts (unfiltered) agree with rows counted (filtered by author).
+    by_author = [
+        client.get(f"/api/teams/{team_id}/assessments?author={a}", headers=ann).json()
+        for a in (ann_id, bea_id)
+    ]
+    assert sum(b["total"] for b in by_author) == 600
+    assert {k: sum(b["counts_by_primary"][k] for b in by_author) for k in counts} == counts
     assert client.get(f"/api/teams/{team_id}/assessments?q=latency", headers=ann).json()["total"]
 
     engine = client.app.state.engine  # type: ignore[attr-defined]
