@@ -198,9 +198,15 @@ def delete_comment(
     )
 
 
-def comments(*, session: Session, caller: Caller, assessment_id: str) -> list[Comment]:
-    """The assessment's thread, oldest first, each comment with its history."""
-    require_review_reader(session=session, caller=caller, assessment_id=assessment_id)
+def comments(
+    *, session: Session, caller: Caller, assessment_id: str, viewer: ReviewCaller | None = None
+) -> list[Comment]:
+    """The assessment's thread, oldest first, each comment with its history.
+
+    `viewer`: the caller's access, already checked for this assessment (saves the check).
+    """
+    if viewer is None or viewer.assessment_id != assessment_id:
+        require_review_reader(session=session, caller=caller, assessment_id=assessment_id)
     return _thread(session, assessment_id)
 
 

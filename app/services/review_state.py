@@ -78,9 +78,15 @@ class ReviewState:
         )
 
 
-def review_state(*, session: Session, caller: Caller, assessment_id: str) -> ReviewState:
-    """The review of an assessment the caller may read (else `AssessmentNotFound`)."""
-    viewer = require_review_reader(session=session, caller=caller, assessment_id=assessment_id)
+def review_state(
+    *, session: Session, caller: Caller, assessment_id: str, viewer: ReviewCaller | None = None
+) -> ReviewState:
+    """The review of an assessment the caller may read (else `AssessmentNotFound`).
+
+    `viewer`: the caller's access, already checked for this assessment (saves the check).
+    """
+    if viewer is None or viewer.assessment_id != assessment_id:
+        viewer = require_review_reader(session=session, caller=caller, assessment_id=assessment_id)
     revision = revision_of(session, assessment_id)
     people: dict[str, list[Person]] = {kind: [] for kind in PARTICIPANT_KINDS}
     for kind, user_id, email in session.execute(
@@ -141,3 +147,9 @@ def review_state(*, session: Session, caller: Caller, assessment_id: str) -> Rev
             for d in decisions
         ),
     )
+
+
+def viewer(*, session: Session, caller: Caller, assessment_id: str) -> ReviewCaller:
+    """Who is looking, the assessment's status and team (else `AssessmentNotFound`): whether a
+    page needs the review at all (only a team's assessment is reviewed)."""
+    return require_review_reader(session=session, caller=caller, assessment_id=assessment_id)

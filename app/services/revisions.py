@@ -24,7 +24,7 @@ from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
 from app.models import Answer, Milestone, RecommendationSnapshot, User, utcnow
 from app.services import assessments, audit
-from app.services.access import Caller, aware, require_review_reader, signed_in
+from app.services.access import Caller, ReviewCaller, aware, require_review_reader, signed_in
 from app.services.review import ReviewError
 
 NAME_MAX = 100
@@ -316,24 +316,31 @@ class RulesetUpgrade:
 
 
 def ruleset_upgrade(
-    *, session: Session, caller: Caller, assessment_id: str
+    *, session: Session, caller: Caller, assessment_id: str, viewer: ReviewCaller | None = None
 ) -> RulesetUpgrade | None:
     """When the assessment's stored recommendation was decided under another ruleset than the
     engine's: both outcomes. None when it is current (or nothing is stored)."""
-    state = assessments.assessment_state(
-        session=session, caller=caller, assessment_id=assessment_id
-    )
-    stored = session.execute(
-        select(RecommendationSnapshot.ruleset, RecommendationSnapshot.recommendation)
+    if viewer is None or viewer.assessment_id != assessment_id:
+        viewer = require_review_reader(session=session, caller=caller, assessment_id=assessment_id)
+    if viewer.status == "in_progress":
+        return None
+    # The newest snapshot's ruleset first (one indexed row); its JSON only when it is stale.
+    newest = (
+        select(RecommendationSnapshot.id, RecommendationSnapshot.ruleset)
         .where(RecommendationSnapshot.assessment_id == assessment_id)
         .order_by(RecommendationSnapshot.id.desc())
         .limit(1)
-    ).first()
-    if stored is None or state.assessment.status == "in_progress" or stored.ruleset == BANK.version:
+    )
+    stored = session.execute(newest).first()
+    if stored is None or stored.ruleset == BANK.version:
         return None
+    recommendation = session.get_one(RecommendationSnapshot, stored.id).recommendation
+    state = assessments.assessment_state(
+        session=session, caller=caller, assessment_id=assessment_id
+    )
     fresh = recommend(state.profile)
     return RulesetUpgrade(
-        stored.ruleset, fresh.ruleset, Outcome.of(stored.recommendation), Outcome.of(fresh)
+        stored.ruleset, fresh.ruleset, Outcome.of(recommendation), Outcome.of(fresh)
     )
 
 

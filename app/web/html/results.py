@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import accounts, assessments, jobs, ownership, sharing
+from app.services import accounts, assessments, jobs, ownership, review_state, sharing
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
@@ -42,11 +42,15 @@ def result(assessment_id: str, request: Request) -> Response:
         assessment_jobs = jobs.list_jobs(
             session=session, caller=credentials, assessment_id=assessment_id
         )
-        review_panel = review_pages.panel_context(
-            session, credentials, assessment_id, state.answers
+        # Only a team's assessment is reviewed; any other shows at most the ruleset notice.
+        viewer = review_state.viewer(
+            session=session, caller=credentials, assessment_id=assessment_id
         )
+        in_team = viewer.team_id is not None
+        panel = review_pages.panel_context if in_team else review_pages.ruleset_context
+        review_panel = panel(session, credentials, assessment_id, state.answers, viewer)
     context = results.result_context(state, recommendation, base_url=base_url)
-    if review_panel["state"].viewer.team_id is not None:  # only a team's assessment is reviewed
+    if in_team:
         context["review_panel"] = review_panel
     elif review_panel["upgrade"] is not None:  # decided under an older ruleset
         context["ruleset_notice"] = review_panel

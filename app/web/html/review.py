@@ -22,7 +22,7 @@ from app.services import (
     review_state,
     revisions,
 )
-from app.services.access import Caller
+from app.services.access import Caller, ReviewCaller
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
@@ -54,15 +54,25 @@ def _back(assessment_id: str, back: str | None, fragment: str = "") -> RedirectR
 
 
 def panel_context(
-    session: Session, credentials: Caller, assessment_id: str, answers: dict[str, Any]
+    session: Session,
+    credentials: Caller,
+    assessment_id: str,
+    answers: dict[str, Any],
+    viewer: ReviewCaller | None = None,
 ) -> dict[str, Any]:
-    """What the review panel shows (on the review page and the result page)."""
-    state = review_state.review_state(
+    """What the review panel shows (on the review page and the result page); `viewer`, the
+    caller's access if already checked."""
+    viewer = viewer or review_state.viewer(
         session=session, caller=credentials, assessment_id=assessment_id
     )
-    thread = comments.comments(session=session, caller=credentials, assessment_id=assessment_id)
+    state = review_state.review_state(
+        session=session, caller=credentials, assessment_id=assessment_id, viewer=viewer
+    )
+    thread = comments.comments(
+        session=session, caller=credentials, assessment_id=assessment_id, viewer=viewer
+    )
     upgrade = revisions.ruleset_upgrade(
-        session=session, caller=credentials, assessment_id=assessment_id
+        session=session, caller=credentials, assessment_id=assessment_id, viewer=viewer
     )
     return {
         "state": state,
@@ -90,6 +100,24 @@ def panel_context(
             if state.viewer.team_id is None
             else urls.review_settings(state.viewer.team_id),
         },
+    }
+
+
+def ruleset_context(
+    session: Session,
+    credentials: Caller,
+    assessment_id: str,
+    answers: dict[str, Any],
+    viewer: ReviewCaller | None = None,
+) -> dict[str, Any]:
+    """The ruleset notice alone (the result page of an assessment outside a team)."""
+    upgrade = revisions.ruleset_upgrade(
+        session=session, caller=credentials, assessment_id=assessment_id, viewer=viewer
+    )
+    return {
+        "upgrade": upgrade,
+        "upgrade_diff": None if upgrade is None else upgrade.as_diff(answers),
+        "urls": {"redecide": urls.redecide(assessment_id)},
     }
 
 
