@@ -1,5 +1,6 @@
 """`make bench`: the engine, `advisor recommend --batch`, the web pair, concurrency bursts, and
-the jobs' hand-off latency (local runner and Ray) with the job page's poll."""
+the jobs' hand-off latency (local runner and Ray) with the job page's poll, and the team
+dashboard at 100,000 assessments."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import concurrency_bench, engine_bench, jobs_bench, ray_handoff, web_bench
+from bench import (
+    concurrency_bench,
+    dashboard_bench,
+    engine_bench,
+    jobs_bench,
+    ray_handoff,
+    web_bench,
+)
 
 CLI_PROFILES = int(os.environ.get("BENCH_CLI_PROFILES", "200000"))
 
@@ -55,6 +63,8 @@ def main() -> int:
     results.append(jobs_bench.run())
     print("== jobs: Ray hand-off on a real local head (issue 10)")
     results.append(ray_handoff.run())
+    print("== team dashboard at 100,000 assessments, SQLite and PostgreSQL (issue 13)")
+    results.append(dashboard_bench.run())
     return 0 if all(results) else 1
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.models import Team, utcnow
@@ -338,7 +339,9 @@ class WebhookSender:
             try:
                 while self.run_once() and not self._stop.is_set():
                     pass
-            except Exception:  # a database that is down: try again at the next poll
+            except OperationalError as exc:  # busy or down: try again at the next poll
+                log.warning("webhook sender: %s; trying again in %s s", exc.orig, self.poll_s)
+            except Exception:
                 log.exception("webhook sender pass failed")
             _wake.wait(self.poll_s)
 
@@ -352,7 +355,21 @@ class WebhookSender:
     def _claim(self, limit: int) -> list[_Claimed]:
         """Due deliveries, each leased to this sender by one conditional update."""
         now = utcnow()
-        out = []
+        out: list[_Claimed] = []
+        # A look without the write lock first: most polls find nothing due, and on SQLite a
+        # write transaction every poll would queue behind (or ahead of) every writer.
+        with unit_of_work(self.engine, write=False) as session:
+            if (
+                session.scalar(
+                    select(WebhookDelivery.id)
+                    .where(
+                        WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now
+                    )
+                    .limit(1)
+                )
+                is None
+            ):
+                return out
         with unit_of_work(self.engine, write=True) as session:
             due = session.execute(
                 select(

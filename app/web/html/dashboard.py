@@ -1,4 +1,5 @@
-"""Team pages of issue 13: the dashboard of saved assessments, and the webhook (owners).
+"""Pages of issue 13, part B: a team's dashboard, its webhook (owners), and an assessment's
+decision record.
 
 Who may see what is decided by the services (through `access`): outsiders 404, members
 without the role 403, as on the JSON API.
@@ -12,12 +13,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import accounts, dashboard, webhooks
+from app.services import accounts, dashboard, decision_record, webhooks
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
 from app.web.presenters import dashboard as presenter
+from app.web.presenters import decision_record as record_presenter
 from app.web.presenters import urls
 from app.web.rendering import renderer
 
@@ -137,3 +139,14 @@ def remove_webhook(team_id: str, request: Request, csrf_token: CsrfToken = None)
     except webhooks.WebhookNotSet as exc:
         raise PageNotFound("webhook", str(exc)) from exc
     return RedirectResponse(urls.team_webhook(team_id), status_code=303)
+
+
+@router.get("/assessments/{assessment_id}/decision-record", response_class=HTMLResponse)
+def decision_record_page(assessment_id: str, request: Request) -> Response:
+    """The decision record as a page that prints cleanly, with its downloads."""
+    with transaction(request) as session:
+        record = decision_record.decision_record(
+            session=session, caller=caller(request), assessment_id=assessment_id
+        )
+    context = record_presenter.page_context(record)
+    return renderer(request).render(request, "dashboard/decision_record.html", context)

@@ -104,7 +104,7 @@ def dashboard_context(found: Dashboard) -> dict[str, Any]:
                 else "not decided yet",
                 "author": item.author or "unknown",
                 "updated_at": item.updated_at,
-                "record_url": urls.decision_record(item.id),
+                "record_url": urls.decision_record_page(item.id),
             }
             for item in found.items
         ],

@@ -11,8 +11,10 @@ from app.decision.bank import BANK
 from app.decision.profile import APPROACHES
 from app.decision.wording import WORDING
 from app.services.decision_record import DecisionRecord
+from app.web.presenters import urls
 from app.web.presenters.questionnaire import answer_label
 from app.web.presenters.results import QUESTION_FOR_FIELD
+from app.web.presenters.review import markdown
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -170,3 +172,24 @@ def record_json(record: DecisionRecord) -> str:
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def page_context(record: DecisionRecord) -> dict[str, Any]:
+    """Context of the decision record's page: its front matter as facts, its body as HTML
+    (rendered like a comment: no raw HTML, sanitised), and the downloads."""
+    text = madr(record)
+    _, front, body = text.split("---\n", 2)
+    facts = [tuple(line.split(": ", 1)) for line in front.strip().splitlines()]
+    a = record.state.assessment
+    return {
+        "ruleset": BANK.version,
+        "title": a.title or "Decision record",
+        "facts": facts,
+        "body": markdown(body),
+        "downloads": {
+            "MADR Markdown": urls.decision_record(a.id, "md"),
+            "JSON": urls.decision_record(a.id, "json"),
+        },
+        "result_url": urls.result(a.id),
+        "filename": filename(record, "md"),
+    }

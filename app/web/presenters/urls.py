@@ -325,6 +325,11 @@ def decision_record(assessment_id: str, kind: str = "md") -> str:
     return f"/api/assessments/{assessment_id}/export.{kind}{suffix}"
 
 
+def decision_record_page(assessment_id: str) -> str:
+    """An assessment's decision record as a page to read and print."""
+    return f"{assessment(assessment_id)}/decision-record"
+
+
 def team_webhook(team_id: str) -> str:
     """The owners' page of a team's webhook and its delivery log; its forms post here too."""
     return f"{team(team_id)}/webhook"
