@@ -29,6 +29,8 @@ def _team(client: TestClient) -> tuple[str, dict[str, str], str]:
 
 def test_the_dashboard_page_lists_filters_and_charts(client: TestClient) -> None:
     team_id, _, decided = _team(client)
+    team_page = client.get(urls.team(team_id)).text
+    assert urls.team_dashboard(team_id) in team_page and urls.team_webhook(team_id) in team_page
     page = client.get(urls.team_dashboard(team_id))
     assert page.status_code == 200
     tree = parse(page.text)
