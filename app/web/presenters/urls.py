@@ -306,7 +306,6 @@ def demo_assets(recipe_id: str) -> str:
 
 
 # The team dashboard, decision-record exports and webhooks (issue 13, part B).
-DASHBOARD_QUERY_KEYS = ("status", "primary", "author", "q", "since", "until", "sort", "page")
 
 
 def team_dashboard(team_id: str, query_string: str = "") -> str:
