@@ -130,8 +130,10 @@ def test_two_reviewers_request_changes_then_approve(browser: Any, live_server: s
         b.locator("p.meta[role=status]", has_text="1 assessment matches").wait_for()
         rows = b.locator("table.dashboard tbody tr")
         assert rows.count() == 1
+        rows.first.get_by_role("link", name=re.compile("^Decision record")).click()
+        b.wait_for_url(re.compile(r".*/decision-record$"))
         with b.expect_download() as download_info:
-            rows.first.get_by_role("link", name=re.compile("^Decision record")).click()
+            b.get_by_role("link", name="MADR Markdown").click()
         record = download_info.value
         text = Path(record.path()).read_text(encoding="utf-8")
         assert "review-b@example.org" in text and "accepted" in text.lower()

@@ -144,7 +144,7 @@ def approval_page(assessment_id: str, request: Request) -> Response:
         milestones=marks,
         audit=list(reversed(log)),
         action_labels=presenter.ACTION_LABELS,
-        record_url=urls.decision_record(assessment_id),
+        record_url=urls.decision_record_page(assessment_id),
         back="approval",
     )
     return _render(request, "review/approval.html", context)
