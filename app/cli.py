@@ -10,6 +10,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from app.demo_data_cli import demo_data
 from app.jobs_cli import demo_assets, jobs_app, worker
 from app.recipes_cli import dataset_app, recipe_app
 
@@ -252,6 +253,7 @@ cli.add_typer(dataset_app, name="dataset")
 cli.add_typer(jobs_app, name="jobs")
 cli.command("demo-assets")(demo_assets)
 cli.command("worker")(worker)
+cli.command("demo-data")(demo_data)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
 from app.jobs.runner import RunnerError
+from app.services import webhooks
 from app.services.access import (
     Forbidden,
     JobNotFound,
@@ -36,24 +37,30 @@ from app.services.accounts import (
     WrongCredentials,
 )
 from app.services.assessments import AssessmentNotFound
+from app.services.comments import CommentNotFound
 from app.services.jobs import JobFolderError, JobInputError
+from app.services.review import ReviewError
 from app.services.teams import InviteNotFound, MemberNotFound
 from app.settings import Settings
 from app.storage import make_engine
 from app.web import openapi
 from app.web.api import accounts as accounts_api
 from app.web.api import assessments as assessments_api
+from app.web.api import dashboard as dashboard_api
 from app.web.api import health
 from app.web.api import jobs as jobs_api
 from app.web.api import recipes as recipes_api
+from app.web.api import review as review_api
 from app.web.api import sharing as sharing_api
 from app.web.api import teams as teams_api
 from app.web.csrf import CsrfError
 from app.web.errors import PageNotFound, describe_errors, error_body, errors_body
 from app.web.html import accounts as account_pages
+from app.web.html import dashboard as dashboard_pages
 from app.web.html import jobs as job_pages
 from app.web.html import questionnaire, results, sharing
 from app.web.html import recipes as recipe_pages
+from app.web.html import review as review_pages
 from app.web.html import teams as team_pages
 from app.web.middleware.compression import Gzip
 from app.web.middleware.content_type import JsonBodiesOnly
@@ -78,7 +85,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.pages.preload()
     gc.collect()
     gc.freeze()
+    # Webhook deliveries are posted by a thread of their own, after the commit (ADR 0014).
+    sender = webhooks.WebhookSender(app.state.engine)
+    sender.start()
     yield
+    sender.stop()
     app.state.engine.dispose()
 
 
@@ -116,10 +127,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_api.router)
     app.include_router(teams_api.router)
     app.include_router(jobs_api.router)
+    app.include_router(review_api.router)
     app.include_router(recipe_pages.router)
     app.include_router(account_pages.router)
     app.include_router(team_pages.router)
     app.include_router(job_pages.router)
+    app.include_router(review_pages.router)
+    app.include_router(dashboard_api.router)
+    app.include_router(dashboard_pages.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
@@ -142,6 +157,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(MemberNotFound, _team_not_found)
     app.add_exception_handler(NotYours, _team_not_found)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(ReviewError, _review_error)
+    app.add_exception_handler(CommentNotFound, _comment_not_found)
     app.add_exception_handler(CsrfError, _csrf_failed)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _busy)
@@ -307,6 +324,22 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse(error_body("role", str(exc), kind="forbidden"), status_code=403)
     return _error_page(request, 403, "Not allowed", str(exc))
+
+
+async def _review_error(request: Request, exc: Exception) -> Response:
+    """422 (bad input) or 409 (not in this status) for a refused review action, naming the
+    field; nothing was stored."""
+    assert isinstance(exc, ReviewError)
+    if not _wants_json(request):
+        return _error_page(request, exc.status, "This cannot be done", str(exc))
+    kind = "conflict" if exc.status == 409 else "value_error"
+    body = error_body(exc.field, str(exc), kind=kind, allowed=exc.allowed)
+    return JSONResponse(body, status_code=exc.status)
+
+
+async def _comment_not_found(request: Request, exc: Exception) -> Response:
+    """404 for a comment the assessment does not have."""
+    return await _not_found(request, PageNotFound("comment_id", str(exc)))
 
 
 async def _too_many(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,5 +1,6 @@
 """`make bench`: the engine, `advisor recommend --batch`, the web pair, concurrency bursts, and
-the jobs' hand-off latency (local runner and Ray) with the job page's poll."""
+the jobs' hand-off latency (local runner and Ray) with the job page's poll, and the team
+dashboard at 100,000 assessments."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from app.decision.batch import default_jobs
 from bench import (
     concurrency_bench,
+    dashboard_bench,
     engine_bench,
     fuzz_bench,
     jobs_bench,
@@ -73,6 +75,8 @@ def main() -> int:
     results.append(jobs_bench.run())
     print("== jobs: Ray hand-off on a real local head (issue 10)")
     results.append(ray_handoff.run())
+    print("== team dashboard at 100,000 assessments, SQLite and PostgreSQL (issue 13)")
+    results.append(dashboard_bench.run())
     print("== load: Locust journeys, then the zero-loss check (issue 14)")
     results.append(load_bench.run())
     print("== bad input: Schemathesis, long budget (issue 14)")

@@ -18,6 +18,15 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave out the dashboard's full-text indexes (migration 0006): SQLite's virtual table
+    with its shadow tables, PostgreSQL's GIN index over an expression. No model describes
+    them (they are one dialect's each), so autogenerate would drop them."""
+    if type_ == "table":
+        return not (name or "").startswith("search_documents_fts")
+    return not (type_ == "index" and name == "ix_search_documents_body_tsv")
+
+
 def _database_url() -> str:
     """The URL handed over by `app.migrate`, else the one in the environment."""
     return config.attributes.get("database_url") or Settings().database_url
@@ -30,6 +39,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=_include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -52,6 +62,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            include_name=_include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -25,7 +25,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UtcDateTime
 
-ASSESSMENT_STATUSES = ("in_progress", "completed")
+ASSESSMENT_STATUSES = (
+    "in_progress",
+    "completed",
+    "in_review",
+    "approved",
+    "changes_requested",
+    "superseded",
+)
 
 
 def utcnow() -> datetime:
@@ -55,14 +62,42 @@ class Assessment(Base):
     """One team's questionnaire run, its status and the ruleset it was made with."""
 
     __tablename__ = "assessments"
-    __table_args__ = (CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),
+        # The team dashboard's filters and sorts (migration 0006, docs/adr/0013).
+        # Filters, sorts and (trailing columns) the counts of a filtered page, index-only.
+        Index(
+            "ix_assessments_team_id_updated_at",
+            "team_id",
+            "updated_at",
+            "primary_approach",
+            "status",
+        ),
+        Index("ix_assessments_team_id_created_at", "team_id", "created_at"),
+        Index("ix_assessments_team_id_title", "team_id", "title"),
+        Index("ix_assessments_team_id_status_updated_at", "team_id", "status", "updated_at"),
+        Index(
+            "ix_assessments_team_id_primary_approach_updated_at",
+            "team_id",
+            "primary_approach",
+            "updated_at",
+        ),
+        Index(
+            "ix_assessments_team_id_author_id_updated_at",
+            "team_id",
+            "author_id",
+            "updated_at",
+            "primary_approach",
+            "status",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The row's own last change (created, completed); answers carry their own times.
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ruleset: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))
     title: Mapped[str | None] = mapped_column(String(200))
     # SHA-256 of the edit key (`secret_hash`); the key itself is shown once and never stored.
     edit_key_hash: Mapped[str] = mapped_column(String(64))
@@ -73,6 +108,11 @@ class Assessment(Base):
     team_id: Mapped[str | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    # Denormalised for the team dashboard (migration 0006, docs/adr/0013): the newest
+    # snapshot's primary approach (written by a trigger on snapshots, never by the app), and
+    # who created it (`create_assessment`).
+    primary_approach: Mapped[str | None] = mapped_column(String(32))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", order_by="Answer.id", passive_deletes=True
@@ -107,6 +147,8 @@ class Answer(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     is_current: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Who gave this revision of the answer: null for a key holder without an account.
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
 

@@ -32,6 +32,7 @@ from app.models import (
     secret_hash,
     utcnow,
 )
+from app.services import audit
 from app.services.access import (
     ANONYMOUS,
     AssessmentNotFound,
@@ -39,14 +40,18 @@ from app.services.access import (
     require_assessment,
     require_owner,
     require_status,
+    require_status_and_author,
     require_team,
     signed_in,
 )
-from app.storage import hot
+from app.storage import hot, review_writes
 
 __all__ = ["AssessmentNotFound", "Caller"]  # re-exported: callers of this module use them
 
 AssessmentRecord = hot.AssessmentRow  # one assessment; `updated_at` counts its newest answer
+# Statuses whose stored recommendation follows each answer change: decided, not yet approved.
+# An approved assessment reopens instead (a new revision in progress, docs/adr/0012).
+REDECIDED_ON_ANSWER = frozenset({"completed", "in_review", "changes_requested"})
 
 
 @dataclass
@@ -144,17 +149,20 @@ def create_assessment(
     A signed-in caller owns it; with `team_id`, the team does (the caller must be a member:
     else `TeamNotFound`). Anonymous, only its edit key reaches it.
     """
-    owner_user_id = None
+    owner_user_id = author_id = None
     if team_id is not None:
-        require_team(session=session, caller=caller, team_id=team_id, role="member", field="team")
+        author_id = require_team(
+            session=session, caller=caller, team_id=team_id, role="member", field="team"
+        ).user_id
     elif caller.api_token is not None or caller.session_token is not None:
-        owner_user_id = signed_in(session=session, caller=caller)
+        owner_user_id = author_id = signed_in(session=session, caller=caller)
     now = utcnow()
     edit_key = new_secret()
     assessment = Assessment(
         id=new_token(),
         edit_key_hash=secret_hash(edit_key),
         owner_user_id=owner_user_id,
+        author_id=author_id,  # the dashboard's author (docs/adr/0013)
         team_id=team_id,
         title=title,
         ruleset=BANK.version,
@@ -162,7 +170,13 @@ def create_assessment(
         created_at=now,
         updated_at=now,
         answers=[
-            Answer(question_id=question_id, value=value, is_current=True, created_at=now)
+            Answer(
+                question_id=question_id,
+                value=value,
+                is_current=True,
+                created_at=now,
+                author_id=author_id,
+            )
             for question_id, value in (answers or {}).items()
         ],
     )
@@ -195,13 +209,29 @@ def record_answer(
     `read_back`: return the current answers afterwards (else an empty dict, unless the
     assessment was completed and had to be decided again anyway).
     """
-    status = require_status(
-        session=session, caller=caller, assessment_id=assessment_id, for_update=True
+    status, author_id = require_status_and_author(
+        session=session, caller=caller, assessment_id=assessment_id
     )
+    now = utcnow()
     hot.add_answer(
-        session, assessment_id=assessment_id, question_id=question_id, value=value, now=utcnow()
+        session,
+        assessment_id=assessment_id,
+        question_id=question_id,
+        value=value,
+        now=now,
+        author_id=author_id,
     )
-    if status == "completed":
+    if status == "approved":
+        # The approval stays on the revision it approved; this one is edited afresh.
+        review_writes.reopen(session, assessment_id=assessment_id, now=now)
+        audit.record_event(
+            session,
+            assessment_id=assessment_id,
+            actor=author_id,
+            action="reopened",
+            detail={"question": question_id},
+        )
+    if status in REDECIDED_ON_ANSWER:
         # The stored result follows the answers, keeping every earlier snapshot.
         record = hot.assessment_row(session, assessment_id)
         assert record is not None  # locked above
@@ -256,18 +286,23 @@ def answer_history(*, session: Session, caller: Caller, assessment_id: str) -> l
 
 
 def complete_assessment(*, session: Session, caller: Caller, assessment_id: str) -> Recommendation:
-    """Mark the assessment completed and store the recommendation as it stands now."""
+    """Mark the assessment completed and store the recommendation as it stands now.
+
+    One already further along (in review, approved, ...) keeps its status.
+    """
     state = assessment_state(session=session, caller=caller, assessment_id=assessment_id)
     assessment = session.get(Assessment, assessment_id)
     assert assessment is not None  # just read
-    assessment.status = "completed"
+    if assessment.status == "in_progress":
+        assessment.status = "completed"
     assessment.updated_at = utcnow()
     return _snapshot(session=session, state=state)
 
 
 def current_recommendation(*, session: Session, state: AssessmentState) -> Recommendation:
-    """The stored recommendation of a completed assessment, else a fresh one."""
-    if state.assessment.status == "completed":
+    """The stored recommendation of a decided assessment (completed or further), else a fresh
+    one."""
+    if state.assessment.status != "in_progress":
         stored = session.scalars(
             select(RecommendationSnapshot.recommendation)
             .where(RecommendationSnapshot.assessment_id == state.assessment.id)

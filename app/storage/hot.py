@@ -117,6 +117,7 @@ ADD = Statement(
         value=bindparam("b_value", type_=JSON),
         is_current=True,
         created_at=bindparam("b_now"),
+        author_id=bindparam("b_author"),
     )
 )
 # An answer to a completed assessment re-decides it on the answer post, in the same transaction.
@@ -213,13 +214,20 @@ def current_answers(tx: Transaction, assessment_id: str) -> dict[str, Any]:
 
 
 def add_answer(
-    tx: Transaction, *, assessment_id: str, question_id: str, value: Any, now: datetime
+    tx: Transaction,
+    *,
+    assessment_id: str,
+    question_id: str,
+    value: Any,
+    now: datetime,
+    author_id: str | None = None,
 ) -> None:
-    """Retire the current revision of one answer (if any) and add the new current one."""
+    """Retire the current revision of one answer (if any) and add the new current one, given
+    by `author_id` (None: a key holder without an account)."""
     db = _db(tx)
     key = {"b_assessment": assessment_id, "b_question": question_id, "b_now": now}
     RETIRE.rows(db, **key)
-    ADD.rows(db, **key, b_value=value)
+    ADD.rows(db, **key, b_value=value, b_author=author_id)
 
 
 def add_snapshot(

@@ -31,6 +31,8 @@ def _nav(request: Request) -> dict[str, Any]:
         "signin": urls.signin(),
         "signup": urls.signup(),
         "signout": urls.signout(),
+        "reviews": urls.reviews(),
+        "reviews_count": urls.reviews_count(),
     }
 
 

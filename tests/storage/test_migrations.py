@@ -30,13 +30,26 @@ TABLES = {
     "teams",
     "team_members",
     "team_invites",
+    "review_participants",
+    "review_decisions",
+    "review_comments",
+    "review_comment_changes",
+    "milestones",
+    "audit_events",
+    "search_documents",
+    "team_assessment_counts",
+    "team_webhooks",
+    "webhook_deliveries",
+    "webhook_attempts",
 }
 
 
 def _tables(url: str) -> set[str]:
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        names = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        # SQLite's full-text index of the dashboard (0006): a virtual table and its shadows.
+        return {name for name in names if not name.startswith("search_documents_fts")}
     finally:
         engine.dispose()
 
@@ -116,6 +129,48 @@ def test_postgres_existing_assessments_get_keys(postgres_server_url: str, tmp_pa
         _keys_for_existing_rows(postgres_server_url, tmp_path)
     finally:
         # The database is shared with the other PostgreSQL tests: leave it empty, at head.
+        downgrade(postgres_server_url, "base")
+        upgrade(postgres_server_url)
+
+
+def _review_statuses_round_trip(url: str) -> None:
+    """0005 takes the review statuses (17 characters among them); going back makes them
+    `completed`, which the older CHECK allows."""
+    upgrade(url)
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO assessments (id, created_at, updated_at, ruleset, status, title,"
+                " edit_key_hash) VALUES ('asked', :at, :at, '2026.11.1', 'changes_requested',"
+                " NULL, :hash)"
+            ),
+            {"at": at, "hash": "0" * 64},
+        )
+        allowed = connection.execute(
+            text("SELECT allow_self_approval FROM teams WHERE 1 = 0")
+        ).all()
+    assert allowed == []
+    with pytest.raises(Exception, match=r"(?i)check"), engine.begin() as connection:
+        connection.execute(text("UPDATE assessments SET status = 'maybe' WHERE id = 'asked'"))
+    downgrade(url, "0004")
+    with engine.connect() as connection:
+        status = connection.execute(text("SELECT status FROM assessments")).scalar_one()
+    engine.dispose()
+    assert status == "completed"
+
+
+def test_sqlite_review_statuses_round_trip(tmp_path: Path) -> None:
+    _review_statuses_round_trip(f"sqlite:///{tmp_path / 'r.db'}")
+
+
+@pytest.mark.postgres
+def test_postgres_review_statuses_round_trip(postgres_server_url: str) -> None:
+    downgrade(postgres_server_url, "base")
+    try:
+        _review_statuses_round_trip(postgres_server_url)
+    finally:
         downgrade(postgres_server_url, "base")
         upgrade(postgres_server_url)
 

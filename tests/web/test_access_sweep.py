@@ -53,6 +53,7 @@ PUBLIC_PARAMS = {
     "kind": "json",
     "recipe_id": "sft-lora",
     "fmt": "trl",
+    "comment_id": "1",  # only ever reached through its assessment, checked first
 }
 # Path parameters that name someone's resource: the sweep fills them with the victim's.
 PRIVATE_PARAMS = {
@@ -74,7 +75,12 @@ NEEDS_ACCOUNT = {
     ("POST", "/account/sessions/{session_id}/revoke"),
 }
 # Routes any member of the team may use: a member is not "without the role" there.
-MEMBERS_MAY = {("GET", "/teams/{team_id}")}
+MEMBERS_MAY = {
+    ("GET", "/teams/{team_id}"),
+    # The team dashboard (issue 13, part B): every member reads it.
+    ("GET", "/teams/{team_id}/assessments"),
+    ("GET", "/api/teams/{team_id}/assessments"),
+}
 # Assessment routes only a team's owners may use (a member opening them gets 403).
 TEAM_OWNERS_ONLY = {
     ("GET", "/assessments/{assessment_id}/delete"),
@@ -87,6 +93,13 @@ API_BODIES: dict[str, dict[str, Any]] = {
     "/shares": {"expires_in_days": 7},
     "/invites": {"role": "member"},
     "/claim": {},
+    "/review": {"reviewers": []},
+    "/decision": {"outcome": "approved"},
+    "/comments": {"body": "Commented by the sweep"},
+    "/comments/1": {"body": "Edited by the sweep"},
+    "/milestones": {"name": "Made by the sweep"},
+    "/review-settings": {"allow_self_approval": True},
+    "/webhook": {"url": "https://example.org/hook"},
 }
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -259,7 +272,7 @@ def _send(client: TestClient, method: str, url: str, token: str, **headers: str)
         for ending, plausible in API_BODIES.items():
             if url.endswith(ending):
                 body = plausible
-        if method == "PATCH":  # a rename
+        if method == "PATCH" and "/comments/" not in url:  # a rename
             body = {"title": "Renamed by the sweep"}
         if method in ("GET", "DELETE"):
             return client.request(method, url, headers=headers, follow_redirects=False)
@@ -270,6 +283,10 @@ def _send(client: TestClient, method: str, url: str, token: str, **headers: str)
         "expires_in_days": "7",
         "role": "member",
         "title": "Renamed by the sweep",
+        "body": "Commented by the sweep",
+        "name": "Made by the sweep",
+        "outcome": "approved",
+        "reviewers": "someone",
     }
     if method == "GET":
         return client.get(url, headers=headers, follow_redirects=False)

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import accounts, assessments, jobs, ownership, sharing
+from app.services import accounts, assessments, jobs, ownership, review_state, sharing
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
 from app.web.errors import PageNotFound
+from app.web.html import review as review_pages
 from app.web.presenters import jobs as job_presenter
 from app.web.presenters import result_costs, results, urls
 from app.web.presenters import sharing as share_presenter
@@ -41,10 +42,21 @@ def result(assessment_id: str, request: Request) -> Response:
         assessment_jobs = jobs.list_jobs(
             session=session, caller=credentials, assessment_id=assessment_id
         )
+        # Only a team's assessment is reviewed; any other shows at most the ruleset notice.
+        viewer = review_state.viewer(
+            session=session, caller=credentials, assessment_id=assessment_id
+        )
+        in_team = viewer.team_id is not None
+        panel = review_pages.panel_context if in_team else review_pages.ruleset_context
+        review_panel = panel(session, credentials, assessment_id, state.answers, viewer)
     context = results.result_context(state, recommendation, base_url=base_url)
     context["costs"] = result_costs.cost_context(
         state.profile, recommendation, request.query_params
     )
+    if in_team:
+        context["review_panel"] = review_panel
+    elif review_panel["upgrade"] is not None:  # decided under an older ruleset
+        context["ruleset_notice"] = review_panel
     context["assessment_jobs"] = [job_presenter.job_row(job) for job in assessment_jobs]
     context["share"] = share_presenter.manage_context(assessment_id, links, base_url)
     context["claim"] = results.claim_context(assessment_id, choices, has_key=bool(state.edit_key))

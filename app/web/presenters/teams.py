@@ -53,6 +53,8 @@ def team_context(
             for a in detail.assessments
         ],
         "invite_url": urls.team_invites(team_id),
+        "dashboard_url": urls.team_dashboard(team_id),
+        "webhook_url": urls.team_webhook(team_id),
         "error": error,
         "roles": [(role, ROLE_LABELS[role]) for role in ROLES],
         "new_invite": (

@@ -324,3 +324,107 @@ def job_cancel_api(job_id: str) -> str:
 def demo_assets(recipe_id: str) -> str:
     """Where the recipe page's "Use the demo model" form posts."""
     return f"{JOBS}/demo-assets/{recipe_id}"
+
+
+# The team dashboard, decision-record exports and webhooks (issue 13, part B).
+
+
+def team_dashboard(team_id: str, query_string: str = "") -> str:
+    """A team's dashboard of saved assessments, with its filters as a query string."""
+    return _with(f"{team(team_id)}/assessments", query_string)
+
+
+def team_assessments_api(team_id: str, query_string: str = "") -> str:
+    """The dashboard's JSON: `GET /api/teams/{id}/assessments`, with its filters."""
+    return _with(f"/api/teams/{team_id}/assessments", query_string)
+
+
+def decision_record(assessment_id: str, kind: str = "md") -> str:
+    """An assessment's decision record: MADR Markdown (`md`) or JSON (`json`)."""
+    suffix = "?style=madr" if kind == "md" else ""
+    return f"/api/assessments/{assessment_id}/export.{kind}{suffix}"
+
+
+def decision_record_page(assessment_id: str) -> str:
+    """An assessment's decision record as a page to read and print."""
+    return f"{assessment(assessment_id)}/decision-record"
+
+
+def team_webhook(team_id: str) -> str:
+    """The owners' page of a team's webhook and its delivery log; its forms post here too."""
+    return f"{team(team_id)}/webhook"
+
+
+def team_webhook_removal(team_id: str) -> str:
+    """Where the webhook page's form removes the webhook."""
+    return f"{team_webhook(team_id)}/remove"
+
+
+def team_webhook_api(team_id: str) -> str:
+    """The team's webhook in the JSON API."""
+    return f"/api/teams/{team_id}/webhook"
+
+
+# Team review (issue 13, part A): the review page, its forms, the diff and the waiting list.
+REVIEWS = "/reviews"
+
+
+def approval(assessment_id: str, fragment: str = "") -> str:
+    """An assessment's review page: status, reviewers, decision, thread, timeline, audit."""
+    return _with(f"{assessment(assessment_id)}/approval", fragment=fragment)
+
+
+def approval_request(assessment_id: str) -> str:
+    """Where the review page's "ask for review" form posts."""
+    return f"{assessment(assessment_id)}/approval/request"
+
+
+def approval_decision(assessment_id: str) -> str:
+    """Where the review page's decision form posts."""
+    return f"{assessment(assessment_id)}/approval/decision"
+
+
+def comments(assessment_id: str) -> str:
+    """Where a comment form posts."""
+    return f"{assessment(assessment_id)}/comments"
+
+
+def comment_edit(assessment_id: str, comment_id: int) -> str:
+    """Where a comment's edit form posts."""
+    return f"{comments(assessment_id)}/{comment_id}/edit"
+
+
+def comment_delete(assessment_id: str, comment_id: int) -> str:
+    """Where a comment's delete form posts."""
+    return f"{comments(assessment_id)}/{comment_id}/delete"
+
+
+def milestones(assessment_id: str) -> str:
+    """Where the milestone form posts."""
+    return f"{assessment(assessment_id)}/milestones"
+
+
+def redecide(assessment_id: str) -> str:
+    """Where the "decide again under the current ruleset" form posts."""
+    return f"{assessment(assessment_id)}/redecide"
+
+
+def diff(assessment_id: str, before: str | None = None, after: str | None = None) -> str:
+    """The diff page between two points (revision numbers, `current`, or `m<id>`)."""
+    pairs = [(k, v) for k, v in (("from", before), ("to", after)) if v is not None]
+    return _with(f"{assessment(assessment_id)}/diff", query(pairs))
+
+
+def reviews() -> str:
+    """The signed-in user's "waiting for your review" list."""
+    return REVIEWS
+
+
+def reviews_count() -> str:
+    """The header's count of reviews waiting (an htmx fragment)."""
+    return f"{REVIEWS}/count"
+
+
+def review_settings(team_id: str) -> str:
+    """Where a team page's self-approval form posts."""
+    return f"{team(team_id)}/review-settings"

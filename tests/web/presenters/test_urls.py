@@ -74,6 +74,19 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "account_tokens": ((), {}, ("POST",)),
     "revoke_api_token": ((ID,), {}, ("POST",)),
     "revoke_session": ((ID,), {}, ("POST",)),
+    # Team review (issue 13, part A).
+    "approval": ((ID,), {"fragment": "review-status"}, ("GET",)),
+    "approval_request": ((ID,), {}, ("POST",)),
+    "approval_decision": ((ID,), {}, ("POST",)),
+    "comments": ((ID,), {}, ("POST",)),
+    "comment_edit": ((ID, 7), {}, ("POST",)),
+    "comment_delete": ((ID, 7), {}, ("POST",)),
+    "milestones": ((ID,), {}, ("POST",)),
+    "redecide": ((ID,), {}, ("POST",)),
+    "diff": ((ID, "1", "current"), {}, ("GET",)),
+    "reviews": ((), {}, ("GET",)),
+    "reviews_count": ((), {}, ("GET",)),
+    "review_settings": ((ID,), {}, ("POST",)),
 }
 
 

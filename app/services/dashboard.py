@@ -1,0 +1,251 @@
+"""The team dashboard: a team's saved assessments, filtered, searched, sorted and paged.
+
+Team members only: `access.require_team` decides (outsiders and the signed-out 404). Every
+filter and sort reads an index that starts with `team_id` (migration 0006); the full-text
+search reads SQLite's FTS5 table or PostgreSQL's GIN index over the search documents, which
+triggers keep in step with titles and comments (docs/adr/0013).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, get_args
+
+from sqlalchemy import ColumnElement, Integer, func, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from app.decision.profile import APPROACHES
+from app.models import ASSESSMENT_STATUSES, Assessment, Membership, Team, User
+from app.models.dashboard import SearchDocument, TeamAssessmentCount
+from app.services.access import Caller, aware, require_team
+
+Sort = Literal["-updated", "updated", "-created", "created", "title", "-title"]
+SORTS: tuple[Sort, ...] = get_args(Sort)
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_TERMS = 8  # words of a search; more only slow it down
+# Letters and digits: FTS5 and tsquery both read punctuation (and `_` in tsquery) as syntax.
+_WORD = re.compile(r"[^\W_]+")
+_SORT_COLUMNS = {"updated": Assessment.updated_at, "created": Assessment.created_at}
+
+
+class DashboardError(ValueError):
+    """A filter the dashboard does not know (422, naming the query field)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    """What the dashboard is asked for; `DashboardError` names a value it does not allow."""
+
+    status: str | None = None
+    primary: str | None = None
+    author: str | None = None
+    q: str | None = None
+    since: date | None = None
+    until: date | None = None
+    sort: str = "-updated"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def __post_init__(self) -> None:
+        allowed = {
+            "status": (self.status, ASSESSMENT_STATUSES),
+            "primary": (self.primary, APPROACHES),
+            "sort": (self.sort, SORTS),
+        }
+        for name, (value, values) in allowed.items():
+            if value is not None and value not in values:
+                raise DashboardError(name, f"must be one of {', '.join(values)}")
+        if self.page < 1:
+            raise DashboardError("page", "must be 1 or more")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise DashboardError("per_page", f"must be from 1 to {MAX_PER_PAGE}")
+        if self.since and self.until and self.since > self.until:
+            raise DashboardError("until", "must be on or after since")
+
+    @property
+    def terms(self) -> list[str]:
+        """The words searched for, lowercased; all must occur (each as a word's start)."""
+        return _WORD.findall((self.q or "").lower())[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class DashboardItem:
+    """One assessment as the dashboard lists it."""
+
+    id: str
+    title: str | None
+    status: str
+    primary: str | None
+    author_id: str | None
+    author: str | None
+    ruleset: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """One page of a team's assessments, the total matching, and the counts by primary."""
+
+    team_id: str
+    team_name: str
+    role: str
+    query: DashboardQuery
+    items: list[DashboardItem]
+    total: int
+    counts_by_primary: dict[str, int]
+    members: list[tuple[str, str]] = field(default_factory=list)  # (user id, email)
+
+    @property
+    def pages(self) -> int:
+        """How many pages the matching assessments fill (at least one)."""
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+
+def _matching(session: Session, terms: list[str]) -> Any:
+    """The ids of assessments whose title or a live comment holds every term (a subquery)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # Each term quoted (no FTS5 syntax gets through) and a prefix: "rev" finds "review".
+        expression = " ".join(f'"{term}"*' for term in terms)
+        rowids = (
+            text("SELECT rowid FROM search_documents_fts WHERE search_documents_fts MATCH :terms")
+            .bindparams(terms=expression)
+            .columns(rowid=Integer)
+        )
+        return select(SearchDocument.assessment_id).where(SearchDocument.id.in_(rowids))
+    # The same expression as the GIN index (migration 0006), so that the index answers it.
+    document = func.to_tsvector(literal_column("'english'::regconfig"), SearchDocument.body)
+    query = func.to_tsquery(
+        literal_column("'english'::regconfig"), " & ".join(f"{term}:*" for term in terms)
+    )
+    return select(SearchDocument.assessment_id).where(document.op("@@")(query))
+
+
+def conditions(session: Session, team_id: str, query: DashboardQuery) -> list[ColumnElement[bool]]:
+    """Every filter but the primary approach's (the counts by primary ignore that one)."""
+    team: ColumnElement[bool] = Assessment.team_id == team_id
+    if query.terms and session.get_bind().dialect.name == "sqlite":
+        # A search reads the matching assessments by id. SQLite, without statistics, would
+        # rather walk the whole team in the team's index and test each row against the
+        # matches; a function of the column takes that index out of its choice.
+        team = func.coalesce(Assessment.team_id, "") == team_id
+    conditions: list[ColumnElement[bool]] = [team]
+    if query.status is not None:
+        conditions.append(Assessment.status == query.status)
+    if query.author is not None:
+        conditions.append(Assessment.author_id == query.author)
+    if query.since is not None:
+        conditions.append(Assessment.updated_at >= datetime.combine(query.since, time(), UTC))
+    if query.until is not None:
+        end = datetime.combine(query.until + timedelta(days=1), time(), UTC)
+        conditions.append(Assessment.updated_at < end)
+    if query.terms:
+        conditions.append(Assessment.id.in_(_matching(session, query.terms)))
+    return conditions
+
+
+def _order(sort: str) -> list[Any]:
+    """The ORDER BY of a sort; the id breaks ties so that pages never overlap."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    column = Assessment.title if key == "title" else _SORT_COLUMNS[key]
+    if descending:
+        return [column.desc(), Assessment.id.desc()]
+    return [column.asc(), Assessment.id.asc()]
+
+
+def _counts(
+    session: Session, team_id: str, conditions: list[ColumnElement[bool]], query: DashboardQuery
+) -> dict[str, int]:
+    """The matching assessments by primary approach ('' for not decided yet), the primary
+    filter aside. Filtered by status alone (or not at all) they are read from the team's
+    running counts (a few rows, however long its history); else counted, index-only."""
+    if query.author is None and query.since is None and query.until is None and not query.terms:
+        summed = func.sum(TeamAssessmentCount.assessments)
+        counted = select(TeamAssessmentCount.primary_approach, summed).where(
+            TeamAssessmentCount.team_id == team_id
+        )
+        if query.status is not None:
+            counted = counted.where(TeamAssessmentCount.status == query.status)
+        rows = session.execute(counted.group_by(TeamAssessmentCount.primary_approach))
+        return {str(primary): int(count or 0) for primary, count in rows}
+    rows = session.execute(
+        select(Assessment.primary_approach, func.count())
+        .where(*conditions)
+        .group_by(Assessment.primary_approach)
+    )
+    return {str(primary or ""): count for primary, count in rows}
+
+
+def matching(
+    session: Session,
+    team_id: str,
+    conditions: list[ColumnElement[bool]],
+    query: DashboardQuery,
+) -> tuple[list[DashboardItem], int, dict[str, int]]:
+    """One page of the assessments meeting `conditions` and the query's primary, how many
+    there are, and the counts by primary (without the primary filter). No access check: the
+    caller has made it (`team_assessments`, or the bench's floor)."""
+    by_primary = _counts(session, team_id, conditions, query)
+    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
+    if query.primary is not None:
+        conditions = [*conditions, Assessment.primary_approach == query.primary]
+        total = by_primary.get(query.primary, 0)
+    else:
+        total = sum(by_primary.values())
+    rows = session.execute(
+        select(
+            Assessment.id,
+            Assessment.title,
+            Assessment.status,
+            Assessment.primary_approach,
+            Assessment.author_id,
+            User.email,
+            Assessment.ruleset,
+            Assessment.created_at,
+            Assessment.updated_at,
+        )
+        .outerjoin(User, User.id == Assessment.author_id)
+        .where(*conditions)
+        .order_by(*_order(query.sort))
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    )
+    items = [
+        DashboardItem(*row[:7], created_at=aware(row.created_at), updated_at=aware(row.updated_at))
+        for row in rows
+    ]
+    return items, total, counts
+
+
+def team_assessments(
+    *, session: Session, caller: Caller, team_id: str, query: DashboardQuery
+) -> Dashboard:
+    """One page of the team's assessments matching `query`, for one of its members."""
+    member = require_team(session=session, caller=caller, team_id=team_id, role="member")
+    items, total, counts = matching(session, team_id, conditions(session, team_id, query), query)
+    team_name = session.scalar(select(Team.name).where(Team.id == team_id)) or ""
+    members = session.execute(
+        select(User.id, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.team_id == team_id)
+        .order_by(User.email)
+    ).all()
+    return Dashboard(
+        team_id=team_id,
+        team_name=team_name,
+        role=member.role or "member",
+        query=query,
+        items=items,
+        total=total,
+        counts_by_primary=counts,
+        members=[(m.id, m.email) for m in members],
+    )
