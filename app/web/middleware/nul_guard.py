@@ -3,7 +3,8 @@
 PostgreSQL cannot store NUL in text, so such a value became a 500 there (and a string no
 one could type, on SQLite). Checked once for every route: the path and query, and request
 bodies (read whole, up to the app's body limit, then handed on unchanged). A body is parsed
-to find the field only when its bytes hold a NUL or an escape of one.
+to find the field only when its bytes hold a NUL or an escape of one. Multipart bodies (the
+dataset uploads) are left to their route: a file may hold any bytes and is never stored as text.
 """
 
 from __future__ import annotations
@@ -81,7 +82,11 @@ class RefuseNul:
             await self.app(scope, receive, send)
             return
         body = b""
-        if scope["method"] in _WITH_BODY and scope["path"] not in RAW_BODY_PATHS:
+        if (
+            scope["method"] in _WITH_BODY
+            and scope["path"] not in RAW_BODY_PATHS
+            and not _is_multipart(scope)  # file uploads may hold any bytes; never stored as text
+        ):
             chunks: list[bytes] = []
             size, more = 0, True
             while more and size <= self.max_body_bytes:
@@ -100,6 +105,13 @@ class RefuseNul:
             await self.app(scope, receive, send)
             return
         await _refuse(scope, send, field)
+
+
+def _is_multipart(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.lower().startswith(b"multipart/")
+    return False
 
 
 def _replay(body: bytes, more: bool, receive: Receive) -> Receive:

@@ -76,6 +76,13 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "revoke_session": ((ID,), {}, ("POST",)),
     # Team review (issue 13, part A).
     "approval": ((ID,), {"fragment": "review-status"}, ("GET",)),
+    "team_dashboard": ((ID, "status=approved"), {}, ("GET",)),
+    "team_assessments_api": ((ID, "q=rag"), {}, ("GET",)),
+    "decision_record": ((ID,), {}, ("GET",)),
+    "decision_record_page": ((ID,), {}, ("GET",)),
+    "team_webhook": ((ID,), {}, ("GET", "POST")),
+    "team_webhook_removal": ((ID,), {}, ("POST",)),
+    "team_webhook_api": ((ID,), {}, ("GET", "PUT", "DELETE")),
     "approval_request": ((ID,), {}, ("POST",)),
     "approval_decision": ((ID,), {}, ("POST",)),
     "comments": ((ID,), {}, ("POST",)),
