@@ -14,7 +14,8 @@ from app.web.errors import error_body
 
 # Routes that read their body themselves (a dataset upload may be JSONL sent as text).
 RAW_BODY_PATHS = frozenset({"/api/recipes/dataset-check"})
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+# Methods whose requests carry a body the middlewares look at.
+WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _UNSUPPORTED = json.dumps(
     error_body(
         "content-type",
@@ -43,7 +44,7 @@ class JsonBodiesOnly:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
-            and scope["method"] in _WITH_BODY
+            and scope["method"] in WITH_BODY
             and scope["path"].startswith("/api/")
             and scope["path"] not in RAW_BODY_PATHS
         ):

@@ -16,11 +16,10 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.web.errors import error_body
-from app.web.middleware.content_type import RAW_BODY_PATHS
+from app.web.middleware.content_type import RAW_BODY_PATHS, WITH_BODY
 
 _MESSAGE = "may not contain the NUL character (U+0000)"
 _MARKERS = (b"\x00", b"\\u0000", b"%00")
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _field_in_json(value: Any, path: str = "") -> str | None:
@@ -83,7 +82,7 @@ class RefuseNul:
             return
         body = b""
         if (
-            scope["method"] in _WITH_BODY
+            scope["method"] in WITH_BODY
             and scope["path"] not in RAW_BODY_PATHS
             and not _is_multipart(scope)  # file uploads may hold any bytes; never stored as text
         ):
