@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make test` runs the suite in two passes: all but the `serial` tests spread over TEST_WORKERS
+# processes (pytest-xdist), then the serial ones alone. Exit 5 (nothing selected) is allowed per
+# pass so PYTEST_ARGS can name one file; .ci/run fails when a pass ran no test.
+TEST_WORKERS ?= 2
 HTMX := static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -16,7 +20,9 @@ test: install-test assets
 	$(BIN)/ruff format --check app tests bench migrations checks
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS) \
+		|| [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 bench: install-test assets
 	$(BIN)/python -m bench

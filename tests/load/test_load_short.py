@@ -13,6 +13,9 @@ import pytest
 from bench.load_bench import LoadResult, run_postgres, run_sqlite
 from tests.support import require
 
+# Serial: it measures a server under load; the parallel pass would starve it.
+pytestmark = pytest.mark.serial
+
 USERS, SECONDS = 8, 10
 # Locust is run as its own process: importing it here would let gevent patch this one.
 LOCUST = Path(sys.executable).with_name("locust")

@@ -17,6 +17,9 @@ from sqlalchemy.engine import make_url
 from tests.serving import Server, answer_revisions
 from tests.support import require
 
+# Serial: it stops the PostgreSQL server every other PostgreSQL test is using.
+pytestmark = pytest.mark.serial
+
 USERS = 6
 OUTAGE_S = 3.0
 RECOVERY_LIMIT_S = 30.0
