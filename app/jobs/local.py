@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +93,6 @@ def write_spec(spec: JobSpec) -> None:
     """Keep the argv and environment in the job folder, where the worker reads them."""
     body = {"argv": list(spec.argv), "env": dict(spec.env)}
     (spec.folder / SPEC_NAME).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """A stored time as UTC; SQLite hands timezone-aware columns back without their zone."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class LocalRunner:
@@ -253,7 +246,7 @@ def recover_lost(engine: Engine, settings: Settings, *, host: str | None = None)
         for job in running:
             worker_host, worker_pid = _worker_parts(job.worker)
             here = worker_host == host
-            beat = _aware(job.heartbeat_at)
+            beat = job.heartbeat_at  # UtcDateTime: aware on both databases
             gone = (here and not pid_alive(worker_pid)) or beat is None or beat < stale_before
             if not gone:
                 continue
