@@ -62,12 +62,14 @@ from app.web.html import questionnaire, results, sharing
 from app.web.html import recipes as recipe_pages
 from app.web.html import review as review_pages
 from app.web.html import teams as team_pages
+from app.web.middleware.body_limit import BodyLimit
 from app.web.middleware.compression import Gzip
 from app.web.middleware.content_type import JsonBodiesOnly
 from app.web.middleware.load_shedding import RETRY_AFTER_S, LoadShedding
 from app.web.middleware.nul_guard import RefuseNul
 from app.web.middleware.security import SecurityHeaders
 from app.web.rendering import Pages
+from app.web.uploads import UPLOAD_LIMITS
 
 
 @asynccontextmanager
@@ -102,7 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Which fix closes your LLM's gap: prompting, long context, RAG, "
         "fine-tuning, preference tuning or distillation.",
-        max_body_size=settings.max_body_bytes,
+        # No `max_body_size`: Starlette's limiter answers its 413 in plain text and overrides
+        # the app's answer; BodyLimit below answers in the app's words.
         # Swagger UI and ReDoc load scripts from a CDN and inline: neither fits the CSP nor an
         # offline install. The schema itself is served at /openapi.json.
         docs_url=None,
@@ -165,6 +168,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     openapi.install(app)
     app.add_middleware(RefuseNul, max_body_bytes=settings.max_body_bytes)
+    # Outside the NUL guard, which reads the body first; uploads have their own, larger limit.
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, respond=_too_large, larger=UPLOAD_LIMITS
+    )
     app.add_middleware(JsonBodiesOnly)
     app.add_middleware(Gzip, minimum_size=500)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
@@ -356,6 +363,14 @@ _HTTP_ERRORS = {404: ("path", "not_found"), 405: ("method", "method_not_allowed"
 async def _csrf_failed(request: Request, exc: Exception) -> Response:
     """403 for a form without a valid CSRF token; nothing was changed."""
     return _error_page(request, 403, "This form has expired", str(exc))
+
+
+async def _too_large(request: Request, limit: int) -> Response:
+    """413: the body is over the limit; nothing was read into the app or stored."""
+    message = f"the request body is over the {limit:,}-byte limit; nothing was saved"
+    if _wants_json(request):
+        return JSONResponse(error_body("body", message, kind="too_large"), status_code=413)
+    return _error_page(request, 413, "Too large", message)
 
 
 async def _busy(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from app.migrate import upgrade
+from bench.report import Row, record
 from tests.serving import (
     HEALTH_PERIOD_S,
     SHUTDOWN_LIMIT_S,
@@ -99,6 +100,19 @@ def run() -> bool:
                 result = burst(server.base_url, kind, visitor, CONNECTIONS)
                 results.append(result)
                 shortfalls = _shortfalls(result)
+                record(
+                    Row(
+                        "concurrency",
+                        f"{result.route}: {CONNECTIONS} at once, p99",
+                        result.p99_s * 1000,
+                        "ms",
+                        budget="0 errors, /healthz < 1 s",
+                        ok=not shortfalls,
+                        note=f"{result.answered} answered, {result.shed} shed, {result.errors}"
+                        f" errors; p50 {result.p50_s * 1000:.0f} ms; slowest /healthz"
+                        f" {result.worst_health_s * 1000:.0f} ms",
+                    )
+                )
                 print(_row(result) + (f"  FAILED: {', '.join(shortfalls)}" if shortfalls else ""))
                 if result.failures:
                     problems.append(f"{result.route}: {dict(result.failures)}")
@@ -116,6 +130,17 @@ def run() -> bool:
             server.close()
     for problem in problems:
         print(f"  {problem}")
+    record(
+        Row(
+            "concurrency",
+            f"SIGTERM to exit, {in_flight} requests in flight",
+            SHUTDOWN_LIMIT_S if exited_after is None else exited_after,
+            "s",
+            budget=f"< {SHUTDOWN_LIMIT_S:.0f} s",
+            ok=exited_after is not None,
+            note="killed: still running at the limit" if exited_after is None else "",
+        )
+    )
     if exited_after is None:
         print(
             f"  SIGTERM with {in_flight} requests in flight: still running after"

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.report import Row, record
 from bench.web_bench import ROOT, _serve
 from tests.serving import free_port
 
@@ -189,6 +190,19 @@ def _one(label: str, url: str) -> bool:
         within = p95 < BUDGET_P95_MS
         ok &= within
         floor = floors["filtered search" if "search" in name else "first page"]
+        record(
+            Row(
+                "dashboard",
+                f"{label} {name}, p95 at {total:,} assessments",
+                p95,
+                "ms",
+                floor=floor,
+                ratio=p95 / floor if floor else None,
+                budget=f"< {BUDGET_P95_MS:.0f} ms",
+                ok=within,
+                note="floor: the same queries in process, no web layer",
+            )
+        )
         print(
             f"  {label} {name}: p95 {p95:.1f} ms over {REQUESTS} requests at {total:,}"
             f" assessments (bare queries {floor:.1f} ms, {p95 / floor:.1f}x)"
@@ -205,6 +219,15 @@ def run() -> bool:
     with _postgres() as url:
         if url is None:
             print("  PostgreSQL: not run (set BENCH_POSTGRES_URL or TEST_POSTGRES_URL)")
+            record(
+                Row(
+                    "dashboard",
+                    "PostgreSQL",
+                    0.0,
+                    "",
+                    note="not run: BENCH_POSTGRES_URL / TEST_POSTGRES_URL unset",
+                )
+            )
         else:
             results.append(_one("PostgreSQL", url))
     return all(results)

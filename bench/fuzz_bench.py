@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from app.migrate import upgrade
+from bench.report import Row, record
 from tests.serving import Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,4 +121,15 @@ def run() -> bool:
         result = fuzz(database_url, Path(workdir), max_examples=examples, timeout_s=3600)
     summary = result.report[result.report.find("SUMMARY") :] if result.report else ""
     print(f"  {result.cases:,} generated cases, {examples} per operation\n{summary[-1500:]}")
+    record(
+        Row(
+            "fuzz",
+            f"Schemathesis against /openapi.json, {examples} per operation",
+            result.cases,
+            "cases",
+            budget="no 5xx, every answer as its schema says",
+            ok=result.ok,
+            note=f"exit code {result.returncode}",
+        )
+    )
     return result.ok

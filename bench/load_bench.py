@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from app.migrate import upgrade
+from bench.report import Row, record
 from tests.serving import Server
 
 LOCUSTFILE = Path(__file__).with_name("load") / "locustfile.py"
@@ -67,6 +68,43 @@ class LoadResult:
             )
         verdict = "nothing lost or doubled" if not self.problems else "; ".join(self.problems)
         return "\n".join([*lines, f"    zero-loss check: {verdict}"])
+
+    def figures(self) -> list[Row]:
+        """The run as report rows: the total with its verdict, then p95 per route."""
+        problems = f"; {len(self.problems)} zero-loss problems" if self.problems else ""
+        rows = [
+            Row(
+                "load",
+                f"{self.label}: throughput",
+                self.throughput,
+                "req/s",
+                budget="0 failed, nothing lost or doubled",
+                ok=self.ok,
+                note=f"{self.requests:,} requests, {self.failures} failed;"
+                f" {self.acknowledged:,} answers acknowledged in {self.assessments:,}"
+                f" assessments{problems}",
+            )
+        ]
+        for row in self.rows:
+            rows.append(
+                Row(
+                    "load",
+                    f"{self.label}: {row['Name']} p95",
+                    _float(row["95%"]),
+                    "ms",
+                    note=f"{row['Request Count']} requests, {row['Failure Count']} failed;"
+                    f" p50 {row['50%']} ms, p99 {row['99%']} ms",
+                )
+            )
+        return rows
+
+
+def _float(text: str) -> float:
+    """Locust writes N/A for a route with no sample."""
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
 
 
 def _locust(hosts: list[str], users: int, seconds: int, workdir: Path) -> tuple[Path, Path]:
@@ -228,4 +266,5 @@ def run() -> bool:
         print("  PostgreSQL: TEST_POSTGRES_URL is not set; skipped")
     for result in results:
         print(result.report())
+        record(*result.figures())
     return all(r.ok for r in results)

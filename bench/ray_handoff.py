@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.jobs.ray import RayRunner
 from app.jobs.runner import FINAL_STATUSES, JobSpec
+from bench.report import Row, record
 from tests.jobs.ray_head import HeadUnavailable, start_head
 
 ROUNDS = 5
@@ -84,12 +85,30 @@ def run(rounds: int = ROUNDS) -> bool:
         head = start_head()
     except HeadUnavailable as exc:
         print(f"Ray hand-off: not measured: {exc}")
+        record(Row("ray", "hand-off", 0.0, "", ok=False, note=f"not measured: {exc}"))
         return False
     try:
         figures = measure_ray_handoff(RayRunner(head.address, token=head.token), rounds)
     finally:
         left = head.stop()
     print(f"Ray hand-off over {rounds} jobs on a local head (1 CPU, token auth):")
+    for name, values in (
+        ("submit call (zip, upload, POST)", figures.submit_call),
+        ("submit to running", figures.to_running),
+        ("submit to succeeded (1 s job)", figures.to_succeeded),
+    ):
+        warm = values[1:] or values
+        record(
+            Row(
+                "ray",
+                f"{name}, median after the first",
+                statistics.median(warm) * 1000,
+                "ms",
+                ok=None if not left else False,
+                budget="no budget; no process left behind",
+                note=f"first (cold) {values[0] * 1000:.0f} ms, worst {max(warm) * 1000:.0f} ms",
+            )
+        )
     print(figures.summary())
     if left:
         print(f"  Ray processes left behind: {sorted(left)}")

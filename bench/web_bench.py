@@ -17,6 +17,7 @@ import httpx
 
 from app.decision.bank import BANK
 from bench.baseline_app import ASSESSMENT_ID, CSRF_COOKIE
+from bench.report import Row, record
 from tests.serving import csrf_token_in, free_port
 
 CONNECTIONS = 32
@@ -194,6 +195,29 @@ def run() -> bool:
         # A bare side answering errors (a template it can no longer render) voids the ratio.
         passed = ratio >= budget and ours.p99_ms <= p99_limit and ours.errors == bare.errors == 0
         ok &= passed
+        record(
+            Row(
+                "web",
+                f"{name}, {CONNECTIONS} connections",
+                ours.requests_per_s,
+                "req/s",
+                floor=bare.requests_per_s,
+                ratio=ratio,
+                budget=f">= {budget}x bare",
+                ok=ratio >= budget and ours.errors == bare.errors == 0,
+                note=f"errors {ours.errors} (bare {bare.errors})",
+            ),
+            Row(
+                "web",
+                f"{name}, p99",
+                ours.p99_ms,
+                "ms",
+                floor=bare.p99_ms,
+                ratio=ours.p99_ms / bare.p99_ms if bare.p99_ms else None,
+                budget=f"<= {p99_limit:.0f} ms",
+                ok=ours.p99_ms <= p99_limit,
+            ),
+        )
         print(
             f"  {name:12s} {ours.requests_per_s:8.0f} req/s vs bare {bare.requests_per_s:8.0f}"
             f" = {ratio:.2f}x (budget {budget}x); p99 {ours.p99_ms:.1f} ms vs bare"

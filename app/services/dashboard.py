@@ -26,6 +26,7 @@ Sort = Literal["-updated", "updated", "-created", "created", "title", "-title"]
 SORTS: tuple[Sort, ...] = get_args(Sort)
 PER_PAGE = 20
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
 MAX_TERMS = 8  # words of a search; more only slow it down
 # Letters and digits: FTS5 and tsquery both read punctuation (and `_` in tsquery) as syntax.
 _WORD = re.compile(r"[^\W_]+")
@@ -63,8 +64,9 @@ class DashboardQuery:
         for name, (value, values) in allowed.items():
             if value is not None and value not in values:
                 raise DashboardError(name, f"must be one of {', '.join(values)}")
-        if self.page < 1:
-            raise DashboardError("page", "must be 1 or more")
+        if not 1 <= self.page <= MAX_PAGE:
+            # Past this the row offset overflows the databases' 64-bit integers (a 500).
+            raise DashboardError("page", f"must be from 1 to {MAX_PAGE:,}")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise DashboardError("per_page", f"must be from 1 to {MAX_PER_PAGE}")
         if self.since and self.until and self.since > self.until:

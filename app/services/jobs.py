@@ -131,8 +131,13 @@ def _inside_roots(key: str, value: str, settings: Settings) -> Path:
         raise JobInputError(key, f"{key}: a path without '..' is required, got {value!r}")
     candidates = [given] if given.is_absolute() else [root / given for root in roots]
     for candidate in candidates:
-        resolved = candidate.resolve()
-        if any(resolved.is_relative_to(root) for root in roots) and resolved.exists():
+        try:
+            resolved = candidate.resolve()
+            found = any(resolved.is_relative_to(root) for root in roots) and resolved.exists()
+        except OSError as exc:  # a name too long for the file system, say: a 422, not a 500
+            message = f"{key}: {value[:80]!r} is not a usable path: {exc.strerror}"
+            raise JobInputError(key, message) from None
+        if found:
             return resolved
     where = " or ".join(str(r) for r in roots)
     if given.is_absolute() and not any(given.resolve().is_relative_to(r) for r in roots):

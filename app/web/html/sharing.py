@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.services import sharing as shares
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
+from app.web.errors import error_body
 from app.web.presenters import sharing, urls
+from app.web.presenters.sharing import EXPIRY_CHOICES
 from app.web.rendering import renderer
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +54,10 @@ def create(
     try:
         days = sharing.expiry_choice(expires_in_days)
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        # The field and its choices by name (an HTTPException named only "path").
+        allowed = [choice for choice, _ in EXPIRY_CHOICES]
+        body = error_body("expires_in_days", str(exc), kind="literal_error", allowed=allowed)
+        return JSONResponse(body, status_code=422)
     with transaction(request) as session:
         shares.create_share(
             session=session,
