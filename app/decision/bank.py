@@ -81,6 +81,8 @@ class Question(BaseModel):
     options: tuple[Option, ...] = ()
     not_sure: bool = False
     not_sure_label: str = "Not sure"
+    # The answer shapes the recipe page, not the advice: asked whenever its show_if holds.
+    for_recipe: bool = False
     show_if: tuple[Condition, ...] = ()
     unit: str | None = None
     # Units a typed count may be given in; the first is the profile's own (per = 1).

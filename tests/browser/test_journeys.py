@@ -31,6 +31,7 @@ SUPPORT_BOT: dict[str, Any] = {
     "supervision": ["demonstrations", "preferences"],
     "monthly_requests": ("2,000", "per_day"),
     "deployment": ["hosted_api"],
+    "hosted_provider": ["openai"],
     "finetuning_available": ["true"],
 }
 POLICY_ASSISTANT: dict[str, Any] = {
@@ -54,6 +55,7 @@ CLASSIFIER: dict[str, Any] = {
     "eval_set": ["automated"],
     "monthly_requests": ("2M", "per_day"),
     "deployment": ["hosted_api"],
+    "hosted_provider": ["together"],
     "finetuning_available": ["true"],
 }
 JOURNEYS = {"support-bot": SUPPORT_BOT, "policy": POLICY_ASSISTANT, "classifier": CLASSIFIER}

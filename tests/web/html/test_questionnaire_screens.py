@@ -31,6 +31,7 @@ SUPPORT_BOT = {
     "supervision": ["demonstrations", "preferences"],
     "monthly_requests": {"exact": "2,000", "unit": "per_day"},
     "deployment": ["hosted_api"],
+    "hosted_provider": ["openai"],
     "finetuning_available": ["true"],
 }
 POLICY_ASSISTANT = {
@@ -54,6 +55,7 @@ CLASSIFIER = {
     "eval_set": ["automated"],
     "monthly_requests": {"exact": "2M", "unit": "per_day"},
     "deployment": ["hosted_api"],
+    "hosted_provider": ["together"],
     "finetuning_available": ["true"],
 }
 
