@@ -28,7 +28,7 @@ SUPPORT_BOT: dict[str, Any] = {
     "eval_set": ["informal"],
     "labeled_examples": ("about 3,000", None),
     "data_matches_target": ["no"],
-    "supervision": ["demonstrations", "preferences"],
+    "supervision": ["preferences"],
     "monthly_requests": ("2,000", "per_day"),
     "deployment": ["hosted_api"],
     "hosted_provider": ["openai"],

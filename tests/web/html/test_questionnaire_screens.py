@@ -28,7 +28,7 @@ SUPPORT_BOT = {
     "eval_set": ["informal"],
     "labeled_examples": {"exact": "about 3,000"},
     "data_matches_target": ["no"],
-    "supervision": ["demonstrations", "preferences"],
+    "supervision": ["preferences"],
     "monthly_requests": {"exact": "2,000", "unit": "per_day"},
     "deployment": ["hosted_api"],
     "hosted_provider": ["openai"],
