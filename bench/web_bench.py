@@ -1,4 +1,5 @@
-"""Step page and answer post under 32 concurrent clients, side by side with the bare baselines."""
+"""Step and screen pages, their posts and the live re-render under 32 concurrent clients, side
+by side with the bare baselines."""
 
 from __future__ import annotations
 
@@ -164,6 +165,14 @@ def run() -> bool:
                 f"http://127.0.0.1:{app_port}{screen_url}",
                 _post_script(screen_form, {"Cookie": cookie}),
             ),
+            # What htmx posts on every change: the screen's questions re-rendered and the
+            # advice panel out of band, for the form as it stands (nothing stored).
+            "screen_live": (
+                f"http://127.0.0.1:{app_port}{screen_url}/live",
+                _post_script(
+                    f"{screen_form}&_changed=gap", {"Cookie": cookie, "HX-Request": "true"}
+                ),
+            ),
         }
         runs: dict[str, list[Load]] = {name: [] for name in cases}
         for round_number in range(1, ROUNDS + 1):
@@ -176,7 +185,9 @@ def run() -> bool:
                     for n, r in runs.items()
                 )
             )
-        step, bare_page, answer, bare_insert, screen, screen_post = (_best(runs[n]) for n in cases)
+        step, bare_page, answer, bare_insert, screen, screen_post, screen_live = (
+            _best(runs[n]) for n in cases
+        )
     finally:
         app.terminate()
         base.terminate()
@@ -189,6 +200,7 @@ def run() -> bool:
         ("answer post", answer, bare_insert, BUDGET_ANSWER),
         ("screen page", screen, bare_page, BUDGET_STEP),
         ("screen post", screen_post, bare_insert, BUDGET_ANSWER),
+        ("screen live", screen_live, bare_insert, BUDGET_ANSWER),
     ):
         ratio = ours.requests_per_s / bare.requests_per_s
         p99_limit = max(100.0, 2 * bare.p99_ms)

@@ -65,6 +65,10 @@ class Option(BaseModel):
 
     value: bool | int | str
     label: str = Field(min_length=1)
+    # False: another question asks this (see its `offered_by`); the value stays valid for
+    # stored answers and the API, and a form shows it only where an answer already holds it.
+    offered: bool = True
+    offered_by: str | None = None
 
 
 class Question(BaseModel):
@@ -81,6 +85,8 @@ class Question(BaseModel):
     options: tuple[Option, ...] = ()
     not_sure: bool = False
     not_sure_label: str = "Not sure"
+    # The answer shapes the recipe page, not the advice: asked whenever its show_if holds.
+    for_recipe: bool = False
     show_if: tuple[Condition, ...] = ()
     unit: str | None = None
     # Units a typed count may be given in; the first is the profile's own (per = 1).
@@ -103,6 +109,10 @@ class Question(BaseModel):
         if not self.not_sure:
             return self.options
         return (*self.options, Option(value=NOT_SURE, label=self.not_sure_label))
+
+    def form_options(self, chosen: Sequence[str] = ()) -> tuple[Option, ...]:
+        """The options a form offers: every offered one, and any other an answer holds."""
+        return tuple(o for o in self.options if o.offered or _as_form(o.value) in chosen)
 
     def label_for(self, value: Any) -> str | None:
         """The label of an option value, if listed."""
@@ -129,6 +139,9 @@ class Question(BaseModel):
             missing = [v for v in allowed if v not in values]
             if missing:
                 raise ValueError(f"question {self.id!r} has no label for: {missing}")
+        hidden = [o for o in self.options if not o.offered]
+        if any(o.offered_by is None for o in hidden) or not any(o.offered for o in self.options):
+            raise ValueError(f"question {self.id!r}: an option not offered needs `offered_by`")
         if bad or len(set(map(repr, values))) != len(values):
             raise ValueError(f"question {self.id!r} has invalid or repeated option values: {bad}")
         if self.units and (self.kind != "number" or self.units[0].per != 1):

@@ -40,6 +40,7 @@ DomainLanguage = Literal["general", "jargon", "low_resource_language"]
 TeacherAccess = Literal["hosted_outputs", "open_weights"]
 Languages = Literal["one", "several"]
 PilotResult = Literal["not_run", "beats_baseline", "no_gain"]
+HostedProvider = Literal["openai", "together", "fireworks", "other"]
 
 Count = Annotated[StrictInt, Field(ge=0)]
 
@@ -81,6 +82,8 @@ class Profile(BaseModel):
     languages: Languages | None = None
     tool_use: StrictBool | None = None
     finetune_pilot_result: PilotResult | None = None
+    # Added in ruleset 2026.12.3: read by the recipe page only (its first export), never the rules.
+    hosted_provider: HostedProvider | None = None
 
 
 PROFILE_FIELDS: tuple[str, ...] = tuple(Profile.model_fields)

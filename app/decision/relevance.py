@@ -6,6 +6,8 @@ changes any of them. The what-if bounds (whatif.py) rule most questions in at on
 field's largest swing from "unknown" can close the primary's lead over some rival, it may
 change the primary and is asked. The rest are tried exhaustively, one representative of every
 class of answers the rules tell apart (flipgen's classes), against the same `decide`.
+A question the bank marks `for_recipe` (the hosted provider) is never skipped: no rule reads
+it, but the recipe page opens on the job it names.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from app.decision import engine
+from app.decision.bank import BANK
 from app.decision.engine import profile_values
 from app.decision.fields import FIELD_INDEX, FIELDS, INT, SET
 from app.decision.flipgen import int_thresholds
@@ -27,6 +30,8 @@ _UNKNOWN_SWING = tuple(
     {entry[5]: entry[3].get(-1 if entry[6] else None, ()) for entry in entries} for entries in FLIPS
 )
 _READ = frozenset(f for f in FIELDS if RULES.rules_by_field[f])
+# Questions no rule reads that the recipe page does (the bank's `for_recipe`): always asked.
+FOR_RECIPE = frozenset(q.field for q in BANK.questions if q.for_recipe)
 
 
 def _representatives(field: str) -> tuple[Any, ...]:
@@ -73,6 +78,8 @@ def _skippable(p: tuple[Any, ...]) -> frozenset[str]:
         index = FIELD_INDEX[field]
         if p[index] is not None or field in RULES.whatif.never:
             continue
+        if field in FOR_RECIPE:
+            continue  # it changes the recipe, not the advice
         if field not in _READ:
             skipped.add(field)  # no rule reads it
             continue

@@ -108,6 +108,20 @@ def test_skip_logic_examples() -> None:
     assert 12 <= len(taken) <= 26
 
 
+def test_the_hosted_provider_is_asked_of_hosted_api_users_only() -> None:
+    """It follows "Where must the model run?" and marks itself as the recipe's, not the rules'."""
+    q = BANK.get("hosted_provider")
+    assert q.for_recipe and q.not_sure
+    assert [b.id for b in BANK.questions if b.for_recipe] == ["hosted_provider"]
+    for deployment, asked in (("hosted_api", True), ("self_hosted", False), ("on_device", False)):
+        ids = [v.id for v in visible_questions({"deployment": deployment})]
+        assert ("hosted_provider" in ids) is asked
+    profile = profile_from_answers({"deployment": "hosted_api", "hosted_provider": "together"})
+    assert profile.hosted_provider == "together"
+    gone = profile_from_answers({"deployment": "self_hosted", "hosted_provider": "together"})
+    assert gone.hosted_provider is None
+
+
 def test_next_question_walks_the_branch() -> None:
     """next_question follows the visible branch and ends with None."""
     answers: dict[str, Any] = {"gap": "behavior"}

@@ -58,3 +58,10 @@ def test_a_knowledge_gap_skips_the_training_only_questions() -> None:
         PROFILE_FIELDS,
     )
     assert {"gpu", "ml_expertise", "finetune_pilot_result", "data_matches_target"} <= skipped
+
+
+def test_the_hosted_provider_is_asked_though_no_rule_reads_it() -> None:
+    """It changes the recipe (its first export), not the advice; the bank says so."""
+    assert not RULES.rules_by_field["hosted_provider"]
+    for profile in (Profile(), Profile(gap="knowledge", deployment="hosted_api")):
+        assert "hosted_provider" not in cannot_change_advice(profile, PROFILE_FIELDS)

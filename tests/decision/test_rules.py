@@ -20,7 +20,7 @@ def test_real_ruleset_loads_and_compiles() -> None:
     """The shipped file is valid and compiles."""
     data = parse_rules(_data())
     assert isinstance(data, RulesetData)
-    assert data.ruleset == "2026.12.2"
+    assert data.ruleset == "2026.12.3"
     assert compile_ruleset(data).version == data.ruleset
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from app.decision.bank import BANK, NOT_SURE, SCREEN_OF, AnswerError, Question, next_question
@@ -113,8 +113,8 @@ def step_context(
         chosen = _form_values(state.answers[question.id])
     else:
         chosen = []
-    options = _options(question.id)
-    listed = {value for value, _ in options}
+    options = _options(question.id, tuple(chosen))
+    listed = {_form_value(o.value) for o in question.options}
     exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
     return {
         "assessment": a,
@@ -137,10 +137,12 @@ def step_context(
     }
 
 
-@cache
-def _options(question_id: str) -> tuple[tuple[str, str], ...]:
-    """A question's choices as (form value, label): the same on every render of its page."""
-    return tuple((_form_value(o.value), o.label) for o in BANK.get(question_id).options)
+@lru_cache(maxsize=256)
+def _options(question_id: str, chosen: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """A question's choices as (form value, label) (an option another question asks only
+    when the answer holds it)."""
+    offered = BANK.get(question_id).form_options(chosen)
+    return tuple((_form_value(o.value), o.label) for o in offered)
 
 
 def _form_value(value: Any) -> str:

@@ -24,10 +24,19 @@ DEFAULT_CONTEXT_WINDOW = 1_000_000
 
 
 def page_settings(query: Mapping[str, str], profile: Profile | None) -> dict[str, Any]:
-    """Hosted or self-hosted, which provider, and whether the GPU is owned."""
-    chosen = query.get("provider", "")
-    hosted = chosen in PROVIDERS or (profile is not None and profile.deployment == "hosted_api")
-    provider = chosen if chosen in PROVIDERS else "openai"
+    """Hosted or self-hosted, which provider, and whether the GPU is owned.
+
+    `?provider=` wins (empty: "we run it ourselves"); else the assessment's answers: a hosted
+    API user gets the provider answered (OpenAI when another or none was named).
+    """
+    answered = profile.hosted_provider if profile is not None else None
+    chosen = query.get("provider")
+    if chosen is not None and chosen in ("", *PROVIDERS):
+        hosted = chosen != ""
+        provider = chosen or (answered if answered in PROVIDERS else "openai")
+    else:
+        hosted = profile is not None and profile.deployment == "hosted_api"
+        provider = answered if answered in PROVIDERS else "openai"
     gpu_in_reach = profile is not None and profile.gpu not in (None, "none")
     owned = query.get("owned", "yes" if gpu_in_reach and not hosted else "no") == "yes"
     return {"hosted": hosted, "provider": provider, "owned": owned}

@@ -67,6 +67,9 @@ def cost_context(profile: Profile, rec: Recommendation, query: Mapping[str, str]
     hosted = profile.deployment in (None, "hosted_api")
     chosen = query.get("provider", "")
     provider: Provider = "openai" if hosted else "together"
+    for known in PROVIDERS:  # the provider the user answered, when it has a price route
+        if hosted and profile.hosted_provider == known:
+            provider = known
     for known in PROVIDERS:
         if chosen == known:
             provider = known

@@ -308,7 +308,7 @@ def _question_view(
     return {
         "question": q,
         "pending": s.pending,
-        "options": [(_form_value(o.value), o.label) for o in q.options],
+        "options": [(_form_value(o.value), o.label) for o in q.form_options(chosen)],
         "chosen": chosen,
         "exact": exact,
         "unit": unit or (q.units[0].id if q.units else None),

@@ -28,9 +28,10 @@ SUPPORT_BOT = {
     "eval_set": ["informal"],
     "labeled_examples": {"exact": "about 3,000"},
     "data_matches_target": ["no"],
-    "supervision": ["demonstrations", "preferences"],
+    "supervision": ["preferences"],
     "monthly_requests": {"exact": "2,000", "unit": "per_day"},
     "deployment": ["hosted_api"],
+    "hosted_provider": ["openai"],
     "finetuning_available": ["true"],
 }
 POLICY_ASSISTANT = {
@@ -54,6 +55,7 @@ CLASSIFIER = {
     "eval_set": ["automated"],
     "monthly_requests": {"exact": "2M", "unit": "per_day"},
     "deployment": ["hosted_api"],
+    "hosted_provider": ["together"],
     "finetuning_available": ["true"],
 }
 

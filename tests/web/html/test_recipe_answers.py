@@ -47,6 +47,37 @@ def test_hosted_users_get_the_providers_job_first_with_its_token_price(
     assert one(page, "#param-provider option[selected]")["value"] == provider
 
 
+@pytest.mark.parametrize("answered", ["together", "fireworks"])
+def test_the_provider_answered_opens_the_recipe_on_its_job(
+    client: TestClient, answered: str
+) -> None:
+    page = parse(_page(client, "sft-lora", {**HOSTED, "hosted_provider": answered}))
+    first = page.select("#exports ~ details.export")[0]
+    assert first["id"] == f"format-{answered}"
+    assert first.has_attr("open")
+    assert one(page, "#param-provider option[selected]")["value"] == answered
+    price = load_prices().training_row(answered)
+    assert price is not None
+    tokens = 2000 * 220 * 3
+    cost = f"${tokens * price.per_million_tokens / 1e6:,.2f}"
+    assert cost in one(page, "#hosted-cost").get_text()
+
+
+def test_the_query_overrides_the_provider_answered(client: TestClient) -> None:
+    answers = {**HOSTED, "hosted_provider": "together"}
+    page = parse(_page(client, "sft-lora", answers, "provider=fireworks"))
+    assert page.select("#exports ~ details.export")[0]["id"] == "format-fireworks"
+    # "None: we run it ourselves" in the select: TRL first, no token price.
+    page = parse(_page(client, "sft-lora", answers, "provider="))
+    assert page.select("#exports ~ details.export")[0]["id"] == "format-trl"
+    assert page.select_one("#hosted-cost") is None
+
+
+def test_another_provider_falls_back_to_openai(client: TestClient) -> None:
+    page = parse(_page(client, "sft-lora", {**HOSTED, "hosted_provider": "other"}))
+    assert page.select("#exports ~ details.export")[0]["id"] == "format-openai"
+
+
 def test_self_hosted_users_get_trl_first_and_an_owned_gpu_is_free(client: TestClient) -> None:
     answers = {**HOSTED, "deployment": "self_hosted", "gpu": "consumer_24gb"}
     page = parse(_page(client, "sft-lora", answers))

@@ -138,6 +138,19 @@ def test_a_bad_cost_value_keeps_the_last_good_table_and_says_why(client: TestCli
     assert page.select("table.costs tbody tr"), "the table stays"
 
 
+def test_the_costs_follow_the_provider_answered(client: TestClient) -> None:
+    _, html = _result(client, {**CLASSIFIER, "hosted_provider": "together"})
+    page = parse(html)
+    assert one(page, "#cost-provider option[selected]")["value"] == "together"
+    row = load_prices().training_row("together")
+    assert row is not None
+    assert (
+        f"at ${row.per_million_tokens:g} per million" in one(page, "#cost-distillation").get_text()
+    )
+    _, chosen = _result(client, {**CLASSIFIER, "hosted_provider": "together"}, "?provider=openai")
+    assert one(parse(chosen), "#cost-provider option[selected]")["value"] == "openai"
+
+
 def test_self_hosted_with_an_own_gpu_trains_for_nothing(client: TestClient) -> None:
     answers = {**CLASSIFIER, "deployment": "self_hosted", "gpu": "datacenter_80gb"}
     _, html = _result(client, answers)
