@@ -50,6 +50,24 @@ def documented(status: int, description: str) -> dict[int | str, dict[str, Any]]
     return {status: {"model": ErrorBody, "description": description}}
 
 
+class FieldRefused(ValueError):
+    """A form field a page route refuses: a 422 naming it (a page for a browser, the error
+    body for an API client), raised before anything is stored."""
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        kind: str = "value_error",
+        allowed: list[Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.kind = kind
+        self.allowed = allowed
+
+
 class PageNotFound(LookupError):
     """A URL naming a question, recipe, export or format that does not exist."""
 

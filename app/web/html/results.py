@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services import accounts, assessments, jobs, ownership, review_state, sharing
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
-from app.web.errors import PageNotFound, error_body
+from app.web.errors import FieldRefused, PageNotFound
 from app.web.html import review as review_pages
 from app.web.presenters import jobs as job_presenter
 from app.web.presenters import result_costs, results, urls
@@ -119,8 +119,8 @@ def rename(
     check_csrf(request, csrf_token)
     if title is not None and len(title.strip()) > assessments.TITLE_MAX:
         # Named as the field (an HTTPException named only "path").
-        message = f"title: at most {assessments.TITLE_MAX} characters"
-        return JSONResponse(error_body("title", message, kind="string_too_long"), status_code=422)
+        message = f"at most {assessments.TITLE_MAX} characters"
+        raise FieldRefused("title", message, kind="string_too_long")
     with transaction(request) as session:
         assessments.rename_assessment(
             session=session, caller=caller(request), assessment_id=assessment_id, title=title

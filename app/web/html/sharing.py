@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services import sharing as shares
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
-from app.web.errors import error_body
+from app.web.errors import FieldRefused
 from app.web.presenters import sharing, urls
 from app.web.presenters.sharing import EXPIRY_CHOICES
 from app.web.rendering import renderer
@@ -56,8 +56,9 @@ def create(
     except ValueError as exc:
         # The field and its choices by name (an HTTPException named only "path").
         allowed = [choice for choice, _ in EXPIRY_CHOICES]
-        body = error_body("expires_in_days", str(exc), kind="literal_error", allowed=allowed)
-        return JSONResponse(body, status_code=422)
+        raise FieldRefused(
+            "expires_in_days", str(exc), kind="literal_error", allowed=allowed
+        ) from exc
     with transaction(request) as session:
         shares.create_share(
             session=session,

@@ -99,3 +99,17 @@ def test_a_title_with_markup_is_inert_wherever_it_shows(client: TestClient) -> N
     assert one(shared, 'meta[property="og:title"]')["content"] == XSS  # kept as text
     assert XSS in one(shared, "h1").get_text()
     assert XSS in one(parse(pages["result"]), "h1").get_text()
+
+
+def test_a_refused_form_value_gets_a_page_in_words(client: TestClient) -> None:
+    """Without JavaScript a bad field answers a page naming it, not the API's JSON body."""
+    assessment_id = new_assessment(client, answers=ANSWERS)["id"]
+    page = parse(client.get(urls.result(assessment_id)).text)
+    form = one(page, "#share form")
+    token = str(one(form, 'input[name="csrf_token"]')["value"])
+    refused = post_form(client, str(form["action"]), token, expires_in_days="12")
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
+    text = parse(refused.text).get_text(" ", strip=True)
+    assert "expires_in_days" in text and "allowed: 7, 30, 90, never" in text, text
+    assert one(client.get(urls.result(assessment_id)).text, "#share").select("li.share-link") == []
