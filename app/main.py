@@ -86,7 +86,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     # Webhook deliveries are posted by a thread of their own, after the commit (ADR 0014).
-    sender = webhooks.WebhookSender(app.state.engine)
+    sender = webhooks.WebhookSender(
+        app.state.engine, allow_private=settings.webhook_allow_private_targets
+    )
     sender.start()
     yield
     sender.stop()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     ray_token: str | None = Field(
         default=None, description="Bearer token for the Ray Jobs API, when the head asks for one."
     )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Let team webhooks post to loopback, private and link-local addresses "
+        "(development and tests only: it opens the server's own network to team owners).",
+    )
 
     def uses_default_secret(self) -> bool:
         """Whether cookies and CSRF tokens are signed with the published development key."""

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Team, utcnow
 from app.models.dashboard import TeamWebhook, WebhookAttempt, WebhookDelivery
+from app.services import webhook_targets
 from app.services.access import Caller, aware, require_team
 from app.services.accounts import AccountError
 from app.storage import after_commit, hot, review_writes, unit_of_work, webhook_writes
@@ -47,7 +48,8 @@ MAX_URL = 2000
 MIN_SECRET, MAX_SECRET = 16, 200
 MAX_ATTEMPTS = 8
 FIRST_RETRY_S = 10.0  # then 20, 40 ... : about 21 minutes from the first try to the last
-SEND_TIMEOUT_S = 10.0
+SEND_TIMEOUT_S = 5.0  # per connect, write and read; the whole attempt stops at twice that
+MAX_RESPONSE_BYTES = 64 * 1024  # read of a receiver's answer; the rest is not waited for
 LEASE_S = 60.0  # a claimed delivery is not claimed again this long (the sender died mid-send)
 POLL_S = 5.0  # also how late an event queued without a wake-up goes out
 LOG_LENGTH = 50  # deliveries the owners' log shows
@@ -100,8 +102,9 @@ class Webhook:
     team_name: str = ""
 
 
-def webhook_url(url: str) -> str:
-    """A webhook URL, trimmed; `AccountError` (422, field `url`) unless http(s) with a host."""
+def webhook_url(url: str, *, allow_private: bool = False) -> str:
+    """A webhook URL, trimmed; `AccountError` (422, field `url`) unless http(s) with a host
+    that is not (and does not resolve to) a private address, unless those are allowed."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -110,6 +113,12 @@ def webhook_url(url: str) -> str:
         raise AccountError("url", f"must be at most {MAX_URL} characters")
     if parts.username or parts.password:
         raise AccountError("url", "must not carry a user name or password")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise AccountError("url", "must have a port from 1 to 65535") from exc
+    if not allow_private:
+        webhook_targets.refuse_private_target(parts.hostname, port)
     return url
 
 
@@ -129,12 +138,19 @@ def _hint(secret: str) -> str:
 
 
 def set_webhook(
-    *, session: Session, caller: Caller, team_id: str, url: str, secret: str | None = None
+    *,
+    session: Session,
+    caller: Caller,
+    team_id: str,
+    url: str,
+    secret: str | None = None,
+    allow_private: bool = False,
 ) -> Webhook:
     """Set the team's webhook (owners); without a secret, a new random one is made. The secret
-    comes back this once; an unchanged URL with no secret keeps the old one."""
+    comes back this once; an unchanged URL with no secret keeps the old one. Private targets
+    are refused unless `allow_private` (the setting `webhook_allow_private_targets`)."""
     require_team(session=session, caller=caller, team_id=team_id, role="owner")
-    url = webhook_url(url)
+    url = webhook_url(url, allow_private=allow_private)
     now = utcnow()
     hook = session.get(TeamWebhook, team_id)
     if hook is None:
@@ -310,13 +326,21 @@ class WebhookSender:
         max_attempts: int | None = None,
         poll_s: float | None = None,
         client: Callable[[], httpx.Client] | None = None,
+        allow_private: bool = False,
     ) -> None:
         self.engine = engine
         # Read when built, not when defined, so that a test can shorten them for its app.
         self.first_retry_s = FIRST_RETRY_S if first_retry_s is None else first_retry_s
         self.max_attempts = MAX_ATTEMPTS if max_attempts is None else max_attempts
         self.poll_s = POLL_S if poll_s is None else poll_s
-        self._client = (client or (lambda: httpx.Client(timeout=SEND_TIMEOUT_S)))()
+        self._client = (
+            client
+            or (
+                lambda: webhook_targets.client(
+                    allow_private=allow_private, timeout_s=SEND_TIMEOUT_S
+                )
+            )
+        )()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -419,14 +443,25 @@ class WebhookSender:
                 SIGNATURE_HEADER: sign(delivery.secret, body, int(time.time())),
             }
             try:
-                response = self._client.post(delivery.url, content=body, headers=headers)
-                status = response.status_code
+                status = self._post(delivery.url, body, headers)
                 if not 200 <= status < 300:
                     error = f"HTTP {status}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
         duration_ms = round((time.perf_counter() - start) * 1000)
         self._record(delivery, status, error, duration_ms)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """Post once and read at most `MAX_RESPONSE_BYTES` of the answer, within twice the
+        time-out; its status. Redirects are not followed (a 3xx is a failed attempt)."""
+        deadline = time.monotonic() + 2 * SEND_TIMEOUT_S
+        with self._client.stream("POST", url, content=body, headers=headers) as response:
+            read = 0
+            for chunk in response.iter_raw():
+                read += len(chunk)
+                if read >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
+                    break
+            return response.status_code
 
     def _record(
         self, delivery: _Claimed, status: int | None, error: str | None, duration_ms: int

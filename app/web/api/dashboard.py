@@ -227,6 +227,7 @@ def put_webhook(team_id: str, body: WebhookIn, request: Request) -> WebhookOut:
             team_id=team_id,
             url=body.url,
             secret=body.secret,
+            allow_private=request.app.state.settings.webhook_allow_private_targets,
         )
     return _webhook_out(hook)
 

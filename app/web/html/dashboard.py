@@ -114,6 +114,7 @@ def set_webhook(
                 team_id=team_id,
                 url=url,
                 secret=secret or None,
+                allow_private=request.app.state.settings.webhook_allow_private_targets,
             )
     except accounts.AccountError as exc:
         with transaction(request, write=False) as session:

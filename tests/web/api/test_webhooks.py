@@ -63,6 +63,13 @@ def receiver() -> Iterator[Receiver]:
     made.close()
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The receiver listens on 127.0.0.1: private targets allowed, as in development
+    (tests/web/api/test_webhook_targets.py tests the default, which refuses them)."""
+    return settings.model_copy(update={"webhook_allow_private_targets": True})
+
+
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's own sender retries after 0.2 s (then 0.4 ...) and polls every 0.1 s."""
