@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long a SQLite writer waits for the write lock."
     )
+    sqlite_mmap_bytes: int = Field(
+        default=1 << 30,
+        ge=0,
+        description="SQLite reads up to this much of the database through a shared memory "
+        "map (0: off).",
+    )
     secure_cookies: bool = False
     # Every database call runs in the thread pool; the pool holds a connection for each thread
     # (and /healthz's own), so a checkout never waits while a thread is free. Fewer threads keep

@@ -44,6 +44,11 @@ class DashboardOut(BaseModel):
 
     items: list[DashboardItemOut]
     total: int
+    total_capped: bool = Field(
+        default=False,
+        description="A search matched more than the 1,000 newest documents it reads: `total`"
+        " and the counts are those of the assessments they belong to, a lower bound.",
+    )
     counts_by_primary: dict[str, int] = Field(
         description="Matching assessments by primary approach, every filter applied but"
         " `primary` (assessments not decided yet are not counted)."
@@ -89,6 +94,7 @@ def get_team_assessments(
     return DashboardOut(
         items=[DashboardItemOut(**vars(item)) for item in found.items],
         total=found.total,
+        total_capped=found.total_capped,
         counts_by_primary=found.counts_by_primary,
         page=query.page,
         per_page=query.per_page,

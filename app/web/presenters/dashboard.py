@@ -109,6 +109,7 @@ def dashboard_context(found: Dashboard) -> dict[str, Any]:
             for item in found.items
         ],
         "total": found.total,
+        "total_capped": found.total_capped,
         "page": q.page,
         "pages": found.pages,
         "previous_url": page_url(q.page - 1) if q.page > 1 else None,
