@@ -224,8 +224,8 @@ def _claimed_authors_backfilled(url: str) -> None:
         )  # fmt: skip
     upgrade(url)
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT id, author_id FROM assessments")).all()
-        authors: dict[str, str | None] = {row[0]: row[1] for row in rows}
+        found = connection.execute(text("SELECT id, author_id FROM assessments")).all()
+        authors: dict[str, str | None] = {row[0]: row[1] for row in found}
     engine.dispose()
     assert authors == {
         "owned": "ann", "asked": "bea", "answered": "cy", "silent": None, "anonymous": None,
