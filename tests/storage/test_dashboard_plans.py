@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from app.models import Assessment, Membership, Team, User, utcnow
+from app.models.dashboard import SearchDocument
 from app.services import dashboard
 from app.services.access import Caller
 from app.services.accounts import start_session
@@ -56,7 +57,9 @@ def _captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     seen: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "assessments" in statement:
+        if statement.lstrip().upper().startswith("SELECT") and (
+            "assessments" in statement or "search_documents" in statement
+        ):
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", keep)
@@ -120,23 +123,28 @@ def test_sqlite_plans_use_the_indexes(sqlite_url: str) -> None:
                 assert not re.fullmatch(r"SCAN (assessments|search_documents)\b.*", step) or (
                     "USING" in step and "INDEX ix_assessments_team_id" in step
                 ), (name, step, sql)
+            if "search_documents_fts" in sql:
+                # The search: the newest matches from the FTS5 index, their documents by key.
+                assert any("VIRTUAL TABLE INDEX" in s for s in plan), plan
+                assert any("search_documents USING INTEGER PRIMARY KEY" in s for s in plan), plan
+                continue
             reads = [s for s in plan if re.search(r"\bassessments\b", s)]
-            # A team's index; a search drives from its matches by the primary key's index.
+            # A team's index; a search's assessments by the primary key's index.
             by_key = "sqlite_autoindex_assessments_1"
             assert reads and all("ix_assessments_team_id" in s or by_key in s for s in reads), (
                 name,
                 plan,
             )
-            if "search_documents_fts" in sql:
-                assert any("VIRTUAL TABLE INDEX" in s for s in plan), plan
-                assert all(by_key in s for s in reads), (name, plan)
+            searched = "assessments.id IN (" in sql
+            if searched:
+                assert any(by_key in s for s in reads), (name, plan)
             elif "AS page" in sql:
                 # The deferred join: the page's ids from a team index alone, then 20 rows.
                 assert any(
                     re.match(r"SEARCH assessments USING COVERING INDEX ix_assessments_team_id", s)
                     for s in plan
                 ), (name, plan)
-            if "count(" in sql and "FROM assessments" in sql and "search_documents" not in sql:
+            if "count(" in sql and not searched:
                 # The counts of a filtered page never leave the index.
                 assert all("COVERING INDEX" in s for s in reads), (name, plan)
     engine.dispose()
@@ -154,14 +162,18 @@ def test_postgres_plans_use_the_indexes(postgres_url: str) -> None:
                 )
             assert "Seq Scan on assessments" not in plan, (name, plan)
             assert "Seq Scan on search_documents" not in plan, (name, plan)
-    # The search's own expression is the GIN index's: the index answers it (the planner may
-    # still prefer to probe a team's few documents by assessment when the team is small).
+            if "@@" in sql:
+                assert "ix_search_documents_body_tsv" in plan, (name, plan)
+                assert "Index Scan Backward using pk_search_documents" not in plan, (name, plan)
+    # The search's own expression is the GIN index's, and the index answers it: not a walk
+    # of the primary key testing each document.
     with unit_of_work(engine, write=False) as session:
-        subquery = dashboard._matching(session, ["support", "latency"])
+        statement = select(SearchDocument.id).where(dashboard.postgres_match(["support", "x"]))
         connection = session.connection()
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = "\n".join(row[0] for row in connection.exec_driver_sql(explain(subquery)))
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(explain(statement)))
     assert "ix_search_documents_body_tsv" in plan, plan
+    searches = [sql for statements in found.values() for sql, _ in statements if "@@" in sql]
+    assert searches
     engine.dispose()
 
 
