@@ -87,6 +87,7 @@ class Delivery:
     last_status: int | None
     last_error: str | None
     tries: list[Attempt]
+    redelivery_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ def webhook(*, session: Session, caller: Caller, team_id: str) -> Webhook:
             last_status=row.last_status,
             last_error=row.last_error,
             tries=tries[row.id],
+            redelivery_of=row.redelivery_of,
         )
         for row in rows
     ]
@@ -271,7 +273,12 @@ def enqueue(
     )
     webhook_writes.queue_delivery(session, team_id=team_id, event=event, url=url, body=body, now=at)
     if isinstance(session, Session):
-        after_commit(session, _wake.set)
+        wake_senders(session)
+
+
+def wake_senders(session: Session) -> None:
+    """Wake this process's senders once `session` commits (a delivery was queued)."""
+    after_commit(session, _wake.set)
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:

@@ -14,11 +14,16 @@ the counts of a date range never read the table.
 It also gives an author to assessments that were claimed without one (docs/adr/0017): the
 owning user, else whoever first asked for its review, else whoever first answered.
 
-Indexes only (no table is rebuilt): the triggers of 0006 stay.
+And it links a webhook delivery made by an owner's "Redeliver" to the one it repeats
+(`webhook_deliveries.redelivery_of`).
+
+`assessments` gets indexes only (it is not rebuilt): the triggers of 0006 on it stay.
+`webhook_deliveries`, which has no triggers, may be rebuilt by SQLite's batch mode.
 """
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -91,12 +96,27 @@ def upgrade() -> None:
         " AND a.author_id IS NOT NULL ORDER BY a.id LIMIT 1))"
         " WHERE author_id IS NULL AND (owner_user_id IS NOT NULL OR team_id IS NOT NULL)"
     )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("redelivery_of", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_webhook_deliveries_redelivery_of_webhook_deliveries"),
+            "webhook_deliveries",
+            ["redelivery_of"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ANALYZE assessments")  # the planner sees the new indexes' statistics now
 
 
 def downgrade() -> None:
     """Downgrade schema (the authors given stay: they are right under 0006 too)."""
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_webhook_deliveries_redelivery_of_webhook_deliveries"),
+            type_="foreignkey",
+        )
+        batch_op.drop_column("redelivery_of")
     for name in NEW_INDEXES:
         op.drop_index(name, table_name="assessments")
     for name, columns in OLD_INDEXES.items():

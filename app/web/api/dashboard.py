@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.services import dashboard, decision_record, webhooks
+from app.services import dashboard, decision_record, webhook_replay, webhooks
 from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import PageNotFound, documented, error_body
@@ -179,6 +179,9 @@ class DeliveryOut(BaseModel):
     last_status: int | None
     last_error: str | None
     tries: list[AttemptOut]
+    redelivery_of: int | None = Field(
+        default=None, description="The delivery this one repeats, when an owner redelivered it."
+    )
 
 
 class WebhookOut(BaseModel):
@@ -251,3 +254,30 @@ def delete_webhook(team_id: str, request: Request) -> Response:
     except webhooks.WebhookNotSet as exc:
         raise PageNotFound("webhook", str(exc)) from exc
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class RedeliveryOut(BaseModel):
+    """A redelivery, queued: its own id and the delivery it repeats."""
+
+    id: int
+    redelivery_of: int
+
+
+@router.post(
+    "/teams/{team_id}/webhook/deliveries/{delivery_id}/redeliver",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RedeliveryOut,
+    responses={**TEAM_NOT_FOUND, **OWNERS_ONLY},
+)
+def post_redelivery(team_id: str, delivery_id: int, request: Request) -> RedeliveryOut:
+    """Send a past delivery again, as a new delivery linked to it (owners); audited."""
+    try:
+        with transaction(request) as session:
+            new_id = webhook_replay.redeliver(
+                session=session, caller=caller(request), team_id=team_id, delivery_id=delivery_id
+            )
+    except webhook_replay.DeliveryNotFound as exc:
+        raise PageNotFound("delivery_id", str(exc)) from exc
+    except webhooks.WebhookNotSet as exc:
+        raise PageNotFound("webhook", str(exc)) from exc
+    return RedeliveryOut(id=new_id, redelivery_of=delivery_id)

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import accounts, dashboard, decision_record, webhooks
+from app.services import accounts, dashboard, decision_record, webhook_replay, webhooks
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
@@ -137,6 +137,24 @@ def remove_webhook(team_id: str, request: Request, csrf_token: CsrfToken = None)
     try:
         with transaction(request) as session:
             webhooks.remove_webhook(session=session, caller=caller(request), team_id=team_id)
+    except webhooks.WebhookNotSet as exc:
+        raise PageNotFound("webhook", str(exc)) from exc
+    return RedirectResponse(urls.team_webhook(team_id), status_code=303)
+
+
+@router.post("/teams/{team_id}/webhook/deliveries/{delivery_id}/redeliver")
+def redeliver(
+    team_id: str, delivery_id: int, request: Request, csrf_token: CsrfToken = None
+) -> Response:
+    """Send a past delivery again (owners) and go back to the log, where it now shows."""
+    check_csrf(request, csrf_token)
+    try:
+        with transaction(request) as session:
+            webhook_replay.redeliver(
+                session=session, caller=caller(request), team_id=team_id, delivery_id=delivery_id
+            )
+    except webhook_replay.DeliveryNotFound as exc:
+        raise PageNotFound("delivery_id", str(exc)) from exc
     except webhooks.WebhookNotSet as exc:
         raise PageNotFound("webhook", str(exc)) from exc
     return RedirectResponse(urls.team_webhook(team_id), status_code=303)

@@ -129,5 +129,8 @@ def webhook_context(
         "url_value": url_value if url_value is not None else (hook.url or ""),
         "action": urls.team_webhook(hook.team_id),
         "remove_url": urls.team_webhook_removal(hook.team_id),
+        "redeliver_urls": {
+            d.id: urls.webhook_redelivery(hook.team_id, d.id) for d in hook.deliveries
+        },
         "error": error,
     }
