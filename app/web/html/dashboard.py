@@ -81,9 +81,14 @@ def dashboard_page(
         )
     context = presenter.dashboard_context(found)
     context["error"] = error
-    return renderer(request).render(
+    response = renderer(request).render(
         request, "dashboard/assessments.html", context, status_code=422 if error else 200
     )
+    if "HX-Push-Url" in response.headers and error is None:
+        # The filters, sort and page are the view: the address bar keeps them (without the
+        # empty fields a form sends), so that it reloads and bookmarks as this page.
+        response.headers["HX-Push-Url"] = context["view_url"]
+    return response
 
 
 @router.get("/teams/{team_id}/webhook", response_class=HTMLResponse)

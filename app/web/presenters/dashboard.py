@@ -112,6 +112,8 @@ def dashboard_context(found: Dashboard) -> dict[str, Any]:
         "total_capped": found.total_capped,
         "page": q.page,
         "pages": found.pages,
+        # This very view (filters, sort and page): what the address bar shows after htmx.
+        "view_url": page_url(q.page) if q.page > 1 else urls.team_dashboard(found.team_id, here),
         "previous_url": page_url(q.page - 1) if q.page > 1 else None,
         "next_url": page_url(q.page + 1) if q.page < found.pages else None,
         "chart": counts_chart(found.counts_by_primary, q.primary),
