@@ -21,7 +21,7 @@ from app.decision.bank import BANK, AnswerError
 from app.decision.errors import describe_profile_errors
 from app.decision.profile import Profile
 from app.jobs.runner import RunnerError
-from app.services import webhooks
+from app.services import webhook_sender
 from app.services.access import (
     Forbidden,
     JobNotFound,
@@ -86,7 +86,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     # Webhook deliveries are posted by a thread of their own, after the commit (ADR 0014).
-    sender = webhooks.WebhookSender(
+    sender = webhook_sender.WebhookSender(
         app.state.engine, allow_private=settings.webhook_allow_private_targets
     )
     sender.start()
