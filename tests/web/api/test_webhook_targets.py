@@ -192,3 +192,57 @@ def _settled(client: TestClient, path: str, headers: dict[str, str]) -> dict[str
             return log[0]
         assert time.monotonic() < deadline, log
         time.sleep(0.05)
+
+
+class EndlessReceiver:
+    """Answers 200 and then a body that never ends, 16 KiB every 50 ms."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b"x" * 16384
+                try:
+                    for _ in range(2000):
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except OSError:
+                    pass  # the sender stopped reading
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_an_endless_answer_is_cut_at_the_cap(settings: Any) -> None:
+    """The sender reads at most MAX_RESPONSE_BYTES of an answer: a receiver that never stops
+    sending does not hold the sender (the attempt ends in well under a second of reading)."""
+    from app.main import create_app
+
+    endless = EndlessReceiver()
+    app = create_app(settings.model_copy(update={"webhook_allow_private_targets": True}))
+    try:
+        with TestClient(app) as client:
+            team_id, ann, _, assessment_id = _team_assessment(client)
+            path = f"/api/teams/{team_id}/webhook"
+            assert client.put(path, json={"url": endless.url}, headers=ann).status_code == 200
+            _event(client, assessment_id)
+            delivery = _settled(client, path, ann)
+    finally:
+        app.state.engine.dispose()
+        endless.server.shutdown()
+    assert delivery["state"] == "delivered", delivery
+    # 64 KiB at 16 KiB per 50 ms is about 0.2 s; the whole-attempt limit would be 10 s.
+    assert delivery["tries"][0]["duration_ms"] < 3000, delivery
