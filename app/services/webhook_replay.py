@@ -18,6 +18,8 @@ from app.services import audit
 from app.services.access import Caller, require_team, signed_in
 from app.services.webhooks import WebhookNotSet, wake_senders
 
+MAX_DELIVERY_ID = 2**31 - 1  # the id column's range on PostgreSQL (a larger one is a 422)
+
 
 class DeliveryNotFound(LookupError):
     """No such delivery in this team's log (404, field `delivery_id`)."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,9 @@ from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import PageNotFound, documented, error_body
 from app.web.presenters import decision_record as record_presenter
+
+# A delivery's id in a path: a larger number than the column holds is a 422, not a 500.
+DeliveryId = Annotated[int, Path(ge=1, le=webhook_replay.MAX_DELIVERY_ID)]
 
 router = APIRouter(
     prefix="/api",
@@ -269,7 +272,7 @@ class RedeliveryOut(BaseModel):
     response_model=RedeliveryOut,
     responses={**TEAM_NOT_FOUND, **OWNERS_ONLY},
 )
-def post_redelivery(team_id: str, delivery_id: int, request: Request) -> RedeliveryOut:
+def post_redelivery(team_id: str, delivery_id: DeliveryId, request: Request) -> RedeliveryOut:
     """Send a past delivery again, as a new delivery linked to it (owners); audited."""
     try:
         with transaction(request) as session:

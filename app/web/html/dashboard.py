@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services import accounts, dashboard, decision_record, webhook_replay, webhooks
@@ -22,6 +22,9 @@ from app.web.presenters import dashboard as presenter
 from app.web.presenters import decision_record as record_presenter
 from app.web.presenters import urls
 from app.web.rendering import renderer
+
+# A delivery's id in a path: a larger number than the column holds is a 422, not a 500.
+DeliveryId = Annotated[int, Path(ge=1, le=webhook_replay.MAX_DELIVERY_ID)]
 
 router = APIRouter(include_in_schema=False)
 CsrfToken = Annotated[str | None, Form(alias="csrf_token")]
@@ -149,7 +152,7 @@ def remove_webhook(team_id: str, request: Request, csrf_token: CsrfToken = None)
 
 @router.post("/teams/{team_id}/webhook/deliveries/{delivery_id}/redeliver")
 def redeliver(
-    team_id: str, delivery_id: int, request: Request, csrf_token: CsrfToken = None
+    team_id: str, delivery_id: DeliveryId, request: Request, csrf_token: CsrfToken = None
 ) -> Response:
     """Send a past delivery again (owners) and go back to the log, where it now shows."""
     check_csrf(request, csrf_token)

@@ -275,6 +275,8 @@ def test_an_owner_redelivers_a_past_delivery(client: TestClient, receiver: Recei
     _, outsider = user(client, "out2@example.org")
     assert client.post(redo, headers=outsider).status_code == 404
     assert client.post(f"{path}/deliveries/999999/redeliver", headers=ann).status_code == 404
+    too_big = client.post(f"{path}/deliveries/{2**70}/redeliver", headers=ann)
+    assert too_big.status_code == 422 and too_big.json()["detail"][0]["field"] == "delivery_id"
     made = client.post(redo, headers=ann)
     assert made.status_code == 201, made.text
     assert made.json()["redelivery_of"] == original["id"]
