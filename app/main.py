@@ -11,7 +11,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.services import webhooks
+from app.services import webhook_sender
 from app.settings import Settings
 from app.storage import make_engine
 from app.web import error_handlers, openapi
@@ -57,7 +57,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     # Webhook deliveries are posted by a thread of their own, after the commit (ADR 0014).
-    sender = webhooks.WebhookSender(app.state.engine)
+    sender = webhook_sender.WebhookSender(
+        app.state.engine, allow_private=settings.webhook_allow_private_targets
+    )
     sender.start()
     yield
     sender.stop()

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long a SQLite writer waits for the write lock."
     )
+    sqlite_mmap_bytes: int = Field(
+        default=1 << 30,
+        ge=0,
+        description="SQLite reads up to this much of the database through a shared memory "
+        "map (0: off).",
+    )
     secure_cookies: bool = False
     # Every database call runs in the thread pool; the pool holds a connection for each thread
     # (and /healthz's own), so a checkout never waits while a thread is free. Fewer threads keep
@@ -69,6 +75,11 @@ class Settings(BaseSettings):
     )
     ray_token: str | None = Field(
         default=None, description="Bearer token for the Ray Jobs API, when the head asks for one."
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Let team webhooks post to loopback, private and link-local addresses "
+        "(development and tests only: it opens the server's own network to team owners).",
     )
 
     def uses_default_secret(self) -> bool:

@@ -58,35 +58,46 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+_FILTERS = ("status", "primary_approach", "author_id")
+_SORT_KEYS = ("updated_at", "created_at", "title")
+
+
 class Assessment(Base):
     """One team's questionnaire run, its status and the ruleset it was made with."""
 
     __tablename__ = "assessments"
     __table_args__ = (
         CheckConstraint(f"status IN {ASSESSMENT_STATUSES!r}", name="status"),
-        # The team dashboard's filters and sorts (migration 0006, docs/adr/0013).
-        # Filters, sorts and (trailing columns) the counts of a filtered page, index-only.
-        Index(
-            "ix_assessments_team_id_updated_at",
-            "team_id",
-            "updated_at",
-            "primary_approach",
-            "status",
-        ),
-        Index("ix_assessments_team_id_created_at", "team_id", "created_at"),
-        Index("ix_assessments_team_id_title", "team_id", "title"),
-        Index("ix_assessments_team_id_status_updated_at", "team_id", "status", "updated_at"),
-        Index(
-            "ix_assessments_team_id_primary_approach_updated_at",
-            "team_id",
-            "primary_approach",
-            "updated_at",
+        # The team dashboard's filters and sorts (migrations 0006 and 0007, docs/adr/0017):
+        # each ends the sort with `id`, the ORDER BY's tie-breaker; the sort indexes carry the
+        # filters after it, so that any filter walks them index-only to the page's end.
+        *(
+            Index(
+                f"ix_assessments_team_id_{key}_id",
+                "team_id",
+                key,
+                "id",
+                *_FILTERS,
+                *(other for other in _SORT_KEYS if other != key),
+            )
+            for key in _SORT_KEYS
         ),
         Index(
-            "ix_assessments_team_id_author_id_updated_at",
+            "ix_assessments_team_id_status_updated_at_id", "team_id", "status", "updated_at", "id"
+        ),
+        Index(
+            "ix_assessments_team_id_primary_approach_updated_at_id",
+            "team_id",
+            "primary_approach",
+            "updated_at",
+            "id",
+        ),
+        Index(
+            "ix_assessments_team_id_author_id_updated_at_id",
             "team_id",
             "author_id",
             "updated_at",
+            "id",
             "primary_approach",
             "status",
         ),

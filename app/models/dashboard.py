@@ -81,6 +81,10 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A redelivery (an owner's "Redeliver" in the log) names the delivery it repeats.
+    redelivery_of: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="SET NULL")
+    )
 
 
 class WebhookAttempt(Base):

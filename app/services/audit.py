@@ -31,7 +31,10 @@ ACTIONS = (
     "comment_deleted",
     "milestone_created",
     "redecided",
+    "webhook_redelivered",
 )
+# Actions about the webhook itself: logged, not posted to it.
+UNPOSTED = frozenset({"webhook_redelivered"})
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,10 @@ def record_event(
         raise ValueError(f"unknown audit action {action!r}; known: {', '.join(ACTIONS)}")
     now = utcnow()
     # The team's webhook, if it has one, gets the event once this transaction commits.
-    webhooks.enqueue(
-        session, assessment_id=assessment_id, event=action, actor=actor, detail=detail, at=now
-    )
+    if action not in UNPOSTED:
+        webhooks.enqueue(
+            session, assessment_id=assessment_id, event=action, actor=actor, detail=detail, at=now
+        )
     if not isinstance(session, Session):  # the answer post's lean transaction
         review_writes.add_audit_event(
             session,

@@ -63,6 +63,10 @@ def claim(*, session: Session, caller: Caller, assessment_id: str, team_id: str 
         assessment.owner_user_id, assessment.team_id = None, team_id
     else:
         assessment.owner_user_id, assessment.team_id = user_id, None
+    if assessment.author_id is None:
+        # Made without an account: whoever claims it is its author from now on (the
+        # dashboard's author filter, the self-approval rule). A made one keeps its author.
+        assessment.author_id = user_id
     return Owner(assessment_id, assessment.owner_user_id, assessment.team_id, team_name)
 
 

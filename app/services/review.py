@@ -80,7 +80,11 @@ def revision_of(session: Session, assessment_id: str) -> int:
 
 
 def authors(session: Session, assessment_id: str) -> set[str]:
-    """Its authors: who gave any of its answers, or asked for its review."""
+    """Its authors: who made or claimed it (`assessments.author_id`), gave any of its
+    answers, or asked for its review."""
+    made = select(Assessment.author_id).where(
+        Assessment.id == assessment_id, Assessment.author_id.is_not(None)
+    )
     gave = select(Answer.author_id).where(
         Answer.assessment_id == assessment_id, Answer.author_id.is_not(None)
     )
@@ -89,7 +93,7 @@ def authors(session: Session, assessment_id: str) -> set[str]:
         AuditEvent.action == "review_requested",
         AuditEvent.actor_id.is_not(None),
     )
-    return {str(u) for u in session.scalars(gave.union(asked))}
+    return {str(u) for u in session.scalars(made.union(gave, asked))}
 
 
 def team_members(session: Session, team_id: str) -> dict[str, Person]:

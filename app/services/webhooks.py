@@ -4,9 +4,9 @@
 - A review event becomes a `webhook_deliveries` row in the event's own transaction
   (`enqueue`, called by the review's audit function): nothing is sent from a request, and a
   rolled-back event sends nothing.
-- `WebhookSender`, a thread of the app, posts due deliveries after the commit (woken by it,
-  and polling so that retries survive a restart), each attempt outside any transaction, and
-  retries failures with exponential backoff until `MAX_ATTEMPTS`.
+- `webhook_sender.WebhookSender`, a thread of the app, posts due deliveries after the commit
+  (woken by it, and polling so that retries survive a restart), each attempt outside any
+  transaction, and retries failures with exponential backoff until `MAX_ATTEMPTS`.
 - The body is signed like Stripe's and GitHub's: `X-Advisor-Signature: t=<unix time>,v1=<hex
   HMAC-SHA256 of "<t>.<body>" keyed by the secret>`; `verify` is what a receiver runs.
 """
@@ -20,23 +20,20 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.models import Team, utcnow
 from app.models.dashboard import TeamWebhook, WebhookAttempt, WebhookDelivery
+from app.services import webhook_targets
 from app.services.access import Caller, aware, require_team
 from app.services.accounts import AccountError
-from app.storage import after_commit, hot, review_writes, unit_of_work, webhook_writes
+from app.storage import after_commit, hot, review_writes, webhook_writes
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +44,15 @@ MAX_URL = 2000
 MIN_SECRET, MAX_SECRET = 16, 200
 MAX_ATTEMPTS = 8
 FIRST_RETRY_S = 10.0  # then 20, 40 ... : about 21 minutes from the first try to the last
-SEND_TIMEOUT_S = 10.0
+SEND_TIMEOUT_S = 5.0  # per connect, write and read; the whole attempt stops at twice that
+MAX_RESPONSE_BYTES = 64 * 1024  # read of a receiver's answer; the rest is not waited for
 LEASE_S = 60.0  # a claimed delivery is not claimed again this long (the sender died mid-send)
 POLL_S = 5.0  # also how late an event queued without a wake-up goes out
 LOG_LENGTH = 50  # deliveries the owners' log shows
 TOLERANCE_S = 300  # how old a signature `verify` accepts
 
-# Every sender of this process: a commit that enqueued a delivery wakes them.
-_wake = threading.Event()
+# Every sender of this process waits on it: a commit that enqueued a delivery wakes them.
+senders_woken = threading.Event()
 
 
 class WebhookNotSet(LookupError):
@@ -85,6 +83,7 @@ class Delivery:
     last_status: int | None
     last_error: str | None
     tries: list[Attempt]
+    redelivery_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,9 @@ class Webhook:
     team_name: str = ""
 
 
-def webhook_url(url: str) -> str:
-    """A webhook URL, trimmed; `AccountError` (422, field `url`) unless http(s) with a host."""
+def webhook_url(url: str, *, allow_private: bool = False) -> str:
+    """A webhook URL, trimmed; `AccountError` (422, field `url`) unless http(s) with a host
+    that is not (and does not resolve to) a private address, unless those are allowed."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -110,6 +110,12 @@ def webhook_url(url: str) -> str:
         raise AccountError("url", f"must be at most {MAX_URL} characters")
     if parts.username or parts.password:
         raise AccountError("url", "must not carry a user name or password")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise AccountError("url", "must have a port from 1 to 65535") from exc
+    if not allow_private:
+        webhook_targets.refuse_private_target(parts.hostname, port)
     return url
 
 
@@ -129,12 +135,19 @@ def _hint(secret: str) -> str:
 
 
 def set_webhook(
-    *, session: Session, caller: Caller, team_id: str, url: str, secret: str | None = None
+    *,
+    session: Session,
+    caller: Caller,
+    team_id: str,
+    url: str,
+    secret: str | None = None,
+    allow_private: bool = False,
 ) -> Webhook:
     """Set the team's webhook (owners); without a secret, a new random one is made. The secret
-    comes back this once; an unchanged URL with no secret keeps the old one."""
+    comes back this once; an unchanged URL with no secret keeps the old one. Private targets
+    are refused unless `allow_private` (the setting `webhook_allow_private_targets`)."""
     require_team(session=session, caller=caller, team_id=team_id, role="owner")
-    url = webhook_url(url)
+    url = webhook_url(url, allow_private=allow_private)
     now = utcnow()
     hook = session.get(TeamWebhook, team_id)
     if hook is None:
@@ -206,6 +219,7 @@ def webhook(*, session: Session, caller: Caller, team_id: str) -> Webhook:
             last_status=row.last_status,
             last_error=row.last_error,
             tries=tries[row.id],
+            redelivery_of=row.redelivery_of,
         )
         for row in rows
     ]
@@ -255,7 +269,12 @@ def enqueue(
     )
     webhook_writes.queue_delivery(session, team_id=team_id, event=event, url=url, body=body, now=at)
     if isinstance(session, Session):
-        after_commit(session, _wake.set)
+        wake_senders(session)
+
+
+def wake_senders(session: Session) -> None:
+    """Wake this process's senders once `session` commits (a delivery was queued)."""
+    after_commit(session, senders_woken.set)
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -282,178 +301,3 @@ def verify(
         return False
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]
     return hmac.compare_digest(expected, fields.get("v1", ""))
-
-
-def backoff_s(attempts: int, first_s: float = FIRST_RETRY_S) -> float:
-    """The wait before the next try after `attempts` failed ones: first_s, 2x, 4x ..."""
-    return first_s * 2 ** (attempts - 1)
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    id: int
-    url: str
-    body: str
-    event: str
-    attempts: int
-    secret: str | None
-
-
-class WebhookSender:
-    """Posts due deliveries from a thread of its own; `run_once` is one pass (tests call it)."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        first_retry_s: float | None = None,
-        max_attempts: int | None = None,
-        poll_s: float | None = None,
-        client: Callable[[], httpx.Client] | None = None,
-    ) -> None:
-        self.engine = engine
-        # Read when built, not when defined, so that a test can shorten them for its app.
-        self.first_retry_s = FIRST_RETRY_S if first_retry_s is None else first_retry_s
-        self.max_attempts = MAX_ATTEMPTS if max_attempts is None else max_attempts
-        self.poll_s = POLL_S if poll_s is None else poll_s
-        self._client = (client or (lambda: httpx.Client(timeout=SEND_TIMEOUT_S)))()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the thread: it sends what is due now, then whenever woken or every poll."""
-        self._thread = threading.Thread(target=self._loop, name="webhook-sender", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread after its current attempt (at most the send time-out)."""
-        self._stop.set()
-        _wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=SEND_TIMEOUT_S + 5)
-        self._client.close()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            _wake.clear()
-            try:
-                while self.run_once() and not self._stop.is_set():
-                    pass
-            except OperationalError as exc:  # busy or down: try again at the next poll
-                log.warning("webhook sender: %s; trying again in %s s", exc.orig, self.poll_s)
-            except Exception:
-                log.exception("webhook sender pass failed")
-            _wake.wait(self.poll_s)
-
-    def run_once(self, limit: int = 20) -> int:
-        """Claim and send up to `limit` due deliveries; the number sent."""
-        claimed = self._claim(limit)
-        for delivery in claimed:
-            self._send(delivery)
-        return len(claimed)
-
-    def _claim(self, limit: int) -> list[_Claimed]:
-        """Due deliveries, each leased to this sender by one conditional update."""
-        now = utcnow()
-        out: list[_Claimed] = []
-        # A look without the write lock first: most polls find nothing due, and on SQLite a
-        # write transaction every poll would queue behind (or ahead of) every writer.
-        with unit_of_work(self.engine, write=False) as session:
-            if (
-                session.scalar(
-                    select(WebhookDelivery.id)
-                    .where(
-                        WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now
-                    )
-                    .limit(1)
-                )
-                is None
-            ):
-                return out
-        with unit_of_work(self.engine, write=True) as session:
-            due = session.execute(
-                select(
-                    WebhookDelivery.id,
-                    WebhookDelivery.url,
-                    WebhookDelivery.body,
-                    WebhookDelivery.event,
-                    WebhookDelivery.attempts,
-                    WebhookDelivery.next_attempt_at,
-                    WebhookDelivery.team_id,
-                )
-                .where(WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now)
-                .order_by(WebhookDelivery.next_attempt_at)
-                .limit(limit)
-            ).all()
-            for row in due:
-                leased = session.execute(
-                    update(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.id == row.id,
-                        WebhookDelivery.state == "pending",
-                        WebhookDelivery.next_attempt_at == row.next_attempt_at,
-                    )
-                    .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
-                    .execution_options(synchronize_session=False)
-                )
-                if leased.rowcount == 1:  # type: ignore[attr-defined]
-                    hook = session.get(TeamWebhook, row.team_id)
-                    secret = hook.secret if hook is not None else None
-                    out.append(_Claimed(row.id, row.url, row.body, row.event, row.attempts, secret))
-        return out
-
-    def _send(self, delivery: _Claimed) -> None:
-        """One attempt, outside any transaction; then its outcome, in a transaction of its own."""
-        status: int | None = None
-        error: str | None = None
-        start = time.perf_counter()
-        if delivery.secret is None:
-            error = "the webhook was removed"
-        else:
-            body = delivery.body.encode()
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "AdaptationAdvisor-Webhook/1",
-                EVENT_HEADER: delivery.event,
-                DELIVERY_HEADER: str(delivery.id),
-                SIGNATURE_HEADER: sign(delivery.secret, body, int(time.time())),
-            }
-            try:
-                response = self._client.post(delivery.url, content=body, headers=headers)
-                status = response.status_code
-                if not 200 <= status < 300:
-                    error = f"HTTP {status}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
-        duration_ms = round((time.perf_counter() - start) * 1000)
-        self._record(delivery, status, error, duration_ms)
-
-    def _record(
-        self, delivery: _Claimed, status: int | None, error: str | None, duration_ms: int
-    ) -> None:
-        now = utcnow()
-        attempts = delivery.attempts + 1
-        values: dict[str, Any] = {"attempts": attempts, "last_status": status, "last_error": error}
-        if error is None:
-            values.update(state="delivered", delivered_at=now)
-        elif attempts >= self.max_attempts or delivery.secret is None:
-            values.update(state="failed")
-        else:
-            wait = backoff_s(attempts, self.first_retry_s)
-            values.update(next_attempt_at=now + timedelta(seconds=wait))
-        with unit_of_work(self.engine, write=True) as session:
-            session.add(
-                WebhookAttempt(
-                    delivery_id=delivery.id,
-                    at=now,
-                    status=status,
-                    error=error,
-                    duration_ms=duration_ms,
-                )
-            )
-            session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == delivery.id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )

@@ -11,30 +11,43 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
-from app.models import Membership, Team, User, utcnow
+from app.models import Assessment, Membership, Team, User, utcnow
+from app.models.dashboard import SearchDocument
 from app.services import dashboard
 from app.services.access import Caller
 from app.services.accounts import start_session
 from app.storage import unit_of_work
 
-QUERIES = {
-    "first page": dashboard.DashboardQuery(),
-    "status": dashboard.DashboardQuery(status="approved"),
-    "primary": dashboard.DashboardQuery(primary="rag"),
-    "author": dashboard.DashboardQuery(author="u1", sort="-created"),
-    "search": dashboard.DashboardQuery(q="support latency"),
-    "search and status": dashboard.DashboardQuery(q="invoice", status="in_review"),
-    "date range": dashboard.DashboardQuery(since=date(2026, 1, 1), until=date(2026, 6, 30)),
-    "by title": dashboard.DashboardQuery(sort="title", page=3),
+# Every filter the page offers, alone and with the others that make sense together, under
+# every sort it offers, and a later page.
+FILTERS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "status": {"status": "approved"},
+    "primary": {"primary": "rag"},
+    "author": {"author": "u1"},
+    "date range": {"since": date(2026, 1, 1), "until": date(2026, 6, 30)},
+    "since": {"since": date(2026, 1, 1)},
+    "search": {"q": "support latency"},
+    "status and primary": {"status": "in_review", "primary": "fine_tuning"},
+    "author and status": {"author": "u1", "status": "completed"},
+    "primary and since": {"primary": "rag", "since": date(2025, 6, 1)},
+    "search and status": {"q": "invoice", "status": "in_review"},
+    "search and author": {"q": "invoice", "author": "u1"},
 }
+QUERIES = {
+    f"{name}, sort {sort}": dashboard.DashboardQuery(sort=sort, **values)
+    for name, values in FILTERS.items()
+    for sort in dashboard.SORTS
+}
+QUERIES["third page by title"] = dashboard.DashboardQuery(sort="title", page=3, per_page=1)
 DASHBOARD_TABLES = ("assessments", "search_documents")
 
 
@@ -44,7 +57,9 @@ def _captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
     seen: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "assessments" in statement:
+        if statement.lstrip().upper().startswith("SELECT") and (
+            "assessments" in statement or "search_documents" in statement
+        ):
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", keep)
@@ -63,6 +78,25 @@ def _statements(url: str) -> tuple[Engine, dict[str, list[tuple[str, Any]]]]:
         session.add(User(id="u1", email="u1@example.org", password_hash="x", created_at=now))
         session.flush()
         session.add(Membership(team_id="t1", user_id="u1", role="owner", created_at=now))
+        # One assessment for every filter to find: with none, the page is not even asked for.
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        for n, (status, primary) in enumerate(
+            [("approved", "rag"), ("in_review", "fine_tuning"), ("completed", "rag")]
+        ):
+            session.add(
+                Assessment(
+                    id=f"a{n}",
+                    title="Support latency invoice",
+                    status=status,
+                    primary_approach=primary,
+                    author_id="u1",
+                    team_id="t1",
+                    ruleset="test",
+                    edit_key_hash="x",
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
         cookie = start_session(session=session, user_id="u1", user_agent="plans")
     caller = Caller(session_token=cookie)
     found = {}
@@ -89,16 +123,30 @@ def test_sqlite_plans_use_the_indexes(sqlite_url: str) -> None:
                 assert not re.fullmatch(r"SCAN (assessments|search_documents)\b.*", step) or (
                     "USING" in step and "INDEX ix_assessments_team_id" in step
                 ), (name, step, sql)
+            if "search_documents_fts" in sql:
+                # The search: the newest matches from the FTS5 index, their documents by key.
+                assert any("VIRTUAL TABLE INDEX" in s for s in plan), plan
+                assert any("search_documents USING INTEGER PRIMARY KEY" in s for s in plan), plan
+                continue
             reads = [s for s in plan if re.search(r"\bassessments\b", s)]
-            # A team's index; a search drives from its matches by the primary key's index.
+            # A team's index; a search's assessments by the primary key's index.
             by_key = "sqlite_autoindex_assessments_1"
             assert reads and all("ix_assessments_team_id" in s or by_key in s for s in reads), (
                 name,
                 plan,
             )
-            if "search_documents_fts" in sql:
-                assert any("VIRTUAL TABLE INDEX" in s for s in plan), plan
-                assert all(by_key in s for s in reads), (name, plan)
+            searched = "assessments.id IN (" in sql
+            if searched:
+                assert any(by_key in s for s in reads), (name, plan)
+            elif "AS page" in sql:
+                # The deferred join: the page's ids from a team index alone, then 20 rows.
+                assert any(
+                    re.match(r"SEARCH assessments USING COVERING INDEX ix_assessments_team_id", s)
+                    for s in plan
+                ), (name, plan)
+            if "count(" in sql and not searched:
+                # The counts of a filtered page never leave the index.
+                assert all("COVERING INDEX" in s for s in reads), (name, plan)
     engine.dispose()
 
 
@@ -114,14 +162,18 @@ def test_postgres_plans_use_the_indexes(postgres_url: str) -> None:
                 )
             assert "Seq Scan on assessments" not in plan, (name, plan)
             assert "Seq Scan on search_documents" not in plan, (name, plan)
-    # The search's own expression is the GIN index's: the index answers it (the planner may
-    # still prefer to probe a team's few documents by assessment when the team is small).
+            if "@@" in sql:
+                assert "ix_search_documents_body_tsv" in plan, (name, plan)
+                assert "Index Scan Backward using pk_search_documents" not in plan, (name, plan)
+    # The search's own expression is the GIN index's, and the index answers it: not a walk
+    # of the primary key testing each document.
     with unit_of_work(engine, write=False) as session:
-        subquery = dashboard._matching(session, ["support", "latency"])
+        statement = select(SearchDocument.id).where(dashboard.postgres_match(["support", "x"]))
         connection = session.connection()
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = "\n".join(row[0] for row in connection.exec_driver_sql(explain(subquery)))
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(explain(statement)))
     assert "ix_search_documents_body_tsv" in plan, plan
+    searches = [sql for statements in found.values() for sql, _ in statements if "@@" in sql]
+    assert searches
     engine.dispose()
 
 

@@ -182,3 +182,65 @@ def test_sqlite_pragmas_are_on(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
     engine.dispose()
+
+
+def _claimed_authors_backfilled(url: str) -> None:
+    """0007 gives claimed assessments without an author the one their history names: the
+    owning user, else the first to ask for review, else the first to answer; else none."""
+    from app.models import Answer, Assessment, AuditEvent, Team, User
+
+    upgrade(url, "0006")
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    engine = make_engine(Settings(database_url=url))
+    with unit_of_work(engine, write=True) as session:
+        for name in ("ann", "bea", "cy"):
+            session.add(
+                User(id=name, email=f"{name}@example.org", password_hash="x", created_at=at)
+            )
+        session.add(Team(id="t", name="T", created_at=at))
+        session.flush()
+        rows = {"owned": ("ann", None), "asked": (None, "t"), "answered": (None, "t"),
+                "silent": (None, "t"), "anonymous": (None, None)}  # fmt: skip
+        for assessment_id, (owner, team) in rows.items():
+            session.add(
+                Assessment(
+                    id=assessment_id, created_at=at, updated_at=at, ruleset="r",
+                    status="completed", title=None, edit_key_hash="x",
+                    owner_user_id=owner, team_id=team,
+                )
+            )  # fmt: skip
+        session.flush()
+        session.add(
+            AuditEvent(
+                assessment_id="asked", team_id="t", actor_id="bea", actor="bea@example.org",
+                action="review_requested", detail={}, at=at,
+            )
+        )  # fmt: skip
+        session.add(
+            Answer(
+                assessment_id="answered", question_id="gap", value="knowledge",
+                is_current=True, created_at=at, author_id="cy",
+            )
+        )  # fmt: skip
+    upgrade(url)
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT id, author_id FROM assessments")).all()
+        authors: dict[str, str | None] = {row[0]: row[1] for row in found}
+    engine.dispose()
+    assert authors == {
+        "owned": "ann", "asked": "bea", "answered": "cy", "silent": None, "anonymous": None,
+    }  # fmt: skip
+
+
+def test_sqlite_claimed_authors_backfilled(tmp_path: Path) -> None:
+    _claimed_authors_backfilled(f"sqlite:///{tmp_path / 'claimed.db'}")
+
+
+@pytest.mark.postgres
+def test_postgres_claimed_authors_backfilled(postgres_server_url: str) -> None:
+    downgrade(postgres_server_url, "base")
+    try:
+        _claimed_authors_backfilled(postgres_server_url)
+    finally:
+        downgrade(postgres_server_url, "base")
+        upgrade(postgres_server_url)

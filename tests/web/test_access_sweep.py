@@ -54,6 +54,7 @@ PUBLIC_PARAMS = {
     "recipe_id": "sft-lora",
     "fmt": "trl",
     "comment_id": "1",  # only ever reached through its assessment, checked first
+    "delivery_id": "1",  # only ever reached through its team, checked first
 }
 # Path parameters that name someone's resource: the sweep fills them with the victim's.
 PRIVATE_PARAMS = {

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.services import dashboard, decision_record, webhooks
+from app.services import dashboard, decision_record, webhook_replay, webhooks
 from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import PageNotFound, documented, error_body
 from app.web.presenters import decision_record as record_presenter
+
+# A delivery's id in a path: a larger number than the column holds is a 422, not a 500.
+DeliveryId = Annotated[int, Path(ge=1, le=webhook_replay.MAX_DELIVERY_ID)]
 
 router = APIRouter(
     prefix="/api",
@@ -44,6 +47,11 @@ class DashboardOut(BaseModel):
 
     items: list[DashboardItemOut]
     total: int
+    total_capped: bool = Field(
+        default=False,
+        description="A search matched more than the 1,000 newest documents it reads: `total`"
+        " and the counts are those of the assessments they belong to, a lower bound.",
+    )
     counts_by_primary: dict[str, int] = Field(
         description="Matching assessments by primary approach, every filter applied but"
         " `primary` (assessments not decided yet are not counted)."
@@ -89,6 +97,7 @@ def get_team_assessments(
     return DashboardOut(
         items=[DashboardItemOut(**vars(item)) for item in found.items],
         total=found.total,
+        total_capped=found.total_capped,
         counts_by_primary=found.counts_by_primary,
         page=query.page,
         per_page=query.per_page,
@@ -173,6 +182,9 @@ class DeliveryOut(BaseModel):
     last_status: int | None
     last_error: str | None
     tries: list[AttemptOut]
+    redelivery_of: int | None = Field(
+        default=None, description="The delivery this one repeats, when an owner redelivered it."
+    )
 
 
 class WebhookOut(BaseModel):
@@ -227,6 +239,7 @@ def put_webhook(team_id: str, body: WebhookIn, request: Request) -> WebhookOut:
             team_id=team_id,
             url=body.url,
             secret=body.secret,
+            allow_private=request.app.state.settings.webhook_allow_private_targets,
         )
     return _webhook_out(hook)
 
@@ -244,3 +257,30 @@ def delete_webhook(team_id: str, request: Request) -> Response:
     except webhooks.WebhookNotSet as exc:
         raise PageNotFound("webhook", str(exc)) from exc
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class RedeliveryOut(BaseModel):
+    """A redelivery, queued: its own id and the delivery it repeats."""
+
+    id: int
+    redelivery_of: int
+
+
+@router.post(
+    "/teams/{team_id}/webhook/deliveries/{delivery_id}/redeliver",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RedeliveryOut,
+    responses={**TEAM_NOT_FOUND, **OWNERS_ONLY},
+)
+def post_redelivery(team_id: str, delivery_id: DeliveryId, request: Request) -> RedeliveryOut:
+    """Send a past delivery again, as a new delivery linked to it (owners); audited."""
+    try:
+        with transaction(request) as session:
+            new_id = webhook_replay.redeliver(
+                session=session, caller=caller(request), team_id=team_id, delivery_id=delivery_id
+            )
+    except webhook_replay.DeliveryNotFound as exc:
+        raise PageNotFound("delivery_id", str(exc)) from exc
+    except webhooks.WebhookNotSet as exc:
+        raise PageNotFound("webhook", str(exc)) from exc
+    return RedeliveryOut(id=new_id, redelivery_of=delivery_id)

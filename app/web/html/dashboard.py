@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.services import accounts, dashboard, decision_record, webhooks
+from app.services import accounts, dashboard, decision_record, webhook_replay, webhooks
 from app.web.credentials import caller
 from app.web.csrf import check_csrf
 from app.web.deps import transaction
@@ -22,6 +22,9 @@ from app.web.presenters import dashboard as presenter
 from app.web.presenters import decision_record as record_presenter
 from app.web.presenters import urls
 from app.web.rendering import renderer
+
+# A delivery's id in a path: a larger number than the column holds is a 422, not a 500.
+DeliveryId = Annotated[int, Path(ge=1, le=webhook_replay.MAX_DELIVERY_ID)]
 
 router = APIRouter(include_in_schema=False)
 CsrfToken = Annotated[str | None, Form(alias="csrf_token")]
@@ -81,9 +84,14 @@ def dashboard_page(
         )
     context = presenter.dashboard_context(found)
     context["error"] = error
-    return renderer(request).render(
+    response = renderer(request).render(
         request, "dashboard/assessments.html", context, status_code=422 if error else 200
     )
+    if "HX-Push-Url" in response.headers and error is None:
+        # The filters, sort and page are the view: the address bar keeps them (without the
+        # empty fields a form sends), so that it reloads and bookmarks as this page.
+        response.headers["HX-Push-Url"] = context["view_url"]
+    return response
 
 
 @router.get("/teams/{team_id}/webhook", response_class=HTMLResponse)
@@ -114,6 +122,7 @@ def set_webhook(
                 team_id=team_id,
                 url=url,
                 secret=secret or None,
+                allow_private=request.app.state.settings.webhook_allow_private_targets,
             )
     except accounts.AccountError as exc:
         with transaction(request, write=False) as session:
@@ -136,6 +145,24 @@ def remove_webhook(team_id: str, request: Request, csrf_token: CsrfToken = None)
     try:
         with transaction(request) as session:
             webhooks.remove_webhook(session=session, caller=caller(request), team_id=team_id)
+    except webhooks.WebhookNotSet as exc:
+        raise PageNotFound("webhook", str(exc)) from exc
+    return RedirectResponse(urls.team_webhook(team_id), status_code=303)
+
+
+@router.post("/teams/{team_id}/webhook/deliveries/{delivery_id}/redeliver")
+def redeliver(
+    team_id: str, delivery_id: DeliveryId, request: Request, csrf_token: CsrfToken = None
+) -> Response:
+    """Send a past delivery again (owners) and go back to the log, where it now shows."""
+    check_csrf(request, csrf_token)
+    try:
+        with transaction(request) as session:
+            webhook_replay.redeliver(
+                session=session, caller=caller(request), team_id=team_id, delivery_id=delivery_id
+            )
+    except webhook_replay.DeliveryNotFound as exc:
+        raise PageNotFound("delivery_id", str(exc)) from exc
     except webhooks.WebhookNotSet as exc:
         raise PageNotFound("webhook", str(exc)) from exc
     return RedirectResponse(urls.team_webhook(team_id), status_code=303)

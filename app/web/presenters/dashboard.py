@@ -109,8 +109,11 @@ def dashboard_context(found: Dashboard) -> dict[str, Any]:
             for item in found.items
         ],
         "total": found.total,
+        "total_capped": found.total_capped,
         "page": q.page,
         "pages": found.pages,
+        # This very view (filters, sort and page): what the address bar shows after htmx.
+        "view_url": page_url(q.page) if q.page > 1 else urls.team_dashboard(found.team_id, here),
         "previous_url": page_url(q.page - 1) if q.page > 1 else None,
         "next_url": page_url(q.page + 1) if q.page < found.pages else None,
         "chart": counts_chart(found.counts_by_primary, q.primary),
@@ -128,5 +131,8 @@ def webhook_context(
         "url_value": url_value if url_value is not None else (hook.url or ""),
         "action": urls.team_webhook(hook.team_id),
         "remove_url": urls.team_webhook_removal(hook.team_id),
+        "redeliver_urls": {
+            d.id: urls.webhook_redelivery(hook.team_id, d.id) for d in hook.deliveries
+        },
         "error": error,
     }

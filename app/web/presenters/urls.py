@@ -365,6 +365,16 @@ def team_webhook_api(team_id: str) -> str:
     return f"/api/teams/{team_id}/webhook"
 
 
+def webhook_redelivery(team_id: str, delivery_id: int) -> str:
+    """Where the delivery log's "Redeliver" button posts (owners)."""
+    return f"{team_webhook(team_id)}/deliveries/{delivery_id}/redeliver"
+
+
+def webhook_redelivery_api(team_id: str, delivery_id: int) -> str:
+    """Redeliver a past delivery through the JSON API (owners)."""
+    return f"{team_webhook_api(team_id)}/deliveries/{delivery_id}/redeliver"
+
+
 # Team review (issue 13, part A): the review page, its forms, the diff and the waiting list.
 REVIEWS = "/reviews"
 

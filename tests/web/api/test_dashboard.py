@@ -262,3 +262,25 @@ def test_the_primary_follows_the_newest_snapshot(client: TestClient) -> None:
     now = _list(client, ann, team_id)["items"][0]["primary"]
     assert stored == now
     assert Assessment.__tablename__ == "assessments" and first  # the first decision existed
+
+
+def test_a_search_reads_the_newest_matches_and_says_when_there_are_more(
+    client: TestClient, monkeypatch: Any
+) -> None:
+    """At most SEARCH_LIMIT matching documents are read, the newest first; the total is then
+    marked as a lower bound, in the JSON and on the page ("2+")."""
+    from app.services import dashboard
+
+    monkeypatch.setattr(dashboard, "SEARCH_LIMIT", 2)
+    team_id, ann, _, _, _ = _team(client)
+    made = [_create(client, ann, team_id, title=f"Gamma rollout {n}") for n in range(3)]
+    _create(client, ann, team_id, title="Other")
+    found = _list(client, ann, team_id, q="gamma")
+    assert found["total"] == 2 and found["total_capped"] is True
+    assert {item["id"] for item in found["items"]} == set(made[1:])  # the newest two
+    assert _list(client, ann, team_id, q="other")["total_capped"] is False
+    assert _list(client, ann, team_id)["total_capped"] is False
+    page = client.get(f"/teams/{team_id}/assessments", params={"q": "gamma"}, headers=ann)
+    assert page.status_code == 200 and "2+ assessments match" in page.text
+    # A page past the end is empty, not an error.
+    assert _list(client, ann, team_id, page=5)["items"] == []

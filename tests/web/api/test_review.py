@@ -342,3 +342,38 @@ def test_the_audit_log_is_append_only_rows(client: TestClient, team: Team) -> No
         rows = session.execute(select(AuditEvent.id, AuditEvent.detail)).all()
         count = session.scalar(select(func.count()).select_from(AuditEvent))
     assert rows[: len(first)] == first and count == len(first) + 1
+
+
+def test_a_claimed_assessment_has_its_claimer_as_author(client: TestClient, team: Team) -> None:
+    """Made without an account, then claimed by bea into the team: bea is its author, so the
+    dashboard's author filter finds it and bea may not approve it herself."""
+    t = team
+    made = client.post("/api/assessments", json={"title": "Found it", "answers": ANSWERS})
+    assert made.status_code == 201, made.text
+    found_id, key = made.json()["id"], made.json()["edit_key"]
+    client.cookies.set(f"advisor_key_{found_id}", key)
+    claimed = client.post(f"/api/assessments/{found_id}/claim", json={"team": t.id}, headers=t.bea)
+    client.cookies.clear()
+    assert claimed.status_code == 200, claimed.text
+
+    listed = client.get(f"/api/teams/{t.id}/assessments?author={t.bea_id}", headers=t.cy).json()
+    assert [item["id"] for item in listed["items"]] == [found_id]
+    assert listed["items"][0]["author_id"] == t.bea_id
+    others = client.get(f"/api/teams/{t.id}/assessments?author={t.ann_id}", headers=t.cy).json()
+    assert found_id not in [item["id"] for item in others["items"]]
+
+    asked = client.post(
+        f"/api/assessments/{found_id}/review", json={"reviewers": [t.bea_id]}, headers=t.ann
+    )
+    assert asked.status_code == 200, asked.text
+    own = client.post(
+        f"/api/assessments/{found_id}/decision", json={"outcome": "approved"}, headers=t.bea
+    )
+    assert own.status_code == 403 and "another reviewer" in own.json()["detail"][0]["message"]
+    # Moving it on (to ann's own account, say) keeps the author it has.
+    client.cookies.set(f"advisor_key_{found_id}", key)
+    again = client.post(f"/api/assessments/{found_id}/claim", json={"team": t.id}, headers=t.ann)
+    client.cookies.clear()
+    assert again.status_code == 200
+    listed = client.get(f"/api/teams/{t.id}/assessments?author={t.bea_id}", headers=t.cy).json()
+    assert [item["id"] for item in listed["items"]] == [found_id]

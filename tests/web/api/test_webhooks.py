@@ -63,6 +63,13 @@ def receiver() -> Iterator[Receiver]:
     made.close()
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The receiver listens on 127.0.0.1: private targets allowed, as in development
+    (tests/web/api/test_webhook_targets.py tests the default, which refuses them)."""
+    return settings.model_copy(update={"webhook_allow_private_targets": True})
+
+
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's own sender retries after 0.2 s (then 0.4 ...) and polls every 0.1 s."""
@@ -247,3 +254,60 @@ def test_review_events_reach_the_webhook(client: TestClient, receiver: Receiver)
     assert webhooks.verify(secret, last["headers"]["X-Advisor-Signature"], last["body"])
     payload = json.loads(last["body"])
     assert payload["actor"] == "bea@example.org" and payload["assessment"]["id"] == assessment_id
+
+
+def test_an_owner_redelivers_a_past_delivery(client: TestClient, receiver: Receiver) -> None:
+    """As GitHub's "Redeliver": the same event and body, sent again as a new delivery linked
+    to the original, from the API and from the log's form (CSRF, no JavaScript); audited and
+    not itself posted; owners only."""
+    from tests.web.conftest import csrf_token
+
+    receiver.statuses[:] = [200, 200, 200]
+    team_id, ann, bea, assessment_id = _team_assessment(client)
+    path = f"/api/teams/{team_id}/webhook"
+    client.put(path, json={"url": receiver.url}, headers=ann)
+    _event(client, assessment_id)
+    receiver.wait_for(1)
+    original = client.get(path, headers=ann).json()["deliveries"][0]
+
+    redo = f"{path}/deliveries/{original['id']}/redeliver"
+    assert client.post(redo, headers=bea).status_code == 403  # a reviewer, not an owner
+    _, outsider = user(client, "out2@example.org")
+    assert client.post(redo, headers=outsider).status_code == 404
+    assert client.post(f"{path}/deliveries/999999/redeliver", headers=ann).status_code == 404
+    too_big = client.post(f"{path}/deliveries/{2**70}/redeliver", headers=ann)
+    assert too_big.status_code == 422 and too_big.json()["detail"][0]["field"] == "delivery_id"
+    made = client.post(redo, headers=ann)
+    assert made.status_code == 201, made.text
+    assert made.json()["redelivery_of"] == original["id"]
+    receiver.wait_for(2)
+    first, second = receiver.received
+    assert second["body"] == first["body"]
+    assert second["headers"]["X-Advisor-Delivery"] == str(made.json()["id"])
+    log = client.get(path, headers=ann).json()["deliveries"]
+    assert log[0]["id"] == made.json()["id"] and log[0]["redelivery_of"] == original["id"]
+    assert log[1]["id"] == original["id"] and log[1]["redelivery_of"] is None
+
+    audit = client.get(f"/api/assessments/{assessment_id}/audit", headers=ann).json()
+    assert audit[-1]["action"] == "webhook_redelivered"
+    assert audit[-1]["detail"]["redelivery_of"] == original["id"]
+
+    # The HTML log: a form per delivery, posting with the CSRF token, then back to the log.
+    page = client.get(f"/teams/{team_id}/webhook", headers=ann)
+    form_action = f"/teams/{team_id}/webhook/deliveries/{original['id']}/redeliver"
+    assert (
+        form_action in page.text
+        and f'redelivers <a href="#delivery-{original["id"]}">' in page.text
+    )
+    token = csrf_token(client)
+    assert client.post(form_action, headers=ann, data={}).status_code == 403  # no token
+    posted = client.post(
+        form_action, headers=ann, data={"csrf_token": token}, follow_redirects=False
+    )
+    assert posted.status_code == 303 and posted.headers["location"] == f"/teams/{team_id}/webhook"
+    receiver.wait_for(3)
+    time.sleep(0.3)
+    assert len(receiver.received) == 3  # the audit event of a redelivery is not posted
+    # No webhook any more: nowhere to redeliver to.
+    client.delete(path, headers=ann)
+    assert client.post(redo, headers=ann).status_code == 404

@@ -117,3 +117,17 @@ def test_the_decision_record_page_prints(client: TestClient) -> None:
     assert printed["href"] == "/static/print.css"
     css = client.get("/static/print.css")
     assert css.status_code == 200 and "@page" in css.text and ".decision-record" in css.text
+
+
+def test_htmx_pushes_the_url_of_the_view(client: TestClient) -> None:
+    """After htmx filters or pages, the address bar gets the view's own URL: its filters,
+    sort and page, without the empty fields the form sends (the browser test loads it)."""
+    team_id, _, _ = _team(client)
+    path = urls.team_dashboard(team_id)
+    asked = client.get(path, params={"q": "bot", "status": "", "sort": "title"}, headers=HTMX)
+    assert asked.status_code == 200
+    assert asked.headers["HX-Push-Url"] == f"{path}?q=bot&sort=title"
+    paged = client.get(path, params={"q": "", "page": "1"}, headers=HTMX)
+    assert paged.headers["HX-Push-Url"] == path
+    refused = client.get(path, params={"status": "nope"}, headers=HTMX)
+    assert refused.status_code == 422 and refused.headers["HX-Push-Url"] == path

@@ -83,6 +83,8 @@ BUILDERS: dict[str, tuple[tuple[Any, ...], dict[str, Any], tuple[str, ...]]] = {
     "team_webhook": ((ID,), {}, ("GET", "POST")),
     "team_webhook_removal": ((ID,), {}, ("POST",)),
     "team_webhook_api": ((ID,), {}, ("GET", "PUT", "DELETE")),
+    "webhook_redelivery": ((ID, 7), {}, ("POST",)),
+    "webhook_redelivery_api": ((ID, 7), {}, ("POST",)),
     "approval_request": ((ID,), {}, ("POST",)),
     "approval_decision": ((ID,), {}, ("POST",)),
     "comments": ((ID,), {}, ("POST",)),

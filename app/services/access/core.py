@@ -1,4 +1,5 @@
-"""Who may reach an assessment: the one place that decides (docs/adr/0003, 0006).
+"""Who may reach an assessment, a team or a share link: callers, the errors, and the checks
+every other access module builds on (docs/adr/0003, 0006).
 
 A request's credentials arrive as a `Caller`, built by the web layer in one function
 (`app.web.credentials.caller`). Every service function that loads an assessment takes it and
@@ -20,7 +21,7 @@ from typing import Generic, NamedTuple, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ROLES, Job, ShareLink, User, secret_hash, utcnow
+from app.models import ROLES, ShareLink, User, secret_hash, utcnow
 from app.storage import hot
 
 # Personal API tokens start with this, so that a bearer token is looked up as one only when it
@@ -45,14 +46,6 @@ class TeamNotFound(LookupError):
         super().__init__(f"no team of yours has id {team_id!r}")
         self.team_id = team_id
         self.field = field
-
-
-class JobNotFound(LookupError):
-    """No job has that id, or the caller may not see it: the same 404."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"no job with id {job_id!r}")
-        self.job_id = job_id
 
 
 class Forbidden(PermissionError):
@@ -179,95 +172,6 @@ def require_status_and_author(
     return status, None if member is None else member.user_id
 
 
-class SelfApproval(Forbidden):
-    """An author approving their own assessment, in a team that does not allow it (403)."""
-
-    def __init__(self) -> None:
-        PermissionError.__init__(
-            self,
-            "you gave answers to this assessment or asked for its review: another reviewer must"
-            " approve it (a team owner may allow self-approval in the team's settings)",
-        )
-        self.needed = "reviewer"
-
-
-@dataclass(frozen=True)
-class ReviewCaller:
-    """Who is looking at an assessment's review: its status and team, and the signed-in user
-    with their role in that team (None each when not signed in or not in it)."""
-
-    assessment_id: str
-    status: str
-    team_id: str | None
-    user_id: str | None
-    role: str | None
-
-    @property
-    def may_decide(self) -> bool:
-        """Whether this caller's role lets them approve or request changes."""
-        return self.role is not None and role_allows(self.role, "reviewer")
-
-
-def require_review_reader(
-    *, session: Session, caller: Caller, assessment_id: str, for_update: bool = False
-) -> ReviewCaller:
-    """The review's caller, if they may read the assessment (its key holder, owning user or a
-    team member); else `AssessmentNotFound`. Reading the review, commenting and asking for a
-    review need no more than that; deciding needs `require_decider`."""
-    guarded = hot.assessment_status(session, assessment_id, for_update=for_update)
-    status, _, member = _check_who(session, caller, guarded, assessment_id)
-    assert guarded is not None  # checked
-    if member is None and (caller.api_token or caller.session_token):
-        member = _member(session, caller, guarded.team_id)
-    return ReviewCaller(
-        assessment_id,
-        status,
-        guarded.team_id,
-        None if member is None else member.user_id,
-        None if member is None else member.role,
-    )
-
-
-def require_decider(*, session: Session, caller: Caller, assessment_id: str) -> ReviewCaller:
-    """The review's caller, if they may approve or request changes: a signed-in member of the
-    assessment's team whose role is reviewer or owner. Without read access
-    `AssessmentNotFound`; with it but without that role, `Forbidden` (403)."""
-    reader = require_review_reader(
-        session=session, caller=caller, assessment_id=assessment_id, for_update=True
-    )
-    if not reader.may_decide:
-        raise Forbidden("reviewer or owner")
-    return reader
-
-
-class NotCommentAuthor(Forbidden):
-    """Someone changing a comment that is not theirs (403)."""
-
-    def __init__(self) -> None:
-        PermissionError.__init__(
-            self, "only a comment's author may edit it; its author or a team owner may delete it"
-        )
-        self.needed = "author"
-
-
-def check_comment_change(
-    *, viewer: ReviewCaller, author_id: str | None, deleting: bool = False
-) -> None:
-    """`NotCommentAuthor` unless the viewer wrote the comment (or, deleting it, owns the team)."""
-    if viewer.user_id is not None and viewer.user_id == author_id:
-        return
-    if deleting and viewer.role is not None and role_allows(viewer.role, "owner"):
-        return
-    raise NotCommentAuthor
-
-
-def check_self_approval(*, decider: str, authors: set[str], allowed: bool) -> None:
-    """`SelfApproval` when the decider is among the assessment's authors and the team does
-    not allow authors to approve their own work."""
-    if decider in authors and not allowed:
-        raise SelfApproval
-
-
 def require_assessment(
     *, session: hot.Transaction, caller: Caller, assessment_id: str
 ) -> Opened[hot.AssessmentRow]:
@@ -381,48 +285,3 @@ def require_share(*, session: Session, token: str) -> tuple[ShareLink, hot.Asses
 def has_accounts(session: Session) -> bool:
     """Whether anyone has signed up: until then the server has one user, the local user."""
     return session.scalar(select(User.id).limit(1)) is not None
-
-
-def job_owner(*, session: Session, caller: Caller, assessment_id: str | None) -> str | None:
-    """The owner a new job gets: the signed-in user (or None), once the caller may attach it
-    to `assessment_id` (its key holder or team member; else `AssessmentNotFound`).
-
-    A job without an assessment belongs to the signed-in user, or, on a server without
-    accounts, to the local user (None); anyone else is asked to sign in (`NotSignedIn`).
-    """
-    if assessment_id is not None:
-        require_status(session=session, caller=caller, assessment_id=assessment_id)
-    user_id = signed_in(session=session, caller=caller)
-    if assessment_id is None and user_id is None and has_accounts(session):
-        raise NotSignedIn
-    return user_id
-
-
-def may_reach_job(*, session: Session, caller: Caller, job: Job) -> bool:
-    """Whether the caller may see and cancel `job` (the contract's "who may" for jobs).
-
-    The assessment's key holder or team members; the user who submitted it; and a job with
-    neither assessment nor user is the local user's, reachable only on a server without
-    accounts.
-    """
-    if job.assessment_id is not None:
-        guarded = hot.assessment_status(session, job.assessment_id)
-        try:
-            _check(session, caller, guarded, job.assessment_id)
-            return True
-        except AssessmentNotFound:
-            pass
-    if job.owner_user_id is not None:
-        return signed_in(session=session, caller=caller) == job.owner_user_id
-    return job.assessment_id is None and not has_accounts(session)
-
-
-def require_job(*, session: Session, caller: Caller, job_id: str, for_update: bool = False) -> Job:
-    """The job's row if the caller may reach it; else `JobNotFound`, as for an unknown id."""
-    query = select(Job).where(Job.id == job_id)
-    if for_update:
-        query = query.with_for_update()
-    job = session.scalars(query).first()
-    if job is None or not may_reach_job(session=session, caller=caller, job=job):
-        raise JobNotFound(job_id)
-    return job
