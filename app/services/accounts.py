@@ -31,7 +31,7 @@ from app.models import (
     secret_hash,
     utcnow,
 )
-from app.services.access import API_TOKEN_PREFIX, Caller, aware, require_user, signed_in
+from app.services.access import API_TOKEN_PREFIX, Caller, require_user, signed_in
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 takes any length; this bounds the work one request can ask for
@@ -178,7 +178,7 @@ def _retry_after(session: Session, subject: str, limit: int, now: datetime) -> i
     ).all()
     if len(recent) < limit:
         return None
-    oldest = aware(recent[-1])
+    oldest = recent[-1]
     return max(1, math.ceil((oldest + FAILURE_WINDOW - now).total_seconds()))
 
 
@@ -331,18 +331,16 @@ def account_view(*, session: Session, caller: Caller) -> AccountView:
             TokenInfo(
                 t.id,
                 t.name,
-                aware(t.created_at),
-                aware(t.last_used_at) if t.last_used_at else None,
+                t.created_at,
+                t.last_used_at if t.last_used_at else None,
                 t.revoked_at is not None,
             )
             for t in tokens
         ],
         [
-            SessionInfo(
-                s.id, s.user_agent, aware(s.created_at), aware(s.expires_at), s.token_hash == mine
-            )
+            SessionInfo(s.id, s.user_agent, s.created_at, s.expires_at, s.token_hash == mine)
             for s in rows
-            if aware(s.expires_at) > now
+            if s.expires_at > now
         ],
     )
 

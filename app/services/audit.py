@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Assessment, AuditEvent, utcnow
 from app.services import webhooks
-from app.services.access import Caller, aware, require_review_reader
+from app.services.access import Caller, require_review_reader
 from app.storage import hot, review_writes
 
 # The actions the log knows, as the `action` column spells them.
@@ -96,4 +96,4 @@ def events(*, session: Session, caller: Caller, assessment_id: str) -> list[Even
     rows = session.scalars(
         select(AuditEvent).where(AuditEvent.assessment_id == assessment_id).order_by(AuditEvent.id)
     )
-    return [Event(aware(row.at), row.actor, row.action, dict(row.detail)) for row in rows]
+    return [Event(row.at, row.actor, row.action, dict(row.detail)) for row in rows]

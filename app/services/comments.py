@@ -21,7 +21,6 @@ from app.services.access import (
     Caller,
     NotSignedIn,
     ReviewCaller,
-    aware,
     check_comment_change,
     require_review_reader,
 )
@@ -239,7 +238,7 @@ def _thread(session: Session, assessment_id: str, only: int | None = None) -> li
                     change.change,
                     change.body,
                     email or "a deleted account",
-                    aware(change.changed_at),
+                    change.changed_at,
                 )
             )
     return [
@@ -250,8 +249,8 @@ def _thread(session: Session, assessment_id: str, only: int | None = None) -> li
             body=row.body,
             question=row.question_id,
             revision=row.revision,
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
             deleted=row.deleted_at is not None,
             history=history[row.id],
         )

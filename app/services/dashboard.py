@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.decision.profile import APPROACHES
 from app.models import ASSESSMENT_STATUSES, Assessment, Membership, Team, User
 from app.models.dashboard import SearchDocument, TeamAssessmentCount
-from app.services.access import Caller, aware, require_team
+from app.services.access import Caller, require_team
 
 Sort = Literal["-updated", "updated", "-created", "created", "title", "-title"]
 SORTS: tuple[Sort, ...] = get_args(Sort)
@@ -272,7 +272,7 @@ def matching(
         .order_by(*_order(query.sort))
     )
     items = [
-        DashboardItem(*row[:7], created_at=aware(row.created_at), updated_at=aware(row.updated_at))
+        DashboardItem(*row[:7], created_at=row.created_at, updated_at=row.updated_at)
         for row in rows
     ]
     return items, total, counts

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.decision.recommendation import Recommendation
 from app.models import ReviewDecision, ReviewParticipant, User
-from app.services.access import Caller, aware
+from app.services.access import Caller
 from app.services.assessments import AssessmentState, assessment_state, current_recommendation
 
 # MADR's status words for the review statuses (an assessment not yet approved is proposed).
@@ -80,7 +80,7 @@ def decision_record(*, session: Session, caller: Caller, assessment_id: str) -> 
             by=email,
             comment=d.comment,
             revision=d.revision,
-            at=aware(d.created_at),
+            at=d.created_at,
             superseded=d.superseded_at is not None,
         )
         for d, email in rows
@@ -99,7 +99,7 @@ def decision_record(*, session: Session, caller: Caller, assessment_id: str) -> 
             .order_by(User.email)
         ):
             people[kinds[kind]].append(email)
-    decided_at = aware(in_force[-1].created_at) if in_force else state.assessment.updated_at
+    decided_at = in_force[-1].created_at if in_force else state.assessment.updated_at
     return DecisionRecord(
         state=state,
         recommendation=recommendation,

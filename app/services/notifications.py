@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Assessment, ReviewParticipant, UserSession, secret_hash, utcnow
-from app.services.access import Caller, NotSignedIn, aware, signed_in
+from app.services.access import Caller, NotSignedIn, signed_in
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def waiting_for_review(*, session: Session, caller: Caller) -> list[Waiting]:
     if user_id is None:
         raise NotSignedIn
     rows = session.execute(_waiting_query(user_id).order_by(Assessment.updated_at.desc()))
-    return [Waiting(a, t, team, aware(at)) for a, t, team, at in rows]
+    return [Waiting(a, t, team, at) for a, t, team, at in rows]
 
 
 def waiting_count(*, session: Session, caller: Caller) -> int:

@@ -13,7 +13,6 @@ from app.models import Assessment, Membership, Team
 from app.services.access import (
     AssessmentNotFound,
     Caller,
-    aware,
     matching_key,
     require_assessment,
     require_team,
@@ -77,7 +76,7 @@ def _listed(session: Session, *conditions: object) -> list[Listed]:
         .where(*conditions)  # type: ignore[arg-type]
         .order_by(Assessment.updated_at.desc(), Assessment.id)
     ).all()
-    return [Listed(r.id, r.title, r.status, aware(r.updated_at), r.name) for r in rows]
+    return [Listed(r.id, r.title, r.status, r.updated_at, r.name) for r in rows]
 
 
 def mine(*, session: Session, user_id: str) -> list[Listed]:

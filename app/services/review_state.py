@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import PARTICIPANT_KINDS, ReviewDecision, ReviewParticipant, Team, User
-from app.services.access import Caller, ReviewCaller, aware, require_review_reader, role_allows
+from app.services.access import Caller, ReviewCaller, require_review_reader, role_allows
 from app.services.review import (
     DECIDABLE,
     REQUESTABLE,
@@ -104,8 +104,8 @@ def review_state(
             d.comment,
             d.revision,
             d.ruleset,
-            aware(d.created_at),
-            None if d.superseded_at is None else aware(d.superseded_at),
+            d.created_at,
+            None if d.superseded_at is None else d.superseded_at,
             d.decided_by,
         )
         for d, email in session.execute(

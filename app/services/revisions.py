@@ -24,7 +24,7 @@ from app.decision.profile import Profile
 from app.decision.recommendation import Recommendation
 from app.models import Answer, Milestone, RecommendationSnapshot, User, utcnow
 from app.services import assessments, audit
-from app.services.access import Caller, ReviewCaller, aware, require_review_reader, signed_in
+from app.services.access import Caller, ReviewCaller, require_review_reader, signed_in
 from app.services.review import ReviewError
 
 NAME_MAX = 100
@@ -141,7 +141,7 @@ def _rows(session: Session, assessment_id: str) -> list[tuple[str, Any, datetime
         .where(Answer.assessment_id == assessment_id)
         .order_by(Answer.id)
     )
-    return [(q, v, aware(at), email) for q, v, at, email in rows]
+    return [(q, v, at, email) for q, v, at, email in rows]
 
 
 def revisions(*, session: Session, caller: Caller, assessment_id: str) -> list[Revision]:
@@ -277,7 +277,7 @@ def create_milestone(
 def _milestone_info(row: Milestone, email: str | None) -> MilestoneInfo:
     primary = None if row.recommendation is None else row.recommendation.get("primary")
     return MilestoneInfo(
-        row.id, row.name, row.revision, row.ruleset, primary, email, aware(row.created_at)
+        row.id, row.name, row.revision, row.ruleset, primary, email, row.created_at
     )
 
 

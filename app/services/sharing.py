@@ -25,7 +25,6 @@ from app.services.access import (
     Caller,
     Forbidden,
     ShareNotFound,
-    aware,
     is_live,
     require_owner,
     require_share,
@@ -78,9 +77,9 @@ def _shown(link: ShareLink, secret_key: str) -> Share:
     known = hmac.compare_digest(secret_hash(token), link.token_hash)
     return Share(
         token=token if known else None,
-        created_at=aware(link.created_at),
-        expires_at=aware(link.expires_at) if link.expires_at is not None else None,
-        revoked_at=aware(link.revoked_at) if link.revoked_at is not None else None,
+        created_at=link.created_at,
+        expires_at=link.expires_at if link.expires_at is not None else None,
+        revoked_at=link.revoked_at if link.revoked_at is not None else None,
         opens=link.opens,
         live=is_live(link),
     )

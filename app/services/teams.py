@@ -29,7 +29,6 @@ from app.services.access import (
     Caller,
     Forbidden,
     TeamNotFound,
-    aware,
     require_team,
     require_user,
     role_allows,
@@ -164,7 +163,7 @@ def invite_team(*, session: Session, token: str) -> Joined:
 
 def _live_invite(session: Session, token: str) -> Invite:
     invite = session.scalars(select(Invite).where(Invite.token_hash == secret_hash(token))).first()
-    if invite is None or invite.used_at is not None or aware(invite.expires_at) <= utcnow():
+    if invite is None or invite.used_at is not None or invite.expires_at <= utcnow():
         raise InviteNotFound
     return invite
 
@@ -253,8 +252,8 @@ def team_detail(*, session: Session, caller: Caller, team_id: str) -> TeamDetail
         TeamInfo(team.id, team.name),
         me.user_id,
         me.role or "member",
-        [MemberInfo(m.id, m.email, m.role, aware(m.created_at)) for m in members],
-        [TeamAssessment(a.id, a.title, a.status, aware(a.updated_at)) for a in owned],
+        [MemberInfo(m.id, m.email, m.role, m.created_at) for m in members],
+        [TeamAssessment(a.id, a.title, a.status, a.updated_at) for a in owned],
     )
 
 

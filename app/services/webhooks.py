@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.models import Team, utcnow
 from app.models.dashboard import TeamWebhook, WebhookAttempt, WebhookDelivery
 from app.services import webhook_targets
-from app.services.access import Caller, aware, require_team
+from app.services.access import Caller, require_team
 from app.services.accounts import AccountError
 from app.storage import after_commit, hot, review_writes, webhook_writes
 
@@ -205,7 +205,7 @@ def webhook(*, session: Session, caller: Caller, team_id: str) -> Webhook:
             .order_by(WebhookAttempt.id)
         ):
             tries[attempt.delivery_id].append(
-                Attempt(aware(attempt.at), attempt.status, attempt.error, attempt.duration_ms)
+                Attempt(attempt.at, attempt.status, attempt.error, attempt.duration_ms)
             )
     deliveries = [
         Delivery(
@@ -213,9 +213,9 @@ def webhook(*, session: Session, caller: Caller, team_id: str) -> Webhook:
             event=row.event,
             state=row.state,
             attempts=row.attempts,
-            created_at=aware(row.created_at),
-            next_attempt_at=aware(row.next_attempt_at) if row.state == "pending" else None,
-            delivered_at=aware(row.delivered_at) if row.delivered_at else None,
+            created_at=row.created_at,
+            next_attempt_at=row.next_attempt_at if row.state == "pending" else None,
+            delivered_at=row.delivered_at if row.delivered_at else None,
             last_status=row.last_status,
             last_error=row.last_error,
             tries=tries[row.id],
@@ -227,7 +227,7 @@ def webhook(*, session: Session, caller: Caller, team_id: str) -> Webhook:
     if hook is None:
         return Webhook(team_id, None, None, None, deliveries, team_name=name)
     return Webhook(
-        team_id, hook.url, _hint(hook.secret), aware(hook.updated_at), deliveries, team_name=name
+        team_id, hook.url, _hint(hook.secret), hook.updated_at, deliveries, team_name=name
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Generic, NamedTuple, TypeVar
 
 from sqlalchemy import select
@@ -253,16 +253,11 @@ def require_team(
     return member
 
 
-def aware(moment: datetime) -> datetime:
-    """A stored time as UTC; SQLite hands timezone-aware columns back without their zone."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def is_live(link: ShareLink, now: datetime | None = None) -> bool:
     """Whether a share link still opens: not revoked, not past its expiry."""
     if link.revoked_at is not None:
         return False
-    return link.expires_at is None or aware(link.expires_at) > (now or utcnow())
+    return link.expires_at is None or link.expires_at > (now or utcnow())
 
 
 def require_share(*, session: Session, token: str) -> tuple[ShareLink, hot.AssessmentRow]:

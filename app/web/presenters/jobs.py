@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from app.decision.bank import BANK
@@ -30,12 +30,6 @@ DEMO_PARAMS = {"gpu": "cpu", "max_steps": "5", "max_length": "128"}
 CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 560, 220, 56, 16, 16, 40
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def duration(seconds: float) -> str:
     """A duration in words a person reads at a glance: 45 s, 3 min 05 s, 2 h 04 min."""
     whole = max(0, int(seconds))
@@ -48,10 +42,10 @@ def duration(seconds: float) -> str:
 
 def elapsed(job: Job, now: datetime | None = None) -> str | None:
     """How long the job ran (or has been running); None before it started."""
-    started = _aware(job.started_at)
+    started = job.started_at
     if started is None:
         return None
-    ended = _aware(job.finished_at) or now or utcnow()
+    ended = job.finished_at or now or utcnow()
     return duration((ended - started).total_seconds())
 
 
@@ -147,7 +141,7 @@ def job_row(job: Job) -> dict[str, Any]:
         "runner": job.runner,
         "status": job.status,
         "status_label": STATUS_LABELS.get(job.status, job.status),
-        "created_at": _aware(job.created_at),
+        "created_at": job.created_at,
         "elapsed": elapsed(job),
         "base_model": str(job.params.get("base_model", "")),
     }
@@ -165,8 +159,8 @@ def job_context(job: Job, log_tail: str) -> dict[str, Any]:
     return {
         "job": job_row(job),
         "final": final,
-        "started_at": _aware(job.started_at),
-        "finished_at": _aware(job.finished_at),
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
         "exit_code": job.exit_code,
         "error": job.error,
         "external_id": job.external_id,
