@@ -287,7 +287,7 @@ def screen_context(
         "resume_url": urls.assessment(a.id),
         "not_sure_value": NOT_SURE,
         "accepted": ACCEPTED,
-        "advice": advice_context(current, changed),
+        "advice": _advice(_key(current), changed),
         "ruleset": BANK.version,
     }
 
@@ -307,6 +307,13 @@ class QuestionView:
     error: str | None
     answered: bool
     answer: str | None
+
+
+@lru_cache(maxsize=512)
+def _advice(key: tuple[tuple[str, Any], ...], changed: tuple[str, ...]) -> dict[str, Any]:
+    """The advice panel for these answers (up to two engine runs): a page, its live
+    re-renders and the page after the post ask for the same answers again and again."""
+    return advice_context(dict(key), changed)
 
 
 def _question_view(
