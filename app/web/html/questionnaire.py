@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment
+from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 from starlette.routing import Route
 
-from app.decision.bank import BANK, AnswerError, parse_form_answer
+from app.decision.bank import BANK, NOT_SURE, AnswerError, parse_form_answer
 from app.services import assessments, ownership
 from app.storage import LeanTransaction
 from app.web.credentials import caller, hold_key, offering
@@ -174,6 +177,7 @@ async def answer(request: Request) -> Response:
 
 
 SCREEN_TEMPLATE = "questionnaire/screen.html"
+QUESTION_TEMPLATE = "questionnaire/_question.html"
 
 
 def _screen_params(request: Request) -> tuple[str, Any]:
@@ -194,7 +198,7 @@ async def screen_page(request: Request) -> Response:
     state = await in_lean_transaction(request, _reader(request, assessment_id))
     returning = request.query_params.get("return") == "review"
     context = screens.screen_context(state, screen, returning=returning, changed=_changed(request))
-    page = renderer(request).render(request, SCREEN_TEMPLATE, context)
+    page = _render_screen(request, SCREEN_TEMPLATE, context)
     return _remember(request, page, assessment_id)
 
 
@@ -215,7 +219,7 @@ async def screen_post(request: Request) -> Response:
         context = screens.screen_context(
             state, screen, answers=preview, form=fields, errors=errors, returning=returning
         )
-        return renderer(request).render(request, SCREEN_TEMPLATE, context, status_code=422)
+        return _render_screen(request, SCREEN_TEMPLATE, context, status_code=422)
     credentials = caller(request)
     changed = tuple(q for q, v in parsed.items() if state.answers.get(q, ...) != v)
 
@@ -255,7 +259,27 @@ async def screen_live(request: Request) -> Response:
         changed=changed,
         returning=form.get("return") == "review",
     )
-    return renderer(request).render(request, "questionnaire/_screen_live.html", context)
+    return _render_screen(request, "questionnaire/_screen_live.html", context)
+
+
+def _render_screen(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> Response:
+    """A screen page or its live fragment, its questions' fieldsets taken from the cache."""
+    pages = renderer(request)
+    fieldsets = "".join(_fieldset(pages.env, view) for view in context["questions"])
+    context["questions_html"] = Markup(fieldsets)  # rendered, so escaped, by `_fieldset`
+    return pages.render(request, template, context, status_code=status_code)
+
+
+@lru_cache(maxsize=4096)
+def _fieldset(env: Environment, view: screens.QuestionView) -> str:
+    """One question's fieldset. Rendering the screen's questions was half its time, and most
+    recur (same question, same answer), so each is rendered once per view: the template sees
+    nothing but the view and NOT_SURE (StrictUndefined refuses anything else), so the view is
+    the whole key."""
+    template = env.get_template(QUESTION_TEMPLATE)
+    return template.render(qv=view, not_sure_value=NOT_SURE) + "\n"  # Jinja drops the file's
 
 
 def _rename(request: Request, assessment_id: str, title: str) -> None:

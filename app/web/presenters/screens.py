@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -287,14 +287,38 @@ def screen_context(
         "resume_url": urls.assessment(a.id),
         "not_sure_value": NOT_SURE,
         "accepted": ACCEPTED,
-        "advice": advice_context(current, changed),
+        "advice": _advice(_key(current), changed),
         "ruleset": BANK.version,
     }
 
 
+@dataclass(frozen=True)
+class QuestionView:
+    """One question's inputs as a screen renders them; hashable, so its HTML can be cached
+    by it (the question itself is the bank's, fixed by the id, and left out of the key)."""
+
+    id: str
+    question: Question = field(compare=False)
+    pending: str | None
+    options: tuple[tuple[str, str], ...]
+    chosen: tuple[str, ...]
+    exact: str
+    unit: str | None
+    error: str | None
+    answered: bool
+    answer: str | None
+
+
+@lru_cache(maxsize=512)
+def _advice(key: tuple[tuple[str, Any], ...], changed: tuple[str, ...]) -> dict[str, Any]:
+    """The advice panel for these answers (up to two engine runs): a page, its live
+    re-renders and the page after the post ask for the same answers again and again."""
+    return advice_context(dict(key), changed)
+
+
 def _question_view(
     s: Shown, answers: Mapping[str, Any], form: Form | None, error: str | None
-) -> dict[str, Any]:
+) -> QuestionView:
     """One question's inputs as the screen renders them."""
     q = s.question
     if form is not None:
@@ -305,17 +329,18 @@ def _question_view(
         listed = {_form_value(o.value) for o in q.options}
         exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
         unit = None
-    return {
-        "question": q,
-        "pending": s.pending,
-        "options": [(_form_value(o.value), o.label) for o in q.form_options(chosen)],
-        "chosen": chosen,
-        "exact": exact,
-        "unit": unit or (q.units[0].id if q.units else None),
-        "error": error,
-        "answered": q.id in answers,
-        "answer": answer_label(q, answers.get(q.id)) if q.id in answers else None,
-    }
+    return QuestionView(
+        id=q.id,
+        question=q,
+        pending=s.pending,
+        options=tuple((_form_value(o.value), o.label) for o in q.form_options(chosen)),
+        chosen=tuple(chosen),
+        exact=exact,
+        unit=unit or (q.units[0].id if q.units else None),
+        error=error,
+        answered=q.id in answers,
+        answer=answer_label(q, answers.get(q.id)) if q.id in answers else None,
+    )
 
 
 def _form_value(value: Any) -> str:
