@@ -267,9 +267,24 @@ def _render_screen(
 ) -> Response:
     """A screen page or its live fragment, its questions' fieldsets taken from the cache."""
     pages = renderer(request)
-    fieldsets = "".join(_fieldset(pages.env, view) for view in context["questions"])
+    fieldsets = "".join(
+        _fieldset(pages.env, view) if _cacheable(view) else _render_fieldset(pages.env, view)
+        for view in context["questions"]
+    )
     context["questions_html"] = Markup(fieldsets)  # rendered, so escaped, by `_fieldset`
     return pages.render(request, template, context, status_code=status_code)
+
+
+# A typed value longer than this is rendered every time: the cache's size must not depend on
+# what strangers type (4,096 entries of a body-limit-sized value each would be gigabytes).
+CACHED_TEXT_MAX = 64
+
+
+def _cacheable(view: screens.QuestionView) -> bool:
+    """Whether a fieldset may be kept: only views whose typed text is short."""
+    return len(view.exact) <= CACHED_TEXT_MAX and all(
+        len(value) <= CACHED_TEXT_MAX for value in view.chosen
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -278,6 +293,11 @@ def _fieldset(env: Environment, view: screens.QuestionView) -> str:
     recur (same question, same answer), so each is rendered once per view: the template sees
     nothing but the view and NOT_SURE (StrictUndefined refuses anything else), so the view is
     the whole key."""
+    return _render_fieldset(env, view)
+
+
+def _render_fieldset(env: Environment, view: screens.QuestionView) -> str:
+    """One question's fieldset, rendered."""
     template = env.get_template(QUESTION_TEMPLATE)
     return template.render(qv=view, not_sure_value=NOT_SURE) + "\n"  # Jinja drops the file's
 
