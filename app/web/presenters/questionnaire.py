@@ -110,11 +110,11 @@ def step_context(
     if submitted is not None:
         chosen = submitted
     elif question.id in state.answers:
-        chosen = _form_values(state.answers[question.id])
+        chosen = form_values(state.answers[question.id])
     else:
         chosen = []
     options = _options(question.id, tuple(chosen))
-    listed = {_form_value(o.value) for o in question.options}
+    listed = {form_value(o.value) for o in question.options}
     exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
     return {
         "assessment": a,
@@ -142,23 +142,23 @@ def _options(question_id: str, chosen: tuple[str, ...]) -> tuple[tuple[str, str]
     """A question's choices as (form value, label) (an option another question asks only
     when the answer holds it)."""
     offered = BANK.get(question_id).form_options(chosen)
-    return tuple((_form_value(o.value), o.label) for o in offered)
+    return tuple((form_value(o.value), o.label) for o in offered)
 
 
-def _form_value(value: Any) -> str:
+def form_value(value: Any) -> str:
     """One answer value as its form field carries it."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def _form_values(value: Any) -> list[str]:
+def form_values(value: Any) -> list[str]:
     """A stored answer as the strings its form fields would carry."""
     if value is None:
         return [NOT_SURE]
     if isinstance(value, list | tuple):
-        return [_form_value(v) for v in value]
-    return [_form_value(value)]
+        return [form_value(v) for v in value]
+    return [form_value(value)]
 
 
 def review_context(state: AssessmentState, asked: set[str] | None = None) -> dict[str, Any]:

@@ -27,7 +27,13 @@ from app.services.assessments import AssessmentState
 from app.web.errors import PageNotFound
 from app.web.presenters import urls
 from app.web.presenters.advice import advice_context
-from app.web.presenters.questionnaire import Progress, answer_label, form_error
+from app.web.presenters.questionnaire import (
+    Progress,
+    answer_label,
+    form_error,
+    form_value,
+    form_values,
+)
 
 # Seconds a person takes per question, read and answered: the start page's estimate.
 SECONDS_PER_QUESTION = 7
@@ -325,15 +331,15 @@ def _question_view(
         chosen, typed, unit = _inputs(form, q)
         exact = typed or ""
     else:
-        chosen = _form_values(answers[q.id]) if q.id in answers else []
-        listed = {_form_value(o.value) for o in q.options}
+        chosen = form_values(answers[q.id]) if q.id in answers else []
+        listed = {form_value(o.value) for o in q.options}
         exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
         unit = None
     return QuestionView(
         id=q.id,
         question=q,
         pending=s.pending,
-        options=tuple((_form_value(o.value), o.label) for o in q.form_options(chosen)),
+        options=tuple((form_value(o.value), o.label) for o in q.form_options(chosen)),
         chosen=tuple(chosen),
         exact=exact,
         unit=unit or (q.units[0].id if q.units else None),
@@ -341,22 +347,6 @@ def _question_view(
         answered=q.id in answers,
         answer=answer_label(q, answers.get(q.id)) if q.id in answers else None,
     )
-
-
-def _form_value(value: Any) -> str:
-    """One answer value as its form field carries it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _form_values(value: Any) -> list[str]:
-    """A stored answer as the strings its form fields would carry."""
-    if value is None:
-        return [NOT_SURE]
-    if isinstance(value, list | tuple):
-        return [_form_value(v) for v in value]
-    return [_form_value(value)]
 
 
 def asked(answers: Mapping[str, Any]) -> set[str]:
