@@ -39,7 +39,9 @@ def page_settings(query: Mapping[str, str], profile: Profile | None) -> dict[str
         provider = answered if answered in PROVIDERS else "openai"
     gpu_in_reach = profile is not None and profile.gpu not in (None, "none")
     owned = query.get("owned", "yes" if gpu_in_reach and not hosted else "no") == "yes"
-    return {"hosted": hosted, "provider": provider, "owned": owned}
+    # Another provider than the three we know: OpenAI's job stands in, and the page says so.
+    stand_in = hosted and answered == "other" and chosen is None
+    return {"hosted": hosted, "provider": provider, "owned": owned, "stand_in": stand_in}
 
 
 def hosted_first(formats: list[str], settings: Mapping[str, Any]) -> list[str]:

@@ -73,9 +73,16 @@ def test_the_query_overrides_the_provider_answered(client: TestClient) -> None:
     assert page.select_one("#hosted-cost") is None
 
 
-def test_another_provider_falls_back_to_openai(client: TestClient) -> None:
-    page = parse(_page(client, "sft-lora", {**HOSTED, "hosted_provider": "other"}))
+def test_another_provider_falls_back_to_openai_and_says_so(client: TestClient) -> None:
+    answers = {**HOSTED, "hosted_provider": "other"}
+    page = parse(_page(client, "sft-lora", answers))
     assert page.select("#exports ~ details.export")[0]["id"] == "format-openai"
+    assert "another provider" in one(page, "#note-provider").get_text()
+    # Once a provider is chosen on the page, nothing stands in for it.
+    page = parse(_page(client, "sft-lora", answers, "provider=openai"))
+    assert page.select_one("#note-provider") is None
+    page = parse(_page(client, "sft-lora", {**HOSTED, "hosted_provider": "together"}))
+    assert page.select_one("#note-provider") is None
 
 
 def test_self_hosted_users_get_trl_first_and_an_owned_gpu_is_free(client: TestClient) -> None:
