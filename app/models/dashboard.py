@@ -104,15 +104,18 @@ class WebhookAttempt(Base):
 
 
 class TeamAssessmentCount(Base):
-    """How many of a team's assessments have each status and primary approach ('' for none
-    yet): the dashboard's counts without counting rows. Triggers on `assessments` keep it in
-    step (migration 0006); no application code writes it."""
+    """How many of a team's assessments have each author ('' for none), month of `updated_at`
+    (UTC, 'YYYY-MM'), status and primary approach ('' for none yet): the dashboard's counts
+    without counting rows. Triggers on `assessments` keep it in step (migrations 0006, 0008);
+    no application code writes it."""
 
     __tablename__ = "team_assessment_counts"
 
     team_id: Mapped[str] = mapped_column(
         ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
     )
+    author_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
     status: Mapped[str] = mapped_column(String(24), primary_key=True)
     primary_approach: Mapped[str] = mapped_column(String(32), primary_key=True)
     assessments: Mapped[int] = mapped_column(Integer)

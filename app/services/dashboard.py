@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, get_args
@@ -172,26 +173,57 @@ def conditions(
 ) -> list[ColumnElement[bool]]:
     """Every filter but the primary approach's (the counts by primary ignore that one); a
     search's `matches` are looked up when not given."""
+    since, until = _moments(query.since, query.until)
+    return [
+        *_filters(session, team_id, query, matches),
+        *_updated_between(since, until),
+    ]
+
+
+def _filters(
+    session: Session, team_id: str, query: DashboardQuery, matches: Matches | None = None
+) -> list[ColumnElement[bool]]:
+    """The team, status, author and search filters (not the dates nor the primary)."""
     team: ColumnElement[bool] = Assessment.team_id == team_id
     if query.terms and session.get_bind().dialect.name == "sqlite":
         # A search reads the matching assessments by id. SQLite, without statistics, would
         # rather walk the whole team in the team's index and test each row against the
         # matches; a function of the column takes that index out of its choice.
         team = func.coalesce(Assessment.team_id, "") == team_id
-    conditions: list[ColumnElement[bool]] = [team]
+    filters: list[ColumnElement[bool]] = [team]
     if query.status is not None:
-        conditions.append(Assessment.status == query.status)
+        filters.append(Assessment.status == query.status)
     if query.author is not None:
-        conditions.append(Assessment.author_id == query.author)
-    if query.since is not None:
-        conditions.append(Assessment.updated_at >= datetime.combine(query.since, time(), UTC))
-    if query.until is not None:
-        end = datetime.combine(query.until + timedelta(days=1), time(), UTC)
-        conditions.append(Assessment.updated_at < end)
+        filters.append(Assessment.author_id == query.author)
     if query.terms:
         found = matches if matches is not None else search(session, query.terms)
-        conditions.append(Assessment.id.in_(found.assessment_ids))
-    return conditions
+        filters.append(Assessment.id.in_(found.assessment_ids))
+    return filters
+
+
+def _moments(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """A date range as moments: from `since`'s first instant to the one after `until`."""
+    start = datetime.combine(since, time(), UTC) if since is not None else None
+    end = datetime.combine(until + timedelta(days=1), time(), UTC) if until is not None else None
+    return start, end
+
+
+def _updated_between(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    """`since <= updated_at < until`, either end open."""
+    between: list[ColumnElement[bool]] = []
+    if since is not None:
+        between.append(Assessment.updated_at >= since)
+    if until is not None:
+        between.append(Assessment.updated_at < until)
+    return between
+
+
+def _month_start(moment: datetime, *, up: bool) -> datetime:
+    """The first instant of `moment`'s month, or (`up`) of the next one unless it is one."""
+    start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if up and start != moment:
+        start = (start + timedelta(days=32)).replace(day=1)
+    return start
 
 
 def _order(sort: str) -> list[Any]:
@@ -204,27 +236,67 @@ def _order(sort: str) -> list[Any]:
     return [column.asc(), Assessment.id.asc()]
 
 
-def _counts(
-    session: Session, team_id: str, conditions: list[ColumnElement[bool]], query: DashboardQuery
-) -> dict[str, int]:
-    """The matching assessments by primary approach ('' for not decided yet), the primary
-    filter aside. Filtered by status alone (or not at all) they are read from the team's
-    running counts (a few rows, however long its history); else counted, index-only."""
-    if query.author is None and query.since is None and query.until is None and not query.terms:
-        summed = func.sum(TeamAssessmentCount.assessments)
-        counted = select(TeamAssessmentCount.primary_approach, summed).where(
-            TeamAssessmentCount.team_id == team_id
-        )
-        if query.status is not None:
-            counted = counted.where(TeamAssessmentCount.status == query.status)
-        rows = session.execute(counted.group_by(TeamAssessmentCount.primary_approach))
-        return {str(primary): int(count or 0) for primary, count in rows}
+def _counted(
+    session: Session,
+    filters: list[ColumnElement[bool]],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Counter[str]:
+    """Count the assessments meeting `filters` (and updated in [since, until)) by primary
+    approach, in the index."""
     # Grouped by an expression, not the column: SQLite would otherwise walk the index ordered
     # by primary approach (to group without sorting) over the whole team, instead of the
     # filter's own index over its rows (1.1 s against 13 ms for an author at 100,000).
     primary = func.coalesce(Assessment.primary_approach, "")
-    rows = session.execute(select(primary, func.count()).where(*conditions).group_by(primary))
-    return {str(primary): count for primary, count in rows}
+    where = [*filters, *_updated_between(since, until)]
+    rows = session.execute(select(primary, func.count()).where(*where).group_by(primary))
+    return Counter({str(primary): count for primary, count in rows})
+
+
+def _tallied(
+    session: Session, team_id: str, query: DashboardQuery, months: tuple[str | None, str | None]
+) -> Counter[str]:
+    """Sum the team's running counts by primary approach over the months in [first, end)."""
+    tally = TeamAssessmentCount
+    counted = select(tally.primary_approach, func.sum(tally.assessments)).where(
+        tally.team_id == team_id
+    )
+    if query.status is not None:
+        counted = counted.where(tally.status == query.status)
+    if query.author is not None:
+        counted = counted.where(tally.author_id == query.author)
+    first, end = months
+    if first is not None:
+        counted = counted.where(tally.month >= first)
+    if end is not None:
+        counted = counted.where(tally.month < end)
+    rows = session.execute(counted.group_by(tally.primary_approach))
+    return Counter({str(primary): int(count or 0) for primary, count in rows})
+
+
+def _counts(
+    session: Session, team_id: str, conditions: list[ColumnElement[bool]], query: DashboardQuery
+) -> dict[str, int]:
+    """The matching assessments by primary approach ('' for not decided yet), the primary
+    filter aside. Without a search they are summed from the team's running counts (by author,
+    month, status and primary: a few hundred rows however long its history); a date range's
+    partial months at either end are counted in the index. A search counts its matches."""
+    since, until = _moments(query.since, query.until)
+    whole_from = _month_start(since, up=True) if since is not None else None
+    whole_to = _month_start(until, up=False) if until is not None else None
+    if query.terms or (whole_from and whole_to and whole_from >= whole_to):
+        return dict(_counted(session, conditions))  # a search, or no whole month in the range
+    months = (
+        whole_from.strftime("%Y-%m") if whole_from is not None else None,
+        whole_to.strftime("%Y-%m") if whole_to is not None else None,
+    )
+    counts = _tallied(session, team_id, query, months)
+    filters = _filters(session, team_id, query)
+    if since is not None and whole_from is not None and since < whole_from:
+        counts += _counted(session, filters, since, whole_from)
+    if until is not None and whole_to is not None and whole_to < until:
+        counts += _counted(session, filters, whole_to, until)
+    return dict(counts)
 
 
 def matching(

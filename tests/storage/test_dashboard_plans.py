@@ -35,6 +35,15 @@ FILTERS: dict[str, dict[str, Any]] = {
     "author": {"author": "u1"},
     "date range": {"since": date(2026, 1, 1), "until": date(2026, 6, 30)},
     "since": {"since": date(2026, 1, 1)},
+    # Partial months at either end are counted in the index; the whole ones are summed.
+    "partial months": {"since": date(2026, 1, 15), "until": date(2026, 6, 10)},
+    "within a month": {"since": date(2026, 3, 2), "until": date(2026, 3, 20)},
+    "author, partial months": {
+        "author": "u1",
+        "since": date(2026, 1, 15),
+        "until": date(2026, 6, 10),
+    },
+    "status, partial months": {"status": "approved", "since": date(2026, 2, 15)},
     "search": {"q": "support latency"},
     "status and primary": {"status": "in_review", "primary": "fine_tuning"},
     "author and status": {"author": "u1", "status": "completed"},

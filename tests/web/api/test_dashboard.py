@@ -240,6 +240,7 @@ def test_the_triggers_exist_at_head(client: TestClient) -> None:
             expected = {
                 "tr_snapshots_primary",
                 "tr_assessments_count",
+                "tr_assessments_recount",
                 "tr_assessments_title",
                 "tr_comments_search",
             }
