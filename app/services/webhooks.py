@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NewType
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -48,6 +48,9 @@ SEND_TIMEOUT_S = 5.0  # per connect, write and read; the whole attempt stops at 
 MAX_RESPONSE_BYTES = 64 * 1024  # read of a receiver's answer; the rest is not waited for
 LEASE_S = 60.0  # a claimed delivery is not claimed again this long (the sender died mid-send)
 POLL_S = 5.0  # also how late an event queued without a wake-up goes out
+
+# A URL `webhook_url` has checked (scheme, length, and its host's addresses).
+WebhookUrl = NewType("WebhookUrl", str)
 LOG_LENGTH = 50  # deliveries the owners' log shows
 TOLERANCE_S = 300  # how old a signature `verify` accepts
 
@@ -99,9 +102,10 @@ class Webhook:
     team_name: str = ""
 
 
-def webhook_url(url: str, *, allow_private: bool = False) -> str:
+def webhook_url(url: str, *, allow_private: bool = False) -> WebhookUrl:
     """A webhook URL, trimmed; `AccountError` (422, field `url`) unless http(s) with a host
-    that is not (and does not resolve to) a private address, unless those are allowed."""
+    that is not (and does not resolve to) a private address, unless those are allowed. It may
+    wait on DNS: call it outside any transaction."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -116,7 +120,7 @@ def webhook_url(url: str, *, allow_private: bool = False) -> str:
         raise AccountError("url", "must have a port from 1 to 65535") from exc
     if not allow_private:
         webhook_targets.refuse_private_target(parts.hostname, port)
-    return url
+    return WebhookUrl(url)
 
 
 def _secret(secret: str | None) -> str:
@@ -134,20 +138,18 @@ def _hint(secret: str) -> str:
     return f"…{secret[-4:]}"
 
 
-def set_webhook(
-    *,
-    session: Session,
-    caller: Caller,
-    team_id: str,
-    url: str,
-    secret: str | None = None,
-    allow_private: bool = False,
-) -> Webhook:
-    """Set the team's webhook (owners); without a secret, a new random one is made. The secret
-    comes back this once; an unchanged URL with no secret keeps the old one. Private targets
-    are refused unless `allow_private` (the setting `webhook_allow_private_targets`)."""
+def require_owner(*, session: Session, caller: Caller, team_id: str) -> None:
+    """Raise unless the caller may set the team's webhook (its owners)."""
     require_team(session=session, caller=caller, team_id=team_id, role="owner")
-    url = webhook_url(url, allow_private=allow_private)
+
+
+def set_webhook(
+    *, session: Session, caller: Caller, team_id: str, url: WebhookUrl, secret: str | None = None
+) -> Webhook:
+    """Set the team's webhook (owners) to a URL `webhook_url` has checked; without a secret, a
+    new random one is made. The secret comes back this once; an unchanged URL with no secret
+    keeps the old one."""
+    require_owner(session=session, caller=caller, team_id=team_id)
     now = utcnow()
     hook = session.get(TeamWebhook, team_id)
     if hook is None:

@@ -14,6 +14,7 @@ from app.web.credentials import caller
 from app.web.deps import transaction
 from app.web.errors import PageNotFound, documented, error_body
 from app.web.presenters import decision_record as record_presenter
+from app.web.webhook_saving import save_webhook
 
 # A delivery's id in a path: a larger number than the column holds is a 422, not a 500.
 DeliveryId = Annotated[int, Path(ge=1, le=webhook_replay.MAX_DELIVERY_ID)]
@@ -232,15 +233,7 @@ def get_webhook(team_id: str, request: Request) -> WebhookOut:
 )
 def put_webhook(team_id: str, body: WebhookIn, request: Request) -> WebhookOut:
     """Set the team's webhook (owners); the secret comes back in this answer only."""
-    with transaction(request) as session:
-        hook = webhooks.set_webhook(
-            session=session,
-            caller=caller(request),
-            team_id=team_id,
-            url=body.url,
-            secret=body.secret,
-            allow_private=request.app.state.settings.webhook_allow_private_targets,
-        )
+    hook = save_webhook(request, team_id=team_id, url=body.url, secret=body.secret)
     return _webhook_out(hook)
 
 

@@ -22,6 +22,7 @@ from app.web.presenters import dashboard as presenter
 from app.web.presenters import decision_record as record_presenter
 from app.web.presenters import urls
 from app.web.rendering import renderer
+from app.web.webhook_saving import save_webhook
 
 # A delivery's id in a path: a larger number than the column holds is a 422, not a 500.
 DeliveryId = Annotated[int, Path(ge=1, le=webhook_replay.MAX_DELIVERY_ID)]
@@ -115,15 +116,7 @@ def set_webhook(
     """Set the webhook (owners) and show its secret, this once."""
     check_csrf(request, csrf_token)
     try:
-        with transaction(request) as session:
-            hook = webhooks.set_webhook(
-                session=session,
-                caller=caller(request),
-                team_id=team_id,
-                url=url,
-                secret=secret or None,
-                allow_private=request.app.state.settings.webhook_allow_private_targets,
-            )
+        hook = save_webhook(request, team_id=team_id, url=url, secret=secret or None)
     except accounts.AccountError as exc:
         with transaction(request, write=False) as session:
             hook = webhooks.webhook(session=session, caller=caller(request), team_id=team_id)

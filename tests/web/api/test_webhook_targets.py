@@ -6,6 +6,7 @@ resolve elsewhere by then. Redirects are not followed."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.services import webhook_targets, webhooks
+from tests.web.api.test_teams import user
 from tests.web.api.test_webhooks import Receiver, _event, _team_assessment
 
 REAL_GETADDRINFO = socket.getaddrinfo
@@ -113,6 +115,44 @@ def test_private_targets_are_refused_when_saved(client: TestClient, names: Names
     # The HTML form says the same, naming the field, and keeps what was typed.
     page = client.get(f"/teams/{team_id}/webhook", headers=ann)
     assert page.status_code == 200
+
+
+def test_the_host_is_resolved_after_the_owner_check_and_outside_the_write_transaction(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DNS lookup can take seconds: no other writer may wait on it (on SQLite, the write
+    lock is free while it runs), and a caller who may not set the webhook causes none."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    looked_up: list[str] = []
+    lock_free: list[bool] = []
+
+    def getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(host)
+        if engine.dialect.name == "sqlite":
+            other = sqlite3.connect(engine.url.database, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if held
+                other.rollback()
+                lock_free.append(True)
+            except sqlite3.OperationalError:
+                lock_free.append(False)
+            finally:
+                other.close()
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC, int(port or 0)))]
+
+    monkeypatch.setattr(webhook_targets.socket, "getaddrinfo", getaddrinfo)
+    team_id, ann, bea, _ = _team_assessment(client)
+    _, outsider = user(client, "out@example.org")
+    path = f"/api/teams/{team_id}/webhook"
+    hook = {"url": "https://slow.example.test/hook"}
+    assert client.put(path, json=hook, headers=outsider).status_code == 404
+    assert client.put(path, json=hook, headers=bea).status_code == 403  # a reviewer
+    assert client.put(path, json=hook).status_code in (401, 404)
+    assert looked_up == []
+    assert client.put(path, json=hook, headers=ann).status_code == 200
+    assert looked_up == ["slow.example.test"]
+    if engine.dialect.name == "sqlite":
+        assert lock_free == [True]
 
 
 def test_a_name_that_resolves_elsewhere_later_is_refused_when_sending(
