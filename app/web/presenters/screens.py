@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from app.decision.bank import (
@@ -316,10 +317,12 @@ class QuestionView:
 
 
 @lru_cache(maxsize=512)
-def _advice(key: tuple[tuple[str, Any], ...], changed: tuple[str, ...]) -> dict[str, Any]:
+def _advice(key: tuple[tuple[str, Any], ...], changed: tuple[str, ...]) -> Mapping[str, Any]:
     """The advice panel for these answers (up to two engine runs): a page, its live
-    re-renders and the page after the post ask for the same answers again and again."""
-    return advice_context(dict(key), changed)
+    re-renders and the page after the post ask for the same answers again and again. Every
+    caller gets the one cached panel, so it is read-only (its values are too)."""
+    panel = advice_context(dict(key), changed)
+    return MappingProxyType({**panel, "plan": tuple(panel["plan"])})
 
 
 def _question_view(

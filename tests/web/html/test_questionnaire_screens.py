@@ -298,3 +298,15 @@ def test_first_screen_weighs_under_30_kb_gzipped(client: TestClient) -> None:
             assert response.status_code == 200, path
             total += sum(len(chunk) for chunk in response.iter_raw())
     assert total < 30 * 1024, f"first screen weighs {total} bytes gzipped"
+
+
+def test_the_cached_advice_panel_cannot_be_changed_by_a_caller() -> None:
+    """Every page with the same answers gets the one cached panel: a caller that wrote to it
+    would change what later pages show, so it refuses writes, down to its plan."""
+    from app.web.presenters import screens
+
+    panel = screens._advice((("gap", "knowledge"),), ("gap",))
+    assert panel is screens._advice((("gap", "knowledge"),), ("gap",))
+    with pytest.raises(TypeError):
+        panel["primary"] = "Distillation"  # type: ignore[index]
+    assert isinstance(panel["plan"], tuple)
