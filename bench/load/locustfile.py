@@ -54,6 +54,13 @@ def _first(inputs: list[tuple[str, str]], name: str) -> str | None:
     return next((value for key, value in inputs if key == name), None)
 
 
+def _what(response: Any) -> str:
+    """A failed request in a line: its status and body, or why there was none (status 0)."""
+    if response.status_code == 0:
+        return f"no answer: {response.error!r}"[:300]
+    return f"{response.status_code} {response.text[:200]}"
+
+
 class Journey(HttpUser):
     """A visitor who answers the whole questionnaire and looks at what it gives."""
 
@@ -68,7 +75,7 @@ class Journey(HttpUser):
             self._url(path), name=name, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code != 200:
-                response.failure(f"{response.status_code} {response.text[:200]}")
+                response.failure(_what(response))
             return response
 
     def _post(self, path: str, data: dict[str, str], name: str) -> Any:
@@ -76,7 +83,7 @@ class Journey(HttpUser):
             self._url(path), data=data, name=name, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code != 303:
-                response.failure(f"{response.status_code} {response.text[:200]}")
+                response.failure(_what(response))
             return response
 
     @task
