@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     graceful_shutdown_s: float = Field(
         default=5.0, gt=0, description="On SIGTERM, wait this long for requests in flight."
     )
+    keep_alive_s: int = Field(
+        default=75,
+        ge=1,
+        le=3600,
+        description="Keep an idle client connection open this long (longer than the idle"
+        " timeout of a proxy or client in front, or a request sent as it closes is lost).",
+    )
     models_dir: Path | None = Field(
         default=None,
         description="A second folder (besides DATA_DIR) that jobs may read local models and "
