@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, Integer, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Integer, Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from app.decision.profile import APPROACHES
@@ -36,6 +36,18 @@ SEARCH_LIMIT = 1_000
 # Letters and digits: FTS5 and tsquery both read punctuation (and `_` in tsquery) as syntax.
 _WORD = re.compile(r"[^\W_]+")
 _SORT_COLUMNS = {"updated": Assessment.updated_at, "created": Assessment.created_at}
+# What a listed assessment shows (`DashboardItem`, the author's email joined in `_items`).
+_ITEM_COLUMNS = (
+    Assessment.id,
+    Assessment.title,
+    Assessment.status,
+    Assessment.primary_approach,
+    Assessment.author_id,
+    User.email,
+    Assessment.ruleset,
+    Assessment.created_at,
+    Assessment.updated_at,
+)
 
 
 class DashboardError(ValueError):
@@ -280,12 +292,12 @@ def _counts(
     """The matching assessments by primary approach ('' for not decided yet), the primary
     filter aside. Without a search they are summed from the team's running counts (by author,
     month, status and primary: a few hundred rows however long its history); a date range's
-    partial months at either end are counted in the index. A search counts its matches."""
+    partial months at either end are counted in the index. (A search counts in `_searched`.)"""
     since, until = _moments(query.since, query.until)
     whole_from = _month_start(since, up=True) if since is not None else None
     whole_to = _month_start(until, up=False) if until is not None else None
-    if query.terms or (whole_from and whole_to and whole_from >= whole_to):
-        return dict(_counted(session, conditions))  # a search, or no whole month in the range
+    if whole_from and whole_to and whole_from >= whole_to:
+        return dict(_counted(session, conditions))  # no whole month in the range
     months = (
         whole_from.strftime("%Y-%m") if whole_from is not None else None,
         whole_to.strftime("%Y-%m") if whole_to is not None else None,
@@ -308,6 +320,8 @@ def matching(
     """One page of the assessments meeting `conditions` and the query's primary, how many
     there are, and the counts by primary (without the primary filter). No access check: the
     caller has made it (`team_assessments`, or the bench's floor)."""
+    if query.terms:
+        return _searched(session, conditions, query)
     by_primary = _counts(session, team_id, conditions, query)
     counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
     if query.primary is not None:
@@ -327,27 +341,41 @@ def matching(
         .offset(offset)
         .subquery("page")
     )
-    rows = session.execute(
-        select(
-            Assessment.id,
-            Assessment.title,
-            Assessment.status,
-            Assessment.primary_approach,
-            Assessment.author_id,
-            User.email,
-            Assessment.ruleset,
-            Assessment.created_at,
-            Assessment.updated_at,
-        )
-        .join(page, page.c.id == Assessment.id)
-        .outerjoin(User, User.id == Assessment.author_id)
-        .order_by(*_order(query.sort))
+    details = select(*_ITEM_COLUMNS).join(page, page.c.id == Assessment.id)
+    return _items(session, details, query.sort), total, counts
+
+
+def _searched(
+    session: Session, conditions: list[ColumnElement[bool]], query: DashboardQuery
+) -> tuple[list[DashboardItem], int, dict[str, int]]:
+    """`matching` for a search: its assessments (at most `SEARCH_LIMIT`, by id) are read once,
+    each with its primary and its rank in the sort, and both the counts and the page are taken
+    from them; then the page's rows. Counting and paging in two statements read every match
+    twice (docs/adr/0019)."""
+    primary = func.coalesce(Assessment.primary_approach, "")
+    rank = func.row_number().over(order_by=_order(query.sort))
+    ranked = session.execute(select(Assessment.id, primary, rank).where(*conditions)).all()
+    by_primary = Counter(str(row[1]) for row in ranked)
+    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
+    chosen = sorted(
+        (row for row in ranked if query.primary is None or row[1] == query.primary),
+        key=lambda row: int(row[2]),
     )
-    items = [
-        DashboardItem(*row[:7], created_at=row.created_at, updated_at=row.updated_at)
-        for row in rows
-    ]
-    return items, total, counts
+    offset = (query.page - 1) * query.per_page
+    page = [str(row[0]) for row in chosen[offset : offset + query.per_page]]
+    if not page:
+        return [], len(chosen), counts
+    details = select(*_ITEM_COLUMNS).where(Assessment.id.in_(page))
+    return _items(session, details, query.sort), len(chosen), counts
+
+
+def _items(session: Session, details: Select[*tuple[Any, ...]], sort: str) -> list[DashboardItem]:
+    """The page's rows, with their authors' emails, in the sort's order; `details` is
+    `_ITEM_COLUMNS` selected for the page's assessments."""
+    rows = session.execute(
+        details.outerjoin(User, User.id == Assessment.author_id).order_by(*_order(sort))
+    )
+    return [DashboardItem(*row) for row in rows]
 
 
 def team_assessments(

@@ -12,7 +12,7 @@ import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import create_engine, delete, select, update
+from sqlalchemy import create_engine, delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from app.services import dashboard
 from app.storage import unit_of_work
 
 TEAMS = ("t1", "t2")
+TITLES = ("Support bot", "support latency", "Invoice extraction", "Zebra", "ärger support", "")
 AUTHORS = ("u1", "u2", "u3")
 # Month edges on purpose: the first and the last instant of a month, and a leap day.
 EDGES = (
@@ -42,6 +43,13 @@ def _moment(rng: random.Random) -> datetime:
     return start + timedelta(seconds=rng.randrange(3 * 365 * 86400))
 
 
+def _title(rng: random.Random, n: int) -> str | None:
+    """A title sharing words with others (for searches), often tied or missing (for the sort)."""
+    if n % 11 == 0:
+        return None
+    return f"{rng.choice(TITLES)} {n % 7}".strip()
+
+
 def _seed(engine: Engine, rng: random.Random, n: int) -> None:
     with unit_of_work(engine, write=True) as session:
         now = utcnow()
@@ -57,7 +65,8 @@ def _seed(engine: Engine, rng: random.Random, n: int) -> None:
             session.add(
                 Assessment(
                     id=f"a{i}",
-                    title=f"Assessment {i}",
+                    # Shared words for searches, and titles that tie or are missing for the sort.
+                    title=_title(rng, i),
                     status=rng.choice(ASSESSMENT_STATUSES),
                     primary_approach=rng.choice((None, *APPROACHES)),
                     author_id=rng.choice((None, *AUTHORS)),
@@ -198,3 +207,64 @@ def _check(url: str, seed: int) -> None:
 
 def test_counts_follow_every_write(database_url: str) -> None:
     _check(database_url, seed=13)
+
+
+def _searches(rng: random.Random) -> list[dashboard.DashboardQuery]:
+    """Searches with every other filter, sort and page size, a primary among them."""
+    found = []
+    for _ in range(60):
+        found.append(
+            dashboard.DashboardQuery(
+                q=rng.choice(("support", "invoice", "bot 3", "zebra", "nothing")),
+                status=rng.choice((None, "completed", "in_review")),
+                author=rng.choice((None, "u1")),
+                primary=rng.choice((None, "rag", "fine_tuning")),
+                since=rng.choice((None, date(2025, 3, 15))),
+                sort=rng.choice(dashboard.SORTS),
+                page=rng.choice((1, 1, 2, 3)),
+                per_page=rng.choice((1, 3, 20)),
+            )
+        )
+    return found
+
+
+def _page_as_sql_orders_it(
+    session: Session, team: str, query: dashboard.DashboardQuery
+) -> tuple[list[str], int, dict[str, int]]:
+    """The page, total and counts of a search as two plain statements give them: a GROUP BY
+    for the counts, ORDER BY ... LIMIT ... OFFSET for the page (the database's own order)."""
+    filters = dashboard.conditions(session, team, query)
+    primary = func.coalesce(Assessment.primary_approach, "")
+    grouped = dict(
+        session.execute(select(primary, func.count()).where(*filters).group_by(primary)).all()
+    )
+    if query.primary is not None:
+        filters.append(Assessment.primary_approach == query.primary)
+    total = int(session.scalar(select(func.count()).where(*filters).select_from(Assessment)) or 0)
+    key = dashboard._order(query.sort)
+    ids = session.scalars(
+        select(Assessment.id)
+        .where(*filters)
+        .order_by(*key)
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    ).all()
+    return list(ids), total, {a: int(grouped.get(a, 0)) for a in APPROACHES}
+
+
+def test_a_search_pages_and_counts_as_plain_statements_would(database_url: str) -> None:
+    """A search reads its matches once and takes the counts and the page from them: the same
+    page, in the same order (the database's collation, ties and missing titles included),
+    total and counts as the plain statements."""
+    rng = random.Random(14)
+    engine = create_engine(database_url)
+    try:
+        _seed(engine, rng, n=300)
+        with unit_of_work(engine, write=False) as session:
+            for query in _searches(rng):
+                filters = dashboard.conditions(session, "t1", query)
+                items, total, counts = dashboard.matching(session, "t1", filters, query)
+                expected = _page_as_sql_orders_it(session, "t1", query)
+                assert ([item.id for item in items], total, counts) == expected, query
+    finally:
+        engine.dispose()
