@@ -121,6 +121,8 @@ def run() -> bool:
         result = fuzz(database_url, Path(workdir), max_examples=examples, timeout_s=3600)
     summary = result.report[result.report.find("SUMMARY") :] if result.report else ""
     print(f"  {result.cases:,} generated cases, {examples} per operation\n{summary[-1500:]}")
+    if not result.ok:  # what failed, with Schemathesis's reproduction (curl) of each case
+        print(result.report[: result.report.find("SUMMARY")][:8000])
     record(
         Row(
             "fuzz",
