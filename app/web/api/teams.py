@@ -15,6 +15,9 @@ from app.web.deps import transaction
 from app.web.errors import documented
 from app.web.presenters import urls
 
+# A signed-in caller is needed: no live personal API token or session cookie is a 401.
+SIGN_IN_FIRST = documented(401, "Sign in first: no live personal API token or session.")
+
 router = APIRouter(
     prefix="/api",
     tags=["teams"],
@@ -81,7 +84,9 @@ class OwnerOut(BaseModel):
     team: TeamOut | None
 
 
-@router.post("/teams", status_code=status.HTTP_201_CREATED, response_model=TeamOut)
+@router.post(
+    "/teams", status_code=status.HTTP_201_CREATED, response_model=TeamOut, responses=SIGN_IN_FIRST
+)
 def post_team(body: NewTeam, request: Request) -> TeamOut:
     """Create a team; you are its owner."""
     with transaction(request) as session:
@@ -107,7 +112,10 @@ def post_invite(team_id: str, body: NewInvite, request: Request) -> InviteOut:
 @router.post(
     "/invites/{invite_token}/accept",
     response_model=JoinedOut,
-    responses=documented(404, "The invitation is unknown, used or expired."),
+    responses={
+        **documented(404, "The invitation is unknown, used or expired."),
+        **SIGN_IN_FIRST,
+    },
 )
 def post_accept(invite_token: str, request: Request) -> JoinedOut:
     """Join the team the invitation is for; it cannot be used again."""
@@ -133,7 +141,10 @@ def delete_member(team_id: str, user_id: str, request: Request) -> Response:
 @router.post(
     "/assessments/{assessment_id}/claim",
     response_model=OwnerOut,
-    responses=documented(404, "No assessment with that id, or not with your key."),
+    responses={
+        **documented(404, "No assessment with that id, or not with your key."),
+        **SIGN_IN_FIRST,
+    },
 )
 def post_claim(assessment_id: str, body: ClaimIn, request: Request) -> OwnerOut:
     """Move an assessment you hold the key for into your account or one of your teams."""
