@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -149,17 +150,31 @@ def _try(
     return [*lines, f"{ind}if {guard}:", *_winner(names, ind + "    ")]
 
 
-def _defs(used: set[str], defs: dict[str, tuple[str, str, str]], ind: str) -> list[str]:
-    """Definitions of the context tests and terms a branch uses, in a stable order."""
-    names = sorted(used, key=lambda n: int(n[1:]))
-    lines: list[str] = []
-    seen: set[str] = set()
-    for name in names:
-        _, test, src = defs[name]
-        if test not in seen:
-            seen.add(test)
-            lines.append(f"{ind}{test} = {src}")
-    return lines + [f"{ind}{name} = {defs[name][0]} if {defs[name][1]} else 0" for name in names]
+def _with_defs(
+    steps: list[tuple[set[str], list[str]]], defs: dict[str, tuple[str, str, str]], ind: str
+) -> list[str]:
+    """The candidates' lines, each preceded by the context terms it reads first.
+
+    A term is defined just before the first candidate that reads it, so a candidate that
+    returns early skips the terms only later ones read. A test read by a single term is
+    written into that term (no local to store and load); shared tests get a local, once.
+    """
+    uses = Counter(defs[name][1] for name in set().union(*(used for used, _ in steps)))
+    defined: set[str] = set()
+    tested: set[str] = set()
+    out: list[str] = []
+    for used, lines in steps:
+        for name in sorted(used - defined, key=lambda n: int(n[1:])):
+            weight, test, src = defs[name]
+            if uses[test] > 1:
+                if test not in tested:
+                    tested.add(test)
+                    out.append(f"{ind}{test} = {src}")
+                src = test
+            out.append(f"{ind}{name} = {weight} if {src} else 0")
+        defined |= used
+        out += lines
+    return out
 
 
 def _choice_branch(
@@ -171,13 +186,14 @@ def _choice_branch(
     ind: str,
 ) -> list[str]:
     """Try candidates in cost order; return the first that changes the primary."""
-    used: set[str] = set()
-    body = []
+    steps = []
     for cost, v in cands:
+        used: set[str] = set()
         lines = _try(terms, affected, cur, v, ind, used)
         if lines:  # else it changes no score, so not the primary either
-            body += [*lines, f"{ind}    if w != P: return ({float(cost)!r}, {v!r}, w)"]
-    return [*_defs(used, defs, ind), *body, f"{ind}return None"]
+            lines.append(f"{ind}    if w != P: return ({float(cost)!r}, {v!r}, w)")
+            steps.append((used, lines))
+    return [*_with_defs(steps, defs, ind), f"{ind}return None"]
 
 
 def _count_branch(
@@ -189,27 +205,30 @@ def _count_branch(
     downs: list[int],
     ind: str,
 ) -> list[str]:
-    """Nearest thresholds first in each direction; the cheaper of the two first hits wins."""
-    used: set[str] = set()
+    """Nearest thresholds first in each direction; the cheaper of the two first hits wins.
+
+    Each direction's loop defines the context terms it reads itself: a loop may leave early.
+    """
     body = [f"{ind}best = None"]
     for direction in (ups, downs):
         if not direction:
             continue
-        body.append(f"{ind}while True:")
+        steps = []
         for v in direction:
+            used: set[str] = set()
             lines = _try(terms, affected, rep, v, ind + "    ", used)
             if not lines:
                 continue  # it changes no score, so not the primary either
-            body += lines
-            body += [
+            lines += [
                 f"{ind}        if w != P:",
                 f"{ind}            c = _lc({v}, cur)",
                 f"{ind}            if best is None or c < best[0]:",
                 f"{ind}                best = (c, {v}, w)",
                 f"{ind}            break",
             ]
-        body.append(f"{ind}    break")
-    return [*_defs(used, defs, ind), *body, f"{ind}return best"]
+            steps.append((used, lines))
+        body += [f"{ind}while True:", *_with_defs(steps, defs, ind + "    "), f"{ind}    break"]
+    return [*body, f"{ind}return best"]
 
 
 def _subsets(allowed: tuple[Any, ...]) -> list[tuple[Any, ...]]:
