@@ -18,6 +18,8 @@ class CsrfError(Exception):
 
 # Where a request keeps the nonce it created, until the response sets its cookie.
 _NEW_NONCE = "advisor.csrf_nonce"
+# Where a request keeps the token it signed: a checked post that re-renders its form signs once.
+_SIGNED = "advisor.csrf_signed"
 
 
 def _sign(secret_key: str, nonce: str) -> str:
@@ -25,12 +27,21 @@ def _sign(secret_key: str, nonce: str) -> str:
     return hmac.digest(secret_key.encode(), nonce.encode(), hashlib.sha256).hex()
 
 
+def _signed(request: Request, nonce: str) -> str:
+    """The form token for `nonce`, signed at most once per request."""
+    signed: tuple[str, str] | None = request.scope.get(_SIGNED)
+    if signed is None or signed[0] != nonce:
+        token = _sign(request.app.state.settings.secret_key, nonce)
+        signed = request.scope[_SIGNED] = (nonce, token)
+    return signed[1]
+
+
 def csrf_token(request: Request) -> str:
     """The token to put in forms; creates the cookie nonce on first use in this request."""
     nonce = request.cookies.get(CSRF_COOKIE) or request.scope.get(_NEW_NONCE)
     if not nonce:
         nonce = request.scope[_NEW_NONCE] = secrets.token_urlsafe(32)
-    return _sign(request.app.state.settings.secret_key, nonce)
+    return _signed(request, nonce)
 
 
 def set_csrf_cookie(request: Request, response: Response) -> None:
@@ -52,6 +63,6 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     nonce = request.cookies.get(CSRF_COOKIE)
     if not nonce or not submitted:
         raise CsrfError("the form is missing its security token; reload the page and try again")
-    expected = _sign(request.app.state.settings.secret_key, nonce)
+    expected = _signed(request, nonce)
     if not hmac.compare_digest(expected, submitted):
         raise CsrfError("the form's security token does not match; reload the page and try again")
