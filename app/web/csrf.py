@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 from fastapi import Request, Response
 
@@ -22,9 +23,27 @@ _NEW_NONCE = "advisor.csrf_nonce"
 _SIGNED = "advisor.csrf_signed"
 
 
+# A nonce longer than ours (43 characters) is signed every time: the cache's size must not
+# follow what a stranger puts in the cookie.
+CACHED_NONCE_MAX = 64
+
+
 def _sign(secret_key: str, nonce: str) -> str:
     """The form token for a cookie nonce."""
+    if len(nonce) <= CACHED_NONCE_MAX:
+        return _kept_signature(secret_key, nonce)
+    return _signature(secret_key, nonce)
+
+
+def _signature(secret_key: str, nonce: str) -> str:
+    """HMAC-SHA256 of the nonce, hex."""
     return hmac.digest(secret_key.encode(), nonce.encode(), hashlib.sha256).hex()
+
+
+@lru_cache(maxsize=4096)
+def _kept_signature(secret_key: str, nonce: str) -> str:
+    """`_signature`, kept: a browser sends the same nonce with every page and post."""
+    return _signature(secret_key, nonce)
 
 
 def _signed(request: Request, nonce: str) -> str:

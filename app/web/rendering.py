@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -21,28 +20,42 @@ SITE_NAME = "Adaptation Advisor"
 PROGRESS_TEMPLATE = "questionnaire/_progress.html"
 
 
-def _links(signed_in: bool) -> MappingProxyType[str, Any]:
-    """The header's links, signed in or not (read-only: every page shares them)."""
-    return MappingProxyType(
-        {
-            "signed_in": signed_in,
-            "how": urls.how_it_decides(),
-            "mine": urls.my_assessments(),
-            "teams": urls.teams(),
-            "account": urls.account(),
-            "signin": urls.signin(),
-            "signup": urls.signup(),
-            "signout": urls.signout(),
-            "reviews": urls.reviews(),
-            "reviews_count": urls.reviews_count(),
-        }
+class Nav(NamedTuple):
+    """The header's links (attributes: what the template reads them as, without Jinja's
+    attribute-then-item fallback)."""
+
+    signed_in: bool
+    how: str
+    mine: str
+    teams: str
+    account: str
+    signin: str
+    signup: str
+    signout: str
+    reviews: str
+    reviews_count: str
+
+
+def _links(signed_in: bool) -> Nav:
+    """The header's links, signed in or not."""
+    return Nav(
+        signed_in=signed_in,
+        how=urls.how_it_decides(),
+        mine=urls.my_assessments(),
+        teams=urls.teams(),
+        account=urls.account(),
+        signin=urls.signin(),
+        signup=urls.signup(),
+        signout=urls.signout(),
+        reviews=urls.reviews(),
+        reviews_count=urls.reviews_count(),
     )
 
 
 _NAV = {signed_in: _links(signed_in) for signed_in in (False, True)}
 
 
-def _nav(request: Request) -> MappingProxyType[str, Any]:
+def _nav(request: Request) -> Nav:
     """The header's links. A session cookie shows the signed-in links without a query; a
     revoked one shows them until the next sign-in page says otherwise."""
     return _NAV[bool(request.cookies.get(SESSION_COOKIE))]
