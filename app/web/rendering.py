@@ -129,7 +129,7 @@ class Pages:
             shared = page.new_context({**context, "oob": True})
             title = self._block(page, "title", shared)
             content = self._block(page, "content", shared)
-            progress = self.template(PROGRESS_TEMPLATE).render(oob=True, **context)
+            progress = self._included(PROGRESS_TEMPLATE, shared)
             html = f"<title>{title} · {SITE_NAME}</title>\n{content}{progress}"
             # The URL after any redirect is the one the user should be able to bookmark.
             headers["HX-Push-Url"] = request.url.path
@@ -147,5 +147,15 @@ class Pages:
             raise BlockNotFoundError(name, page.name) from None
         try:
             return self.env.concat(render(context))  # type: ignore[no-any-return]
+        except Exception:
+            self.env.handle_exception()
+
+    def _included(self, name: str, context: Context) -> str:
+        """Template `name` rendered as `{% include %}` renders it: in `context`, shared."""
+        included = self.template(name)
+        try:
+            return self.env.concat(  # type: ignore[no-any-return]
+                included.root_render_func(included.new_context(context.get_all(), True))
+            )
         except Exception:
             self.env.handle_exception()

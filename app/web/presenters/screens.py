@@ -204,7 +204,7 @@ def read_screen(
         if not values and not typed:
             continue
         try:
-            parsed[q.id] = parse_form_answer(q.id, values, typed=typed, unit=unit)
+            parsed[q.id] = _parsed(q.id, values, typed, unit)
         except AnswerError as exc:
             errors[q.id] = form_error(q, values, exc, typed=typed)
     after = {**answers, **parsed}
@@ -231,10 +231,30 @@ def preview_answers(screen: Screen, answers: Mapping[str, Any], form: Form) -> d
         if not values and not typed:
             continue
         try:
-            merged[s.question.id] = parse_form_answer(s.question.id, values, typed=typed, unit=unit)
+            merged[s.question.id] = _parsed(s.question.id, values, typed, unit)
         except AnswerError:
             continue  # the post will say what is wrong; a preview shows what parses
     return merged
+
+
+# A form value longer than this is parsed, and its view built, every time: the size of those
+# caches must not depend on what strangers type.
+KEPT_TEXT_MAX = 64
+
+
+def _parsed(question_id: str, values: list[str], typed: str | None, unit: str | None) -> Any:
+    """`parse_form_answer`, kept for short inputs (`_parse`); AnswerError as it raises it."""
+    if all(len(text or "") <= KEPT_TEXT_MAX for text in (*values, typed, unit)):
+        return _parse(question_id, tuple(values), typed, unit)
+    return parse_form_answer(question_id, values, typed=typed, unit=unit)
+
+
+@lru_cache(maxsize=4096)
+def _parse(question_id: str, values: tuple[str, ...], typed: str | None, unit: str | None) -> Any:
+    """A form answer parsed: a screen's post and every live re-render parse each of its
+    questions, mostly to the same answers. Refusals are not kept (an exception is not a
+    result); answers are immutable (multi answers are tuples), so one may be shared."""
+    return parse_form_answer(question_id, list(values), typed=typed, unit=unit)
 
 
 def _inputs(form: Form, q: Question) -> tuple[list[str], str | None, str | None]:
@@ -327,11 +347,6 @@ def _advice(key: tuple[tuple[str, Any], ...], changed: tuple[str, ...]) -> Mappi
     return MappingProxyType({**panel, "plan": tuple(panel["plan"])})
 
 
-# A typed value longer than this makes a view that is built every time: the view cache's
-# size must not depend on what strangers type.
-VIEW_TEXT_MAX = 64
-
-
 def _question_view(
     s: Shown, answers: Mapping[str, Any], form: Form | None, error: str | None
 ) -> QuestionView:
@@ -344,7 +359,7 @@ def _question_view(
     if form is not None:
         chosen, typed, unit = _inputs(form, q)
         inputs = (tuple(chosen), typed, unit)
-        keep = keep and all(len(text or "") <= VIEW_TEXT_MAX for text in (*chosen, typed, unit))
+        keep = keep and all(len(text or "") <= KEPT_TEXT_MAX for text in (*chosen, typed, unit))
     build = _view if keep else _view.__wrapped__
     return build(q.id, s.pending, answered, value, inputs, error)
 
