@@ -144,9 +144,9 @@ class Pages:
         try:
             render = page.blocks[name]
         except KeyError:
-            raise BlockNotFoundError(name, page.name) from None
+            raise BlockNotFoundError(name, str(page.name)) from None
         try:
-            return self.env.concat(render(context))  # type: ignore[no-any-return]
+            return self.env.concat(render(context))
         except Exception:
             self.env.handle_exception()
 
@@ -154,7 +154,7 @@ class Pages:
         """Template `name` rendered as `{% include %}` renders it: in `context`, shared."""
         included = self.template(name)
         try:
-            return self.env.concat(  # type: ignore[no-any-return]
+            return self.env.concat(
                 included.root_render_func(included.new_context(context.get_all(), True))
             )
         except Exception:
