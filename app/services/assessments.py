@@ -254,7 +254,7 @@ def record_answers(
     now = utcnow()
     changed = False
     for question_id, value in values.items():
-        if question_id in current and _same(current[question_id], value):
+        if question_id in current and same_answer(current[question_id], value):
             continue
         hot.add_answer(
             session, assessment_id=assessment_id, question_id=question_id, value=value, now=now
@@ -266,7 +266,7 @@ def record_answers(
         _snapshot(session=session, state=_state(session, record.found))
 
 
-def _same(stored: Any, value: Any) -> bool:
+def same_answer(stored: Any, value: Any) -> bool:
     """Whether a stored answer equals a parsed one (lists come back from JSON as lists)."""
     as_list = (list, tuple)
     if isinstance(stored, as_list) and isinstance(value, as_list):

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from app.decision.bank import BANK, NOT_SURE, AnswerError, parse_form_answer
 from app.services import assessments, ownership
+from app.services.access import Caller
 from app.storage import LeanTransaction
 from app.web.credentials import caller, hold_key, offering
 from app.web.csrf import check_csrf
@@ -209,7 +210,9 @@ async def screen_post(request: Request) -> Response:
     check_csrf(request, _text(form.get("csrf_token")))
     fields = _multi(form)
     returning = request.query_params.get("return") == "review" or form.get("return") == "review"
-    state = await in_lean_transaction(request, _reader(request, assessment_id), write=False)
+    credentials = caller(request)
+    reader = _reader(request, assessment_id, credentials)
+    state = await in_lean_transaction(request, reader, write=False)
     parsed, errors = screens.read_screen(screen, state.answers, fields)
     title = _text(form.get("title"))
     if title is not None and len(title.strip()) > assessments.TITLE_MAX:
@@ -220,15 +223,21 @@ async def screen_post(request: Request) -> Response:
             state, screen, answers=preview, form=fields, errors=errors, returning=returning
         )
         return _render_screen(request, SCREEN_TEMPLATE, context, status_code=422)
-    credentials = caller(request)
     changed = tuple(q for q, v in parsed.items() if state.answers.get(q, ...) != v)
+    new = any(
+        q not in state.answers or not assessments.same_answer(state.answers[q], v)
+        for q, v in parsed.items()
+    )
 
     def store(session: LeanTransaction) -> None:
         assessments.record_answers(
             session=session, caller=credentials, assessment_id=assessment_id, values=parsed
         )
 
-    await in_lean_transaction(request, store)
+    # Nothing to store when every answer is as read (Next on an unchanged screen): the read
+    # checked the same access the store would, and the store would add no revision.
+    if new:
+        await in_lean_transaction(request, store)
     if title is not None and (title.strip() or None) != state.assessment.title:
         await run_in_threadpool(_rename, request, assessment_id, title)
     answers = {**state.answers, **parsed}
@@ -339,10 +348,10 @@ STEP_ROUTES = (
 
 
 def _reader(
-    request: Request, assessment_id: str
+    request: Request, assessment_id: str, credentials: Caller | None = None
 ) -> Callable[[LeanTransaction], assessments.AssessmentState]:
     """Read one assessment's state in a unit of work, as the request's caller."""
-    credentials = caller(request)
+    credentials = credentials or caller(request)
     return lambda session: assessments.assessment_state(
         session=session, caller=credentials, assessment_id=assessment_id
     )

@@ -204,7 +204,7 @@ def read_screen(
         if not values and not typed:
             continue
         try:
-            parsed[q.id] = parse_form_answer(q.id, values, typed=typed, unit=unit)
+            parsed[q.id] = _parsed(q.id, values, typed, unit)
         except AnswerError as exc:
             errors[q.id] = form_error(q, values, exc, typed=typed)
     after = {**answers, **parsed}
@@ -231,10 +231,30 @@ def preview_answers(screen: Screen, answers: Mapping[str, Any], form: Form) -> d
         if not values and not typed:
             continue
         try:
-            merged[s.question.id] = parse_form_answer(s.question.id, values, typed=typed, unit=unit)
+            merged[s.question.id] = _parsed(s.question.id, values, typed, unit)
         except AnswerError:
             continue  # the post will say what is wrong; a preview shows what parses
     return merged
+
+
+# A form value longer than this is parsed, and its view built, every time: the size of those
+# caches must not depend on what strangers type.
+KEPT_TEXT_MAX = 64
+
+
+def _parsed(question_id: str, values: list[str], typed: str | None, unit: str | None) -> Any:
+    """`parse_form_answer`, kept for short inputs (`_parse`); AnswerError as it raises it."""
+    if all(len(text or "") <= KEPT_TEXT_MAX for text in (*values, typed, unit)):
+        return _parse(question_id, tuple(values), typed, unit)
+    return parse_form_answer(question_id, values, typed=typed, unit=unit)
+
+
+@lru_cache(maxsize=4096)
+def _parse(question_id: str, values: tuple[str, ...], typed: str | None, unit: str | None) -> Any:
+    """A form answer parsed: a screen's post and every live re-render parse each of its
+    questions, mostly to the same answers. Refusals are not kept (an exception is not a
+    result); answers are immutable (multi answers are tuples), so one may be shared."""
+    return parse_form_answer(question_id, list(values), typed=typed, unit=unit)
 
 
 def _inputs(form: Form, q: Question) -> tuple[list[str], str | None, str | None]:
@@ -262,14 +282,16 @@ def screen_context(
     """
     a = state.assessment
     current = dict(state.answers if answers is None else answers)
-    path = screens_with_questions(current)
+    key = _key(current)  # once: the plan, the questions shown and the advice all use it
+    plan = _plan(key)
+    path = [s for s, on in zip(SCREENS, plan, strict=True) if on]
     if screen is MORE:
         path = [*path, MORE]
     elif all(s is not screen for s in path):
         path = sorted([*path, screen], key=lambda s: _POSITION[s.slug])
     position = next(i for i, s in enumerate(path) if s is screen) + 1
     earlier = path[position - 2] if position > 1 else None
-    on_screen = shown(screen, current)
+    on_screen = shown(screen, current) if screen is MORE else list(plan[_POSITION[screen.slug]])
     if screen is MORE and answers is not None:
         # The "more" screen lists open questions; one answered in the form stays on it.
         ids = {q.id for q in open_questions(state.answers)} | {s.question.id for s in on_screen}
@@ -294,7 +316,7 @@ def screen_context(
         "resume_url": urls.assessment(a.id),
         "not_sure_value": NOT_SURE,
         "accepted": ACCEPTED,
-        "advice": _advice(_key(current), changed),
+        "advice": _advice(key, changed),
         "ruleset": BANK.version,
     }
 
@@ -328,27 +350,57 @@ def _advice(key: tuple[tuple[str, Any], ...], changed: tuple[str, ...]) -> Mappi
 def _question_view(
     s: Shown, answers: Mapping[str, Any], form: Form | None, error: str | None
 ) -> QuestionView:
-    """One question's inputs as the screen renders them."""
+    """One question's inputs as the screen renders them (see `_view`)."""
     q = s.question
+    answered = q.id in answers
+    value = _hashable(answers[q.id]) if answered else None
+    inputs = None
+    keep = error is None  # an error message may quote what was typed
     if form is not None:
         chosen, typed, unit = _inputs(form, q)
+        inputs = (tuple(chosen), typed, unit)
+        keep = keep and all(len(text or "") <= KEPT_TEXT_MAX for text in (*chosen, typed, unit))
+    build = _view if keep else _view.__wrapped__
+    return build(q.id, s.pending, answered, value, inputs, error)
+
+
+def _hashable(value: Any) -> Any:
+    """An answer value as a cache key part (lists from JSON become tuples)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _view(
+    question_id: str,
+    pending: str | None,
+    answered: bool,
+    value: Any,
+    inputs: tuple[tuple[str, ...], str | None, str | None] | None,
+    error: str | None,
+) -> QuestionView:
+    """The view of one question: it depends on nothing but these arguments (the form's
+    `inputs` for it, else the saved `value`), so it is kept by them. A screen builds one per
+    question on every page and live re-render, and most recur."""
+    q = BANK.get(question_id)
+    if inputs is not None:
+        chosen, typed, unit = inputs
         exact = typed or ""
     else:
-        chosen = form_values(answers[q.id]) if q.id in answers else []
+        chosen = tuple(form_values(value)) if answered else ()
         listed = {form_value(o.value) for o in q.options}
         exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
         unit = None
     return QuestionView(
         id=q.id,
         question=q,
-        pending=s.pending,
+        pending=pending,
         options=tuple((form_value(o.value), o.label) for o in q.form_options(chosen)),
-        chosen=tuple(chosen),
+        chosen=chosen,
         exact=exact,
         unit=unit or (q.units[0].id if q.units else None),
         error=error,
-        answered=q.id in answers,
-        answer=answer_label(q, answers.get(q.id)) if q.id in answers else None,
+        answered=answered,
+        answer=answer_label(q, value) if answered else None,
     )
 
 

@@ -310,3 +310,36 @@ def test_the_cached_advice_panel_cannot_be_changed_by_a_caller() -> None:
     with pytest.raises(TypeError):
         panel["primary"] = "Distillation"  # type: ignore[index]
     assert isinstance(panel["plan"], tuple)
+
+
+def test_next_on_an_unchanged_screen_stores_nothing_and_goes_on(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screen posted again as it was read opens no write: no revision, the same next page.
+    A changed answer still goes through the store."""
+    from app.services import assessments
+
+    stores: list[dict[str, Any]] = []
+    real = assessments.record_answers
+
+    def counted(**kwargs: Any) -> None:
+        stores.append(kwargs["values"])
+        real(**kwargs)
+
+    monkeypatch.setattr(assessments, "record_answers", counted)
+    assessment_id, url, token = _start(client)
+    body = urlencode([("csrf_token", token), *_fields(parse(client.get(url).text), SUPPORT_BOT)])
+    first = client.post(url, content=body, headers=FORM, follow_redirects=False)
+    history = client.get(f"/api/assessments/{assessment_id}/history").json()
+    again = client.post(url, content=body, headers=FORM, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert len(stores) == 1
+    assert client.get(f"/api/assessments/{assessment_id}/history").json() == history
+    assert urlsplit(again.headers["location"]).path == urlsplit(first.headers["location"]).path
+    changed = body.replace("gap=behavior", "gap=knowledge")
+    assert changed != body
+    assert (
+        client.post(url, content=changed, headers=FORM, follow_redirects=False).status_code == 303
+    )
+    assert len(stores) == 2
+    assert len(client.get(f"/api/assessments/{assessment_id}/history").json()) > len(history)
