@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -223,11 +223,7 @@ async def screen_post(request: Request) -> Response:
             state, screen, answers=preview, form=fields, errors=errors, returning=returning
         )
         return _render_screen(request, SCREEN_TEMPLATE, context, status_code=422)
-    changed = tuple(q for q, v in parsed.items() if state.answers.get(q, ...) != v)
-    new = any(
-        q not in state.answers or not assessments.same_answer(state.answers[q], v)
-        for q, v in parsed.items()
-    )
+    changed = _changed_answers(state.answers, parsed)
 
     def store(session: LeanTransaction) -> None:
         assessments.record_answers(
@@ -236,7 +232,7 @@ async def screen_post(request: Request) -> Response:
 
     # Nothing to store when every answer is as read (Next on an unchanged screen): the read
     # checked the same access the store would, and the store would add no revision.
-    if new:
+    if changed:
         await in_lean_transaction(request, store)
     if title is not None and (title.strip() or None) != state.assessment.title:
         await run_in_threadpool(_rename, request, assessment_id, title)
@@ -245,6 +241,14 @@ async def screen_post(request: Request) -> Response:
     if changed and not target.startswith(urls.review(assessment_id)):
         target = _with_changed(target, changed)
     return _see_other(target)
+
+
+def _changed_answers(stored: Mapping[str, Any], given: Mapping[str, Any]) -> tuple[str, ...]:
+    """The questions whose given answer is not the stored one (a choice list read back from
+    JSON is a list, a parsed one a tuple: the same answer)."""
+    return tuple(
+        q for q, v in given.items() if q not in stored or not assessments.same_answer(stored[q], v)
+    )
 
 
 async def screen_live(request: Request) -> Response:
@@ -256,7 +260,7 @@ async def screen_live(request: Request) -> Response:
     fields = _multi(form)
     state = await in_lean_transaction(request, _reader(request, assessment_id), write=False)
     preview = screens.preview_answers(screen, state.answers, fields)
-    changed = tuple(q for q, v in preview.items() if state.answers.get(q, ...) != v)
+    changed = _changed_answers(state.answers, preview)
     last = _text(form.get("_changed"))
     if last and last in changed:
         changed = (last,)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from app.decision.bank import NOT_SURE, SCREENS
+from app.decision.bank import BANK, NOT_SURE, SCREENS
 from app.web.presenters import urls
 from app.web.presenters.screens import estimate
 from tests.web.conftest import HTMX, one, parse
@@ -343,3 +343,22 @@ def test_next_on_an_unchanged_screen_stores_nothing_and_goes_on(
     )
     assert len(stores) == 2
     assert len(client.get(f"/api/assessments/{assessment_id}/history").json()) > len(history)
+
+
+def test_a_choice_list_posted_unchanged_is_not_called_a_change(client: TestClient) -> None:
+    """A multiple-choice answer read back from the database is a list, a posted one a tuple:
+    posting the same choices again must neither store a revision nor tell the next screen
+    (`?changed=`) that this answer changed the advice."""
+    assessment_id, _, token = _start(client)
+    url = urls.screen(assessment_id, "what-you-tried")
+    question = BANK.get("already_using")
+    choices = [str(o.value) for o in question.options if o.value != NOT_SURE][:2]
+    page = parse(client.get(url).text)
+    body = urlencode([("csrf_token", token), *_fields(page, {"already_using": choices})])
+    first = client.post(url, content=body, headers=FORM, follow_redirects=False)
+    assert first.status_code == 303 and "already_using" in first.headers["location"]
+    revisions = len(client.get(f"/api/assessments/{assessment_id}/history").json())
+    again = client.post(url, content=body, headers=FORM, follow_redirects=False)
+    assert again.status_code == 303
+    assert "changed=" not in again.headers["location"], again.headers["location"]
+    assert len(client.get(f"/api/assessments/{assessment_id}/history").json()) == revisions
