@@ -1,7 +1,7 @@
 """Redelivering a past webhook delivery, as GitHub's "Redeliver": the same event and body,
 sent again to the webhook's current URL as a new delivery linked to the one it repeats.
 
-Owners only (`access.require_team`); the redelivery is audited on the assessment the event
+Owners only (`webhooks.require_owner`); the redelivery is audited on the assessment the event
 was about (while that assessment exists), and is not itself posted to the webhook.
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from app.models import Assessment, utcnow
 from app.models.dashboard import TeamWebhook, WebhookDelivery
 from app.services import audit
-from app.services.access import Caller, require_team, signed_in
-from app.services.webhooks import WebhookNotSet, wake_senders
+from app.services.access import Caller, signed_in
+from app.services.webhooks import WebhookNotSet, require_owner, wake_senders
 
 MAX_DELIVERY_ID = 2**31 - 1  # the id column's range on PostgreSQL (a larger one is a 422)
 
@@ -35,7 +35,7 @@ def redeliver(*, session: Session, caller: Caller, team_id: str, delivery_id: in
     `DeliveryNotFound` for a delivery of another team or none; `WebhookNotSet` when the team
     has no webhook any more (there is nowhere to send it).
     """
-    require_team(session=session, caller=caller, team_id=team_id, role="owner")
+    require_owner(session=session, caller=caller, team_id=team_id)
     original = session.scalar(
         select(WebhookDelivery).where(
             WebhookDelivery.id == delivery_id, WebhookDelivery.team_id == team_id

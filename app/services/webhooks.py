@@ -48,11 +48,11 @@ SEND_TIMEOUT_S = 5.0  # per connect, write and read; the whole attempt stops at 
 MAX_RESPONSE_BYTES = 64 * 1024  # read of a receiver's answer; the rest is not waited for
 LEASE_S = 60.0  # a claimed delivery is not claimed again this long (the sender died mid-send)
 POLL_S = 5.0  # also how late an event queued without a wake-up goes out
+LOG_LENGTH = 50  # deliveries the owners' log shows
+TOLERANCE_S = 300  # how old a signature `verify` accepts
 
 # A URL `webhook_url` has checked (scheme, length, and its host's addresses).
 WebhookUrl = NewType("WebhookUrl", str)
-LOG_LENGTH = 50  # deliveries the owners' log shows
-TOLERANCE_S = 300  # how old a signature `verify` accepts
 
 # Every sender of this process waits on it: a commit that enqueued a delivery wakes them.
 senders_woken = threading.Event()
@@ -139,7 +139,7 @@ def _hint(secret: str) -> str:
 
 
 def require_owner(*, session: Session, caller: Caller, team_id: str) -> None:
-    """Raise unless the caller may set the team's webhook (its owners)."""
+    """Raise unless the caller may see or change the team's webhook (its owners)."""
     require_team(session=session, caller=caller, team_id=team_id, role="owner")
 
 
@@ -175,7 +175,7 @@ def set_webhook(
 
 def remove_webhook(*, session: Session, caller: Caller, team_id: str) -> None:
     """Remove the team's webhook (owners); deliveries not yet sent are dropped as failed."""
-    require_team(session=session, caller=caller, team_id=team_id, role="owner")
+    require_owner(session=session, caller=caller, team_id=team_id)
     hook = session.get(TeamWebhook, team_id)
     if hook is None:
         raise WebhookNotSet(team_id)
@@ -189,7 +189,7 @@ def remove_webhook(*, session: Session, caller: Caller, team_id: str) -> None:
 
 def webhook(*, session: Session, caller: Caller, team_id: str) -> Webhook:
     """The team's webhook and its newest deliveries with their attempts (owners)."""
-    require_team(session=session, caller=caller, team_id=team_id, role="owner")
+    require_owner(session=session, caller=caller, team_id=team_id)
     hook = session.get(TeamWebhook, team_id)
     rows = list(
         session.scalars(
