@@ -1,9 +1,10 @@
 """The team dashboard's search documents, and each team's outgoing webhook with its deliveries.
 
 `search_documents` holds one row per searchable text of an assessment (its title, each live
-comment). Triggers written by migration 0006 keep it in step with `assessments.title` and
-`review_comments.body`, and keep the full-text index over it (SQLite FTS5, PostgreSQL GIN over
-a tsvector) in step with it; no application code writes it (docs/adr/0013).
+comment) and the assessment's team. Triggers written by migrations 0006 and 0009 keep it in
+step with `assessments.title`, `assessments.team_id` and `review_comments.body`, and keep the
+full-text index over it (SQLite FTS5, PostgreSQL GIN over a tsvector) in step with it; no
+application code writes it (docs/adr/0013).
 
 A webhook delivery is a row written in the transaction of the review event it reports (an
 outbox): a background loop sends it after the commit and retries it with backoff, so a
@@ -35,6 +36,9 @@ class SearchDocument(Base):
         ForeignKey("review_comments.id", ondelete="CASCADE"), index=True
     )
     body: Mapped[str] = mapped_column(Text)
+    # The assessment's team, copied by triggers (migration 0009) so that a search reads only
+    # the team's documents; no foreign key, as `assessments.primary_approach`: a copy.
+    team_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class TeamWebhook(Base):

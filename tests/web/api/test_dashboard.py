@@ -232,6 +232,8 @@ def test_the_triggers_exist_at_head(client: TestClient) -> None:
                 "tr_search_documents_insert",
                 "tr_search_documents_delete",
                 "tr_search_documents_update",
+                "tr_search_documents_team",
+                "tr_assessments_moved",
             }
         else:
             names = connection.execute(
@@ -243,6 +245,8 @@ def test_the_triggers_exist_at_head(client: TestClient) -> None:
                 "tr_assessments_recount",
                 "tr_assessments_title",
                 "tr_comments_search",
+                "tr_search_documents_team",
+                "tr_assessments_moved",
             }
         assert expected <= set(names)
 
@@ -285,3 +289,38 @@ def test_a_search_reads_the_newest_matches_and_says_when_there_are_more(
     assert page.status_code == 200 and "2+ assessments match" in page.text
     # A page past the end is empty, not an error.
     assert _list(client, ann, team_id, page=5)["items"] == []
+
+
+def test_a_search_reads_only_its_own_teams_documents(client: TestClient, monkeypatch: Any) -> None:
+    """Another team's newer matches take none of the `SEARCH_LIMIT`: a small team's search
+    finds its assessments however many other teams wrote the same word since, and a moved
+    assessment is searched in its new team only."""
+    from app.services import dashboard
+
+    monkeypatch.setattr(dashboard, "SEARCH_LIMIT", 2)
+    team_id, ann, _, _, _ = _team(client)
+    mine = _create(client, ann, team_id, title="Gamma rollout")
+    _, oda = user(client, "oda@example.org")
+    other_team = team_of(client, oda)
+    join(client, oda, invite(client, ann, team_id))
+    # Made with a key and claimed into oda's team: she may move it later.
+    keyed = client.post("/api/assessments", json={"title": "Gamma rollout, keyed"}).json()
+    client.cookies.set(f"advisor_key_{keyed['id']}", keyed["edit_key"])
+    claim = f"/api/assessments/{keyed['id']}/claim"
+    assert client.post(claim, json={"team": other_team}, headers=oda).status_code == 200
+    theirs = [_create(client, oda, other_team, title=f"Gamma rollout {n}") for n in range(3)]
+    commented = client.post(
+        f"/api/assessments/{theirs[0]}/comments", json={"body": "gamma again"}, headers=oda
+    )
+    assert commented.status_code == 201, commented.text
+
+    found = _list(client, ann, team_id, q="gamma")
+    assert [item["id"] for item in found["items"]] == [mine]
+    assert found["total"] == 1 and found["total_capped"] is False
+    assert _list(client, oda, other_team, q="gamma")["total_capped"] is True
+
+    assert client.post(claim, json={"team": team_id}, headers=oda).status_code == 200
+    found = _list(client, ann, team_id, q="gamma")
+    assert {item["id"] for item in found["items"]} == {mine, keyed["id"]}
+    theirs_now = _list(client, oda, other_team, q="gamma")["items"]
+    assert keyed["id"] not in {item["id"] for item in theirs_now}
