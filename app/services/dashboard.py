@@ -17,17 +17,16 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     ColumnElement,
-    Executable,
     Select,
     String,
-    any_,
+    TextualSelect,
     func,
     literal,
     literal_column,
     select,
     text,
+    union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.decision.profile import APPROACHES
@@ -143,24 +142,26 @@ class Dashboard:
 
 
 @dataclass(frozen=True)
-class Matches:
-    """What a search found: the assessments of the newest `SEARCH_LIMIT` matching documents
-    (titles and live comments), and whether more documents matched."""
+class Page:
+    """What `matching` finds: one page of assessments, how many match, the counts by primary
+    approach (without the primary filter), and whether a search was cut at `SEARCH_LIMIT`."""
 
-    assessment_ids: list[str]
-    capped: bool
+    items: list[DashboardItem]
+    total: int
+    counts: dict[str, int]
+    capped: bool = False
 
 
-def search(session: Session, team_id: str, terms: list[str]) -> Matches:
-    """The team's newest `SEARCH_LIMIT` documents holding every term (each as a word's start),
-    read once per request: the count and the page then look the assessments up by id."""
+def _documents(session: Session, team_id: str, terms: list[str]) -> Select[Any] | TextualSelect:
+    """The team's newest `SEARCH_LIMIT` documents holding every term (each as a word's
+    start): their assessments' ids, as a statement to read from."""
     if session.get_bind().dialect.name == "sqlite":
         # Each term quoted (no FTS5 syntax gets through) and a prefix: "rev" finds "review".
         # Newest first is the full-text index's own order (rowid): no match is scored. The
         # CROSS JOIN keeps that order outermost: each match, newest first, is then looked up
         # by id for its team, until enough are the team's.
         expression = " ".join(f'"{term}"*' for term in terms)
-        found: Executable = (
+        return (
             text(
                 "SELECT d.assessment_id FROM search_documents_fts"
                 " CROSS JOIN search_documents AS d ON d.id = search_documents_fts.rowid"
@@ -170,18 +171,15 @@ def search(session: Session, team_id: str, terms: list[str]) -> Matches:
             .bindparams(terms=expression, team=team_id, limit=SEARCH_LIMIT)
             .columns(assessment_id=String)
         )
-    else:
-        found = (
-            select(SearchDocument.assessment_id)
-            .where(SearchDocument.team_id == team_id, postgres_match(terms))
-            # `id + 0`: ordered by the bare id, PostgreSQL walks the primary key backwards,
-            # computing each document's tsvector until enough match (0.7 s for a common
-            # word), instead of taking the GIN index's matches and keeping the newest (20 ms).
-            .order_by((SearchDocument.id + 0).desc())
-            .limit(SEARCH_LIMIT)
-        )
-    documents = list(session.scalars(found))
-    return Matches(list(dict.fromkeys(documents)), capped=len(documents) >= SEARCH_LIMIT)
+    return (
+        select(SearchDocument.assessment_id)
+        .where(SearchDocument.team_id == team_id, postgres_match(terms))
+        # `id + 0`: ordered by the bare id, PostgreSQL walks the primary key backwards,
+        # computing each document's tsvector until enough match (0.7 s for a common word),
+        # instead of taking the GIN index's matches and keeping the newest (20 ms).
+        .order_by((SearchDocument.id + 0).desc())
+        .limit(SEARCH_LIMIT)
+    )
 
 
 def postgres_match(terms: list[str]) -> ColumnElement[bool]:
@@ -194,22 +192,8 @@ def postgres_match(terms: list[str]) -> ColumnElement[bool]:
     return document.op("@@")(query)
 
 
-def conditions(
-    session: Session, team_id: str, query: DashboardQuery, matches: Matches | None = None
-) -> list[ColumnElement[bool]]:
-    """Every filter but the primary approach's (the counts by primary ignore that one); a
-    search's `matches` are looked up when not given."""
-    since, until = _moments(query.since, query.until)
-    return [
-        *_filters(session, team_id, query, matches),
-        *_updated_between(since, until),
-    ]
-
-
-def _filters(
-    session: Session, team_id: str, query: DashboardQuery, matches: Matches | None = None
-) -> list[ColumnElement[bool]]:
-    """The team, status, author and search filters (not the dates nor the primary)."""
+def _filters(session: Session, team_id: str, query: DashboardQuery) -> list[ColumnElement[bool]]:
+    """The team, status and author filters (not the search, the dates nor the primary)."""
     team: ColumnElement[bool] = Assessment.team_id == team_id
     if query.terms and session.get_bind().dialect.name == "sqlite":
         # A search reads the matching assessments by id. SQLite, without statistics, would
@@ -221,19 +205,7 @@ def _filters(
         filters.append(Assessment.status == query.status)
     if query.author is not None:
         filters.append(Assessment.author_id == query.author)
-    if query.terms:
-        found = matches if matches is not None else search(session, team_id, query.terms)
-        filters.append(_among(session, found.assessment_ids))
     return filters
-
-
-def _among(session: Session, ids: list[str]) -> ColumnElement[bool]:
-    """The assessments whose id is in `ids` (a search's, up to `SEARCH_LIMIT`)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter: a thousand placeholders took psycopg and SQLAlchemy 25 ms to
-        # build and send, four times what PostgreSQL took to run the statement (ADR 0019).
-        return Assessment.id == any_(literal(ids, ARRAY(String)))
-    return Assessment.id.in_(ids)
 
 
 def _moments(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -334,17 +306,13 @@ def _counts(
     return dict(counts)
 
 
-def matching(
-    session: Session,
-    team_id: str,
-    conditions: list[ColumnElement[bool]],
-    query: DashboardQuery,
-) -> tuple[list[DashboardItem], int, dict[str, int]]:
-    """One page of the assessments meeting `conditions` and the query's primary, how many
-    there are, and the counts by primary (without the primary filter). No access check: the
-    caller has made it (`team_assessments`, or the bench's floor)."""
+def matching(session: Session, team_id: str, query: DashboardQuery) -> Page:
+    """One page of the team's assessments matching `query`. No access check: the caller has
+    made it (`team_assessments`, or the bench's floor)."""
+    since, until = _moments(query.since, query.until)
+    conditions = [*_filters(session, team_id, query), *_updated_between(since, until)]
     if query.terms:
-        return _searched(session, conditions, query)
+        return _searched(session, team_id, conditions, query)
     by_primary = _counts(session, team_id, conditions, query)
     counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
     if query.primary is not None:
@@ -354,7 +322,7 @@ def matching(
         total = sum(by_primary.values())
     offset = (query.page - 1) * query.per_page
     if offset >= total:
-        return [], total, counts
+        return Page([], total, counts)
     # A deferred join: the page's ids from an index alone, then those rows (docs/adr/0017).
     page = (
         select(Assessment.id)
@@ -365,31 +333,58 @@ def matching(
         .subquery("page")
     )
     details = select(*_ITEM_COLUMNS).join(page, page.c.id == Assessment.id)
-    return _items(session, details, query.sort), total, counts
+    return Page(_items(session, details, query.sort), total, counts)
 
 
 def _searched(
-    session: Session, conditions: list[ColumnElement[bool]], query: DashboardQuery
-) -> tuple[list[DashboardItem], int, dict[str, int]]:
-    """`matching` for a search: its assessments (at most `SEARCH_LIMIT`, by id) are read once,
-    each with its primary and its rank in the sort, and both the counts and the page are taken
-    from them; then the page's rows. Counting and paging in two statements read every match
-    twice (docs/adr/0019)."""
-    primary = func.coalesce(Assessment.primary_approach, "")
-    rank = func.row_number().over(order_by=_order(query.sort))
-    ranked = session.execute(select(Assessment.id, primary, rank).where(*conditions)).all()
-    by_primary = Counter(str(row[1]) for row in ranked)
-    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
-    chosen = sorted(
-        (row for row in ranked if query.primary is None or row[1] == query.primary),
-        key=lambda row: int(row[2]),
+    session: Session, team_id: str, conditions: list[ColumnElement[bool]], query: DashboardQuery
+) -> Page:
+    """`matching` for a search, in one statement: the team's matching documents (at most
+    `SEARCH_LIMIT`), their assessments meeting `conditions` ranked in the sort's order, and
+    from those the counts by primary and the page's ids; then the page's rows. Only those
+    few rows reach Python: a thousand ids sent back and forth cost more than the queries
+    (docs/adr/0019)."""
+    found = _documents(session, team_id, query.terms).cte("found")
+    primary = func.coalesce(Assessment.primary_approach, "").label("primary")
+    rank = func.row_number().over(order_by=_order(query.sort)).label("rank")
+    matched = (
+        select(Assessment.id, primary, rank)
+        .where(*conditions, Assessment.id.in_(select(found.c.assessment_id)))
+        .cte("matched")
     )
-    offset = (query.page - 1) * query.per_page
-    page = [str(row[0]) for row in chosen[offset : offset + query.per_page]]
-    if not page:
-        return [], len(chosen), counts
-    details = select(*_ITEM_COLUMNS).where(Assessment.id.in_(page))
-    return _items(session, details, query.sort), len(chosen), counts
+    chosen = select(matched.c.id, matched.c.rank)
+    if query.primary is not None:
+        chosen = chosen.where(matched.c.primary == query.primary)
+    page = (
+        chosen.order_by(matched.c.rank)
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+        .subquery("page")
+    )
+    rows = session.execute(
+        union_all(
+            select(literal("count"), matched.c.primary, func.count()).group_by(matched.c.primary),
+            select(literal("page"), page.c.id, page.c.rank),
+            select(literal("documents"), literal(""), func.count()).select_from(found),
+        )
+    )
+    by_primary: Counter[str] = Counter()
+    ranked: list[tuple[int, str]] = []
+    documents = 0
+    for kind, key, number in rows:
+        if kind == "count":
+            by_primary[key] = number
+        elif kind == "page":
+            ranked.append((number, key))
+        else:
+            documents = number
+    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
+    total = by_primary[query.primary] if query.primary is not None else by_primary.total()
+    capped = documents >= SEARCH_LIMIT
+    if not ranked:
+        return Page([], total, counts, capped)
+    details = select(*_ITEM_COLUMNS).where(Assessment.id.in_([id_ for _, id_ in sorted(ranked)]))
+    return Page(_items(session, details, query.sort), total, counts, capped)
 
 
 def _items(session: Session, details: Select[*tuple[Any, ...]], sort: str) -> list[DashboardItem]:
@@ -406,9 +401,7 @@ def team_assessments(
 ) -> Dashboard:
     """One page of the team's assessments matching `query`, for one of its members."""
     member = require_team(session=session, caller=caller, team_id=team_id, role="member")
-    matches = search(session, team_id, query.terms) if query.terms else None
-    filters = conditions(session, team_id, query, matches)
-    items, total, counts = matching(session, team_id, filters, query)
+    found = matching(session, team_id, query)
     team_name = session.scalar(select(Team.name).where(Team.id == team_id)) or ""
     members = session.execute(
         select(User.id, User.email)
@@ -421,9 +414,9 @@ def team_assessments(
         team_name=team_name,
         role=member.role or "member",
         query=query,
-        items=items,
-        total=total,
-        counts_by_primary=counts,
+        items=found.items,
+        total=found.total,
+        counts_by_primary=found.counts,
         members=[(m.id, m.email) for m in members],
-        total_capped=matches is not None and matches.capped,
+        total_capped=found.capped,
     )

@@ -196,11 +196,10 @@ def _check(url: str, seed: int) -> None:
             _tally_matches_the_table(session)
             for team in TEAMS:
                 for query in _queries(rng):
-                    filters = dashboard.conditions(session, team, query)
-                    _, total, counts = dashboard.matching(session, team, filters, query)
+                    found = dashboard.matching(session, team, query)
                     expected = _expected(session, team, query)
-                    assert counts == {a: expected[a] for a in APPROACHES}, query
-                    assert total == sum(expected.values()), query
+                    assert found.counts == {a: expected[a] for a in APPROACHES}, query
+                    assert found.total == sum(expected.values()), query
     finally:
         engine.dispose()
 
@@ -233,7 +232,13 @@ def _page_as_sql_orders_it(
 ) -> tuple[list[str], int, dict[str, int]]:
     """The page, total and counts of a search as two plain statements give them: a GROUP BY
     for the counts, ORDER BY ... LIMIT ... OFFSET for the page (the database's own order)."""
-    filters = dashboard.conditions(session, team, query)
+    since, until = dashboard._moments(query.since, query.until)
+    documents = dashboard._documents(session, team, query.terms).subquery()
+    filters = [
+        *dashboard._filters(session, team, query),
+        *dashboard._updated_between(since, until),
+        Assessment.id.in_(select(documents.c.assessment_id)),
+    ]
     primary = func.coalesce(Assessment.primary_approach, "")
     grouped = dict(
         session.execute(select(primary, func.count()).where(*filters).group_by(primary)).all()
@@ -253,18 +258,18 @@ def _page_as_sql_orders_it(
 
 
 def test_a_search_pages_and_counts_as_plain_statements_would(database_url: str) -> None:
-    """A search reads its matches once and takes the counts and the page from them: the same
-    page, in the same order (the database's collation, ties and missing titles included),
-    total and counts as the plain statements."""
+    """A search counts and pages its matches in one statement: the same page, in the same
+    order (the database's collation, ties and missing titles included), total and counts as
+    the plain statements give."""
     rng = random.Random(14)
     engine = create_engine(database_url)
     try:
         _seed(engine, rng, n=300)
         with unit_of_work(engine, write=False) as session:
             for query in _searches(rng):
-                filters = dashboard.conditions(session, "t1", query)
-                items, total, counts = dashboard.matching(session, "t1", filters, query)
+                found = dashboard.matching(session, "t1", query)
                 expected = _page_as_sql_orders_it(session, "t1", query)
-                assert ([item.id for item in items], total, counts) == expected, query
+                assert ([item.id for item in found.items], found.total, found.counts) == expected
+                assert found.capped is False, query
     finally:
         engine.dispose()
