@@ -2,8 +2,9 @@
 
 Team members only: `access.require_team` decides (outsiders and the signed-out 404). Every
 filter and sort reads an index that starts with `team_id` (migration 0006); the full-text
-search reads SQLite's FTS5 table or PostgreSQL's GIN index over the search documents, which
-triggers keep in step with titles and comments (docs/adr/0013).
+search reads SQLite's FTS5 table or PostgreSQL's GIN index over the team's search documents,
+which triggers keep in step with titles, comments and teams (docs/adr/0013, 0020). The counts
+by primary approach without a search are in `dashboard_counts`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from sqlalchemy import (
@@ -31,8 +32,9 @@ from sqlalchemy.orm import Session
 
 from app.decision.profile import APPROACHES
 from app.models import ASSESSMENT_STATUSES, Assessment, Membership, Team, User
-from app.models.dashboard import SearchDocument, TeamAssessmentCount
+from app.models.dashboard import SearchDocument
 from app.services.access import Caller, require_team
+from app.services.dashboard_counts import counts_by_primary, moments, updated_between
 
 Sort = Literal["-updated", "updated", "-created", "created", "title", "-title"]
 SORTS: tuple[Sort, ...] = get_args(Sort)
@@ -208,31 +210,6 @@ def _filters(session: Session, team_id: str, query: DashboardQuery) -> list[Colu
     return filters
 
 
-def _moments(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
-    """A date range as moments: from `since`'s first instant to the one after `until`."""
-    start = datetime.combine(since, time(), UTC) if since is not None else None
-    end = datetime.combine(until + timedelta(days=1), time(), UTC) if until is not None else None
-    return start, end
-
-
-def _updated_between(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
-    """`since <= updated_at < until`, either end open."""
-    between: list[ColumnElement[bool]] = []
-    if since is not None:
-        between.append(Assessment.updated_at >= since)
-    if until is not None:
-        between.append(Assessment.updated_at < until)
-    return between
-
-
-def _month_start(moment: datetime, *, up: bool) -> datetime:
-    """The first instant of `moment`'s month, or (`up`) of the next one unless it is one."""
-    start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    if up and start != moment:
-        start = (start + timedelta(days=32)).replace(day=1)
-    return start
-
-
 def _order(sort: str) -> list[Any]:
     """The ORDER BY of a sort; the id breaks ties so that pages never overlap."""
     descending = sort.startswith("-")
@@ -243,77 +220,22 @@ def _order(sort: str) -> list[Any]:
     return [column.asc(), Assessment.id.asc()]
 
 
-def _counted(
-    session: Session,
-    filters: list[ColumnElement[bool]],
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Counter[str]:
-    """Count the assessments meeting `filters` (and updated in [since, until)) by primary
-    approach, in the index."""
-    # Grouped by an expression, not the column: SQLite would otherwise walk the index ordered
-    # by primary approach (to group without sorting) over the whole team, instead of the
-    # filter's own index over its rows (1.1 s against 13 ms for an author at 100,000).
-    primary = func.coalesce(Assessment.primary_approach, "")
-    where = [*filters, *_updated_between(since, until)]
-    rows = session.execute(select(primary, func.count()).where(*where).group_by(primary))
-    return Counter({str(primary): count for primary, count in rows})
-
-
-def _tallied(
-    session: Session, team_id: str, query: DashboardQuery, months: tuple[str | None, str | None]
-) -> Counter[str]:
-    """Sum the team's running counts by primary approach over the months in [first, end)."""
-    tally = TeamAssessmentCount
-    counted = select(tally.primary_approach, func.sum(tally.assessments)).where(
-        tally.team_id == team_id
-    )
-    if query.status is not None:
-        counted = counted.where(tally.status == query.status)
-    if query.author is not None:
-        counted = counted.where(tally.author_id == query.author)
-    first, end = months
-    if first is not None:
-        counted = counted.where(tally.month >= first)
-    if end is not None:
-        counted = counted.where(tally.month < end)
-    rows = session.execute(counted.group_by(tally.primary_approach))
-    return Counter({str(primary): int(count or 0) for primary, count in rows})
-
-
-def _counts(
-    session: Session, team_id: str, conditions: list[ColumnElement[bool]], query: DashboardQuery
-) -> dict[str, int]:
-    """The matching assessments by primary approach ('' for not decided yet), the primary
-    filter aside. Without a search they are summed from the team's running counts (by author,
-    month, status and primary: a few hundred rows however long its history); a date range's
-    partial months at either end are counted in the index. (A search counts in `_searched`.)"""
-    since, until = _moments(query.since, query.until)
-    whole_from = _month_start(since, up=True) if since is not None else None
-    whole_to = _month_start(until, up=False) if until is not None else None
-    if whole_from and whole_to and whole_from >= whole_to:
-        return dict(_counted(session, conditions))  # no whole month in the range
-    months = (
-        whole_from.strftime("%Y-%m") if whole_from is not None else None,
-        whole_to.strftime("%Y-%m") if whole_to is not None else None,
-    )
-    counts = _tallied(session, team_id, query, months)
-    filters = _filters(session, team_id, query)
-    if since is not None and whole_from is not None and since < whole_from:
-        counts += _counted(session, filters, since, whole_from)
-    if until is not None and whole_to is not None and whole_to < until:
-        counts += _counted(session, filters, whole_to, until)
-    return dict(counts)
-
-
 def matching(session: Session, team_id: str, query: DashboardQuery) -> Page:
     """One page of the team's assessments matching `query`. No access check: the caller has
     made it (`team_assessments`, or the bench's floor)."""
-    since, until = _moments(query.since, query.until)
-    conditions = [*_filters(session, team_id, query), *_updated_between(since, until)]
+    filters = _filters(session, team_id, query)
+    conditions = [*filters, *updated_between(*moments(query.since, query.until))]
     if query.terms:
         return _searched(session, team_id, conditions, query)
-    by_primary = _counts(session, team_id, conditions, query)
+    by_primary = counts_by_primary(
+        session,
+        team_id=team_id,
+        filters=filters,
+        status=query.status,
+        author=query.author,
+        since=query.since,
+        until=query.until,
+    )
     counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
     if query.primary is not None:
         conditions = [*conditions, Assessment.primary_approach == query.primary]
@@ -343,7 +265,7 @@ def _searched(
     `SEARCH_LIMIT`), their assessments meeting `conditions` ranked in the sort's order, and
     from those the counts by primary and the page's ids; then the page's rows. Only those
     few rows reach Python: a thousand ids sent back and forth cost more than the queries
-    (docs/adr/0019)."""
+    (docs/adr/0020)."""
     found = _documents(session, team_id, query.terms).cte("found")
     primary = func.coalesce(Assessment.primary_approach, "").label("primary")
     rank = func.row_number().over(order_by=_order(query.sort)).label("rank")
@@ -369,21 +291,21 @@ def _searched(
         )
     )
     by_primary: Counter[str] = Counter()
-    ranked: list[tuple[int, str]] = []
+    page_ids: list[str] = []
     documents = 0
     for kind, key, number in rows:
         if kind == "count":
             by_primary[key] = number
         elif kind == "page":
-            ranked.append((number, key))
+            page_ids.append(key)  # `_items` puts them in the sort's order
         else:
             documents = number
     counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
     total = by_primary[query.primary] if query.primary is not None else by_primary.total()
     capped = documents >= SEARCH_LIMIT
-    if not ranked:
+    if not page_ids:
         return Page([], total, counts, capped)
-    details = select(*_ITEM_COLUMNS).where(Assessment.id.in_([id_ for _, id_ in sorted(ranked)]))
+    details = select(*_ITEM_COLUMNS).where(Assessment.id.in_(page_ids))
     return Page(_items(session, details, query.sort), total, counts, capped)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.decision.profile import APPROACHES
 from app.models import ASSESSMENT_STATUSES, Assessment, Team, User, utcnow
 from app.models.dashboard import TeamAssessmentCount
-from app.services import dashboard
+from app.services import dashboard, dashboard_counts
 from app.storage import unit_of_work
 
 TEAMS = ("t1", "t2")
@@ -232,11 +232,11 @@ def _page_as_sql_orders_it(
 ) -> tuple[list[str], int, dict[str, int]]:
     """The page, total and counts of a search as two plain statements give them: a GROUP BY
     for the counts, ORDER BY ... LIMIT ... OFFSET for the page (the database's own order)."""
-    since, until = dashboard._moments(query.since, query.until)
+    since, until = dashboard_counts.moments(query.since, query.until)
     documents = dashboard._documents(session, team, query.terms).subquery()
     filters = [
         *dashboard._filters(session, team, query),
-        *dashboard._updated_between(since, until),
+        *dashboard_counts.updated_between(since, until),
         Assessment.id.in_(select(documents.c.assessment_id)),
     ]
     primary = func.coalesce(Assessment.primary_approach, "")
