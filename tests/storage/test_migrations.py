@@ -244,3 +244,54 @@ def test_postgres_claimed_authors_backfilled(postgres_server_url: str) -> None:
     finally:
         downgrade(postgres_server_url, "base")
         upgrade(postgres_server_url)
+
+
+def _documents_take_their_team(url: str) -> None:
+    """0009 gives the documents written before it their assessment's team, leaves SQLite's
+    full-text index as it was (the backfill rewrites no entry), and goes back down."""
+    upgrade(url, "0008")
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO teams (id, name, created_at) VALUES ('t', 'T', :at)"), {"at": at}
+        )
+        for assessment_id, team in (("ours", "t"), ("mine", None)):
+            connection.execute(
+                text(
+                    "INSERT INTO assessments (id, created_at, updated_at, ruleset, status, title,"
+                    " edit_key_hash, team_id) VALUES (:id, :at, :at, 'r', 'in_progress',"
+                    " 'Gamma rollout', :hash, :team)"
+                ),
+                {"id": assessment_id, "at": at, "hash": "0" * 64, "team": team},
+            )
+    upgrade(url)
+    with engine.connect() as connection:
+        teams = dict(
+            connection.execute(text("SELECT assessment_id, team_id FROM search_documents")).all()
+        )
+        if engine.dialect.name == "sqlite":
+            fts = "search_documents_fts"
+            match = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH 'gamma'"
+            assert connection.execute(text(match)).scalar_one() == 2
+            # Raises when the index and its content table disagree.
+            connection.execute(text(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')"))
+    assert teams == {"ours": "t", "mine": None}
+    downgrade(url, "0008")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM search_documents")).scalar_one() == 2
+    engine.dispose()
+
+
+def test_sqlite_documents_take_their_team(tmp_path: Path) -> None:
+    _documents_take_their_team(f"sqlite:///{tmp_path / 'teams.db'}")
+
+
+@pytest.mark.postgres
+def test_postgres_documents_take_their_team(postgres_server_url: str) -> None:
+    downgrade(postgres_server_url, "base")
+    try:
+        _documents_take_their_team(postgres_server_url)
+    finally:
+        downgrade(postgres_server_url, "base")
+        upgrade(postgres_server_url)
