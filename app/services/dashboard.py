@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
@@ -236,12 +237,9 @@ def matching(session: Session, team_id: str, query: DashboardQuery) -> Page:
         since=query.since,
         until=query.until,
     )
-    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
+    counts, total = _tally(by_primary, query.primary)
     if query.primary is not None:
         conditions = [*conditions, Assessment.primary_approach == query.primary]
-        total = by_primary.get(query.primary, 0)
-    else:
-        total = sum(by_primary.values())
     offset = (query.page - 1) * query.per_page
     if offset >= total:
         return Page([], total, counts)
@@ -300,13 +298,20 @@ def _searched(
             page_ids.append(key)  # `_items` puts them in the sort's order
         else:
             documents = number
-    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
-    total = by_primary[query.primary] if query.primary is not None else by_primary.total()
+    counts, total = _tally(by_primary, query.primary)
     capped = documents >= SEARCH_LIMIT
     if not page_ids:
         return Page([], total, counts, capped)
     details = select(*_ITEM_COLUMNS).where(Assessment.id.in_(page_ids))
     return Page(_items(session, details, query.sort), total, counts, capped)
+
+
+def _tally(by_primary: Mapping[str, int], primary: str | None) -> tuple[dict[str, int], int]:
+    """The counts for every approach (0 when none), and how many match: the chosen primary's,
+    or all of them ('' for not decided yet included)."""
+    counts: dict[str, int] = {approach: by_primary.get(approach, 0) for approach in APPROACHES}
+    total = by_primary.get(primary, 0) if primary is not None else sum(by_primary.values())
+    return counts, total
 
 
 def _items(session: Session, details: Select[*tuple[Any, ...]], sort: str) -> list[DashboardItem]:

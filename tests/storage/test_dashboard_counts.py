@@ -269,7 +269,8 @@ def test_a_search_pages_and_counts_as_plain_statements_would(database_url: str) 
             for query in _searches(rng):
                 found = dashboard.matching(session, "t1", query)
                 expected = _page_as_sql_orders_it(session, "t1", query)
-                assert ([item.id for item in found.items], found.total, found.counts) == expected
+                got = ([item.id for item in found.items], found.total, found.counts)
+                assert got == expected, query
                 assert found.capped is False, query
     finally:
         engine.dispose()
