@@ -332,6 +332,7 @@ class QuestionView:
     options: tuple[tuple[str, str], ...]
     chosen: tuple[str, ...]
     exact: str
+    typing: bool
     unit: str | None
     error: str | None
     answered: bool
@@ -358,7 +359,10 @@ def _question_view(
     keep = error is None  # an error message may quote what was typed
     if form is not None:
         chosen, typed, unit = _inputs(form, q)
-        inputs = (tuple(chosen), typed, unit)
+        # "Another number" posts an empty value: chosen before its field is filled in, it
+        # must stay chosen when the live re-render replaces the question.
+        typing = "" in (v.strip() for v in form.get(q.id, []))
+        inputs = (tuple(chosen), typed, unit, typing)
         keep = keep and all(len(text or "") <= KEPT_TEXT_MAX for text in (*chosen, typed, unit))
     build = _view if keep else _view.__wrapped__
     return build(q.id, s.pending, answered, value, inputs, error)
@@ -375,7 +379,7 @@ def _view(
     pending: str | None,
     answered: bool,
     value: Any,
-    inputs: tuple[tuple[str, ...], str | None, str | None] | None,
+    inputs: tuple[tuple[str, ...], str | None, str | None, bool] | None,
     error: str | None,
 ) -> QuestionView:
     """The view of one question: it depends on nothing but these arguments (the form's
@@ -383,9 +387,10 @@ def _view(
     question on every page and live re-render, and most recur."""
     q = BANK.get(question_id)
     if inputs is not None:
-        chosen, typed, unit = inputs
+        chosen, typed, unit, typing = inputs
         exact = typed or ""
     else:
+        typing = False
         chosen = tuple(form_values(value)) if answered else ()
         listed = {form_value(o.value) for o in q.options}
         exact = next((c for c in chosen if c not in listed and c != NOT_SURE), "")
@@ -397,6 +402,7 @@ def _view(
         options=tuple((form_value(o.value), o.label) for o in q.form_options(chosen)),
         chosen=chosen,
         exact=exact,
+        typing=typing,
         unit=unit or (q.units[0].id if q.units else None),
         error=error,
         answered=answered,

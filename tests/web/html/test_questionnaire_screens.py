@@ -210,6 +210,24 @@ def test_questions_appear_on_the_same_screen_as_answers_change(client: TestClien
     assert "pending" not in one(shown, "#q-data_matches_target")["class"]
 
 
+def test_another_number_stays_chosen_while_its_field_is_empty(client: TestClient) -> None:
+    """Choosing "Another number" re-renders the screen before anything is typed: the radio
+    must come back chosen (it came back cleared, and a browser test then clicked it forever)."""
+    assessment_id, _, token = _start(client)
+    live = urls.screen_live(assessment_id, "scale-and-limits")
+    typed = "#monthly_requests-typed"
+    for posted, checked in (("", True), ("1000", False)):
+        fields = [("monthly_requests", posted), ("monthly_requests.exact", "")]
+        body = urlencode([("csrf_token", token), *fields])
+        shown = parse(client.post(live, content=body, headers={**FORM, **HTMX}).text)
+        assert one(shown, typed).has_attr("checked") is checked, posted
+    fields = [("monthly_requests", ""), ("monthly_requests.exact", "3k")]
+    body = urlencode([("csrf_token", token), *fields])
+    shown = parse(client.post(live, content=body, headers={**FORM, **HTMX}).text)
+    assert one(shown, typed).has_attr("checked")
+    assert one(shown, "#monthly_requests-exact")["value"] == "3k"
+
+
 def test_changing_a_branching_answer_on_the_review_walks_exactly_the_new_questions(
     client: TestClient,
 ) -> None:

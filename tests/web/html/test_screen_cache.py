@@ -21,6 +21,7 @@ def _view(exact: str = "", chosen: tuple[str, ...] = ()) -> QuestionView:
         options=(),
         chosen=chosen,
         exact=exact,
+        typing=False,
         unit=None,
         error=None,
         answered=False,
