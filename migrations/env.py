@@ -16,15 +16,17 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+POSTGRES_ONLY_INDEXES = {"ix_search_documents_body_tsv", "ix_assessments_id_hash"}
 
 
 def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Leave out the dashboard's full-text indexes (migration 0006): SQLite's virtual table
-    with its shadow tables, PostgreSQL's GIN index over an expression. No model describes
-    them (they are one dialect's each), so autogenerate would drop them."""
+    """Leave out the dashboard's one-dialect indexes: SQLite's full-text virtual table with
+    its shadow tables and PostgreSQL's GIN index over an expression (migration 0006), and
+    PostgreSQL's hash index of assessment ids (0010). No model describes them, so
+    autogenerate would drop them."""
     if type_ == "table":
         return not (name or "").startswith("search_documents_fts")
-    return not (type_ == "index" and name == "ix_search_documents_body_tsv")
+    return not (type_ == "index" and name in POSTGRES_ONLY_INDEXES)
 
 
 def _database_url() -> str:

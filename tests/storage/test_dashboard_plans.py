@@ -191,6 +191,14 @@ def test_postgres_plans_use_the_indexes(postgres_url: str) -> None:
         connection.execute(text("SET LOCAL enable_seqscan = off"))  # a test table is tiny
         plan = "\n".join(row[0] for row in connection.exec_driver_sql(explain(statement)))
     assert "ix_search_documents_body_tsv" in plan, plan
+    # A search looks its matches' assessments up by id (at 100,000 assessments, a thousand
+    # times): by the hash index of migration 0010, not the primary key's B-tree.
+    with unit_of_work(engine, write=False) as session:
+        statement = select(Assessment.status).where(Assessment.id == "x")
+        connection = session.connection()
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(explain(statement)))
+    assert "Index Scan using ix_assessments_id_hash on assessments" in plan, plan
     searches = [sql for statements in found.values() for sql, _ in statements if "@@" in sql]
     assert searches
     engine.dispose()
