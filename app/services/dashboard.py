@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
@@ -326,24 +326,34 @@ def _items(session: Session, details: Select[*tuple[Any, ...]], sort: str) -> li
 def team_assessments(
     *, session: Session, caller: Caller, team_id: str, query: DashboardQuery
 ) -> Dashboard:
-    """One page of the team's assessments matching `query`, for one of its members."""
+    """One page of the team's assessments matching `query`, for one of its members (the
+    API's: without the team's name and members, which only the page shows)."""
     member = require_team(session=session, caller=caller, team_id=team_id, role="member")
     found = matching(session, team_id, query)
-    team_name = session.scalar(select(Team.name).where(Team.id == team_id)) or ""
-    members = session.execute(
-        select(User.id, User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.team_id == team_id)
-        .order_by(User.email)
-    ).all()
     return Dashboard(
         team_id=team_id,
-        team_name=team_name,
+        team_name="",
         role=member.role or "member",
         query=query,
         items=found.items,
         total=found.total,
         counts_by_primary=found.counts,
-        members=[(m.id, m.email) for m in members],
         total_capped=found.capped,
     )
+
+
+def team_dashboard(
+    *, session: Session, caller: Caller, team_id: str, query: DashboardQuery
+) -> Dashboard:
+    """`team_assessments` with the team's name and its members (the author filter), read in
+    one statement: the dashboard page's."""
+    found = team_assessments(session=session, caller=caller, team_id=team_id, query=query)
+    rows = session.execute(
+        select(Team.name, User.id, User.email)
+        .outerjoin(Membership, Membership.team_id == Team.id)
+        .outerjoin(User, User.id == Membership.user_id)
+        .where(Team.id == team_id)
+        .order_by(User.email)
+    ).all()
+    members = [(user_id, email) for _, user_id, email in rows if user_id is not None]
+    return replace(found, team_name=rows[0].name if rows else "", members=members)

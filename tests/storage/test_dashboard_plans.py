@@ -111,7 +111,7 @@ def _statements(url: str) -> tuple[Engine, dict[str, list[tuple[str, Any]]]]:
     found = {}
     for name, query in QUERIES.items():
         with _captured(engine) as seen, unit_of_work(engine, write=False) as session:
-            dashboard.team_assessments(session=session, caller=caller, team_id="t1", query=query)
+            dashboard.team_dashboard(session=session, caller=caller, team_id="t1", query=query)
         found[name] = [s for s in seen if "FROM assessments" in s[0] or "search" in s[0]]
     return engine, found
 

@@ -80,7 +80,7 @@ def dashboard_page(
         error = f"{exc.field.replace('_', ' ').capitalize()}: {exc}."
         query = dashboard.DashboardQuery()
     with transaction(request) as session:
-        found = dashboard.team_assessments(
+        found = dashboard.team_dashboard(
             session=session, caller=caller(request), team_id=team_id, query=query
         )
     context = presenter.dashboard_context(found)

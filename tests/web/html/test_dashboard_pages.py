@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.web.presenters import urls
+from tests.web.api.test_teams import invite, join, team_of, user
 from tests.web.conftest import HTMX, api_token, csrf_token, one, parse, post_form, signed_in_browser
 
 XSS_TITLE = '<script>alert("d")</script> Support bot'
@@ -44,6 +45,7 @@ def test_the_dashboard_page_lists_filters_and_charts(client: TestClient) -> None
     for name in ("q", "status", "primary", "author", "since", "until", "sort"):
         assert form.select_one(f'[name="{name}"]') is not None, name
     links = [str(a["href"]) for a in tree.select("table.dashboard a")]
+    assert "Platform" in one(page.text, "h1").get_text()
     assert urls.decision_record_page(decided) in links
 
     searched = client.get(urls.team_dashboard(team_id, "q=invoice"))
@@ -57,6 +59,19 @@ def test_the_dashboard_page_lists_filters_and_charts(client: TestClient) -> None
     assert refused.status_code == 422 and "Status: must be one of" in refused.text
     refused = client.get(urls.team_dashboard(team_id, "since=soon"))
     assert refused.status_code == 422 and "Since: must be a date" in refused.text
+
+
+def test_the_author_filter_lists_the_teams_members_only(client: TestClient) -> None:
+    """The team's name and its members come from one statement (`team_dashboard`): every
+    member once, by email, and nobody from another team."""
+    team_id, owner, _ = _team(client)
+    _, zoe = user(client, "zoe@example.org")
+    join(client, zoe, invite(client, owner, team_id))
+    _, bob = user(client, "bob@example.org")
+    team_of(client, bob, name="Elsewhere")
+    form = one(client.get(urls.team_dashboard(team_id)).text, "form.dashboard-filters")
+    options = [o.get_text(strip=True) for o in form.select('select[name="author"] option')]
+    assert [o for o in options if "@" in o] == ["owner@example.org", "zoe@example.org"]
 
 
 def test_outsiders_do_not_see_the_dashboard(client: TestClient) -> None:
