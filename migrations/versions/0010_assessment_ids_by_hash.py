@@ -4,9 +4,10 @@ Revision ID: 0010
 Revises: 0009
 
 A dashboard search looks up each of up to 1,000 matching assessments by id (docs/adr/0020).
-On PostgreSQL a B-tree look-up compares the id text under the database's collation at every
-level of the tree; a hash index compares one hash, then the bytes. At 100,000 assessments the
-search statement for a common word went from about 22 to 17 ms (docs/adr/0021).
+On PostgreSQL a B-tree look-up visits four pages (three levels, then the row) and compares
+the id text under the collation at each level; a hash look-up reads one bucket and compares
+bytes, two pages in all. At 100,000 assessments the search statement for a common word went
+from about 22 to 17 ms (docs/adr/0021).
 
 PostgreSQL only: SQLite has no hash indexes (its search is well within the budget).
 Autogenerate leaves the index alone (`migrations/env.py`): no model describes it.
