@@ -36,3 +36,17 @@ document.addEventListener("change", function (event) {
   var form = event.target.form;
   if (form && form.elements._changed && event.target.name) form.elements._changed.value = event.target.name.split(".")[0];
 }, true);
+// A screen re-renders on every change, perhaps while the reader is already typing in a field
+// of it (say a number, just after choosing "Another number"). htmx gives the new field the
+// focus and the caret back, not the value: the field keeps what was typed since the request.
+var typedField = null;
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var active = document.activeElement;
+  var inside = active && active.id && active.type === "text" && event.detail.target.contains(active);
+  typedField = inside ? { id: active.id, value: active.value } : null;
+});
+document.addEventListener("htmx:afterSwap", function () {
+  var field = typedField && document.getElementById(typedField.id);
+  if (field && field.value !== typedField.value) field.value = typedField.value;
+  typedField = null;
+});

@@ -189,6 +189,28 @@ def test_the_advice_panel_forms_as_answers_change(page: Any, live_server: str) -
     screenshot(page, "advice-panel-js")
 
 
+def test_a_number_typed_while_the_screen_re_renders_is_kept(page: Any, live_server: str) -> None:
+    """Choosing "Another number" re-renders the screen; a reader who starts typing before that
+    re-render is back keeps the text and the focus (the request carried the empty field)."""
+    page.goto(live_server + "/")
+    page.get_by_role("button", name="Start an assessment").click()
+    page.wait_for_url(SCREEN)
+    page.goto(page.url.rsplit("/screens/", 1)[0] + "/screens/scale-and-limits")
+    # The reader types once the request has left: in the page, at htmx:beforeRequest.
+    page.evaluate(
+        """() => document.body.addEventListener("htmx:beforeRequest", () => {
+            const field = document.getElementById("monthly_requests-exact");
+            field.focus();
+            field.value = "2M";
+        }, {once: true})"""
+    )
+    page.locator("#monthly_requests-typed").check()
+    _settled(page)
+    assert page.locator("#monthly_requests-exact").input_value() == "2M"
+    assert page.locator("#monthly_requests-typed").is_checked()
+    assert page.evaluate("document.activeElement.id") == "monthly_requests-exact"
+
+
 def test_axe_finds_no_serious_violation_on_any_screen(audit_page: Any, live_server: str) -> None:
     page = audit_page
     page.goto(live_server + "/")
